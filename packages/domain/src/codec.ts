@@ -1,0 +1,138 @@
+/**
+ * The formats of DOMAIN.md as io-ts codecs, and the one place where a decode
+ * failure becomes a sentence a person can act on:
+ * `AccountConnected.data.direction: expected "one-way" | "two-way", got "both"`.
+ */
+import * as E from "fp-ts/lib/Either.js";
+import { pipe } from "fp-ts/lib/function.js";
+import * as t from "io-ts";
+
+/** A string codec that accepts only what `re` matches; `name` is what errors say was expected. */
+export const matching = (name: string, re: RegExp): t.Type<string, string, unknown> =>
+  new t.Type<string, string, unknown>(
+    name,
+    (u): u is string => typeof u === "string" && re.test(u),
+    (u, c) => (typeof u === "string" && re.test(u) ? t.success(u) : t.failure(u, c)),
+    t.identity,
+  );
+
+/** accountId, phraseId, linkId, loanId, holdId, itemId, staffId, commandId. */
+export const Id = matching("Id (1 to 64 of A-Z a-z 0-9 _ -)", /^[A-Za-z0-9_-]{1,64}$/);
+export type Id = t.TypeOf<typeof Id>;
+
+export const Barcode = matching("Barcode (5 to 20 of A-Z a-z 0-9)", /^[A-Za-z0-9]{5,20}$/);
+export type Barcode = t.TypeOf<typeof Barcode>;
+
+/** Exactly what `Date.prototype.toISOString()` writes, and a real instant. */
+export const IsoTime: t.Type<string, string, unknown> = new t.Type<string, string, unknown>(
+  "IsoTime (like 2026-03-03T09:15:00.000Z)",
+  (u): u is string =>
+    typeof u === "string" &&
+    /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(u) &&
+    !Number.isNaN(Date.parse(u)) &&
+    new Date(Date.parse(u)).toISOString() === u,
+  (u, c) => (IsoTime.is(u) ? t.success(u) : t.failure(u, c)),
+  t.identity,
+);
+export type IsoTime = t.TypeOf<typeof IsoTime>;
+
+export const UuidV7 = matching(
+  "UUID v7",
+  /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+);
+
+export const Base64Url = matching("base64url", /^[A-Za-z0-9_-]+$/);
+
+export const PositiveInt: t.Type<number, number, unknown> = new t.Type<number, number, unknown>(
+  "positive integer",
+  (u): u is number => typeof u === "number" && Number.isSafeInteger(u) && u > 0,
+  (u, c) => (PositiveInt.is(u) ? t.success(u) : t.failure(u, c)),
+  t.identity,
+);
+
+/** Free text with a length bound (titles, branch names, reasons). */
+export const Text = (name: string, min: number, max: number): t.Type<string, string, unknown> =>
+  new t.Type<string, string, unknown>(
+    `${name} (${min} to ${max} characters)`,
+    (u): u is string => typeof u === "string" && u.length >= min && u.length <= max,
+    (u, c) => (typeof u === "string" && u.length >= min && u.length <= max ? t.success(u) : t.failure(u, c)),
+    t.identity,
+  );
+
+export const Direction = t.keyof({ "one-way": null, "two-way": null });
+export type Direction = t.TypeOf<typeof Direction>;
+
+export const AccountActor = t.exact(t.type({ kind: t.literal("account"), accountId: Id }));
+export const StaffActor = t.exact(t.type({ kind: t.literal("staff"), staffId: Id }));
+export const SystemActor = t.exact(t.type({ kind: t.literal("system") }));
+export const Actor = t.union([AccountActor, StaffActor, SystemActor], "Actor");
+export type Actor = t.TypeOf<typeof Actor>;
+
+/**
+ * Codecs whose values are secrets: a decode failure names the field but never
+ * prints the value (a share phrase must appear in no error, R6).
+ */
+const secrets = new WeakSet<t.Decoder<unknown, unknown>>();
+export const secret = <C extends t.Decoder<unknown, unknown>>(codec: C): C => {
+  secrets.add(codec);
+  return codec;
+};
+
+const MAX_SHOWN = 80;
+/** A value as a short JSON fragment, for error messages. */
+export const show = (value: unknown): string => {
+  if (value === undefined) return "nothing";
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN)}…` : text;
+};
+
+/**
+ * One clause per failing field: `path: expected X, got Y`. The path starts with
+ * `root` and follows object keys; union members add nothing to it, and the
+ * alternatives a union offered for one field are joined with ` | `.
+ */
+export const describeErrors = (root: string, errors: t.Errors): string => {
+  const byPath = new Map<string, { expected: Set<string>; got: string }>();
+  for (const error of errors) {
+    const keys: string[] = [];
+    let secretValue = false;
+    error.context.forEach((entry, i) => {
+      if (secrets.has(entry.type)) secretValue = true;
+      const parent = error.context[i - 1]?.type;
+      const parentIsMember = parent instanceof t.UnionType || parent instanceof t.IntersectionType;
+      if (i > 0 && entry.key !== "" && !parentIsMember) keys.push(entry.key);
+    });
+    const path = [root, ...keys].join(".");
+    const last = error.context[error.context.length - 1];
+    const clause = byPath.get(path) ?? {
+      expected: new Set<string>(),
+      got: secretValue ? "a value that is not shown" : show(error.value),
+    };
+    clause.expected.add(error.message ?? last?.type.name ?? "a value");
+    byPath.set(path, clause);
+  }
+  return [...byPath]
+    .map(([path, { expected, got }]) => `${path}: expected ${[...expected].join(" | ")}, got ${got}`)
+    .join("; ");
+};
+
+export class DecodeError extends Error {
+  override readonly name = "DecodeError";
+  constructor(message: string) {
+    super(message);
+  }
+}
+
+/** Decodes `u` with `codec`, or a `DecodeError` whose message names each failing field. */
+export const decodeWith =
+  <A>(codec: t.Decoder<unknown, A>, root: string) =>
+  (u: unknown): E.Either<DecodeError, A> =>
+    pipe(
+      codec.decode(u),
+      E.mapLeft((errors) => new DecodeError(describeErrors(root, errors))),
+    );

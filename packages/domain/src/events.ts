@@ -1,0 +1,280 @@
+/**
+ * The event catalog, schema version 1 (DOMAIN.md "Events"). These codecs are the
+ * public contract: hosts keep these events for years and replay them for audit.
+ * A change to any of them needs a new schema version and an upcaster.
+ */
+import * as E from "fp-ts/lib/Either.js";
+import * as t from "io-ts";
+import {
+  Actor,
+  Barcode,
+  Base64Url,
+  DecodeError,
+  Direction,
+  Id,
+  IsoTime,
+  PositiveInt,
+  Text,
+  UuidV7,
+  decodeWith,
+  show,
+} from "./codec.js";
+
+const event = <T extends string, P extends t.Props>(type: T, data: P) =>
+  t.exact(t.type({ type: t.literal(type), data: t.exact(t.type(data)) }), type);
+
+/** What a share phrase is checked against: a salted scrypt hash, never the phrase (R6). */
+export const Verifier = t.exact(
+  t.type({
+    algorithm: t.literal("scrypt"),
+    salt: Base64Url,
+    hash: Base64Url,
+    N: PositiveInt,
+    r: PositiveInt,
+    p: PositiveInt,
+  }),
+  "Verifier",
+);
+export type Verifier = t.TypeOf<typeof Verifier>;
+
+export const PhraseRevocationReason = t.keyof({
+  issuer: null,
+  superseded: null,
+  staff: null,
+  "account-closed": null,
+});
+export type PhraseRevocationReason = t.TypeOf<typeof PhraseRevocationReason>;
+
+export const ConnectionFailureReason = t.keyof({
+  "unknown-barcode": null,
+  "phrase-mismatch": null,
+  "phrase-expired": null,
+  "phrase-revoked": null,
+  "issuer-locked": null,
+  "connector-locked": null,
+  "self-link": null,
+  "account-closed": null,
+});
+export type ConnectionFailureReason = t.TypeOf<typeof ConnectionFailureReason>;
+
+export const LinkRevoker = t.union(
+  [
+    t.exact(t.type({ kind: t.literal("account"), accountId: Id })),
+    t.exact(t.type({ kind: t.literal("staff"), staffId: Id })),
+  ],
+  "LinkRevoker",
+);
+export type LinkRevoker = t.TypeOf<typeof LinkRevoker>;
+
+export const LoanFormat = t.keyof({ physical: null, digital: null });
+export type LoanFormat = t.TypeOf<typeof LoanFormat>;
+
+export const Title = Text("Title", 1, 500);
+export const Branch = Text("Branch", 1, 100);
+export const Reason = Text("Reason", 0, 500);
+
+export const AccountRegistered = event("AccountRegistered", {
+  accountId: Id,
+  barcode: Barcode,
+  minor: t.boolean,
+  registeredAt: IsoTime,
+});
+export const AccountClosed = event("AccountClosed", { accountId: Id, closedAt: IsoTime });
+export const SharePhraseIssued = event("SharePhraseIssued", {
+  phraseId: Id,
+  issuerAccountId: Id,
+  direction: Direction,
+  verifier: Verifier,
+  issuedAt: IsoTime,
+  expiresAt: IsoTime,
+});
+export const SharePhraseRevoked = event("SharePhraseRevoked", {
+  phraseId: Id,
+  issuerAccountId: Id,
+  reason: PhraseRevocationReason,
+  revokedAt: IsoTime,
+});
+export const AccountConnected = event("AccountConnected", {
+  linkId: Id,
+  phraseId: Id,
+  issuerAccountId: Id,
+  connectedAccountId: Id,
+  direction: Direction,
+  connectedAt: IsoTime,
+});
+export const ConnectionAttemptFailed = event("ConnectionAttemptFailed", {
+  connectorAccountId: Id,
+  // What the connector typed. It is kept for audit even when it is not a valid
+  // barcode, so it is bounded text rather than a Barcode.
+  attemptedBarcode: Text("AttemptedBarcode", 0, 64),
+  issuerAccountId: t.union([Id, t.null]),
+  reason: ConnectionFailureReason,
+  attemptedAt: IsoTime,
+});
+export const LinkRevoked = event("LinkRevoked", {
+  linkId: Id,
+  revokedBy: LinkRevoker,
+  reason: Reason,
+  revokedAt: IsoTime,
+});
+export const ItemCheckedOut = event("ItemCheckedOut", {
+  loanId: Id,
+  accountId: Id,
+  itemId: Id,
+  title: Title,
+  format: LoanFormat,
+  checkedOutAt: IsoTime,
+  dueAt: IsoTime,
+});
+export const LoanRenewed = event("LoanRenewed", {
+  loanId: Id,
+  accountId: Id,
+  dueAt: IsoTime,
+  renewedBy: Id,
+  renewedAt: IsoTime,
+});
+export const ItemReturned = event("ItemReturned", { loanId: Id, accountId: Id, returnedAt: IsoTime });
+export const HoldPlaced = event("HoldPlaced", {
+  holdId: Id,
+  accountId: Id,
+  itemId: Id,
+  title: Title,
+  pickupBranch: Branch,
+  placedAt: IsoTime,
+});
+export const HoldCancelled = event("HoldCancelled", {
+  holdId: Id,
+  accountId: Id,
+  cancelledBy: Id,
+  cancelledAt: IsoTime,
+});
+export const HoldSuspended = event("HoldSuspended", {
+  holdId: Id,
+  accountId: Id,
+  until: IsoTime,
+  suspendedBy: Id,
+  suspendedAt: IsoTime,
+});
+export const HoldResumed = event("HoldResumed", {
+  holdId: Id,
+  accountId: Id,
+  resumedBy: Id,
+  resumedAt: IsoTime,
+});
+export const HoldPickupBranchChanged = event("HoldPickupBranchChanged", {
+  holdId: Id,
+  accountId: Id,
+  pickupBranch: Branch,
+  changedBy: Id,
+  changedAt: IsoTime,
+});
+export const HoldFulfilled = event("HoldFulfilled", { holdId: Id, accountId: Id, fulfilledAt: IsoTime });
+
+/** Every event type, by name. */
+export const eventCodecs = {
+  AccountRegistered,
+  AccountClosed,
+  SharePhraseIssued,
+  SharePhraseRevoked,
+  AccountConnected,
+  ConnectionAttemptFailed,
+  LinkRevoked,
+  ItemCheckedOut,
+  LoanRenewed,
+  ItemReturned,
+  HoldPlaced,
+  HoldCancelled,
+  HoldSuspended,
+  HoldResumed,
+  HoldPickupBranchChanged,
+  HoldFulfilled,
+} as const;
+
+export type EventType = keyof typeof eventCodecs;
+export const eventTypes = Object.keys(eventCodecs) as ReadonlyArray<EventType>;
+export const isEventType = (u: unknown): u is EventType =>
+  typeof u === "string" && Object.prototype.hasOwnProperty.call(eventCodecs, u);
+
+export type AccountRegistered = t.TypeOf<typeof AccountRegistered>;
+export type AccountClosed = t.TypeOf<typeof AccountClosed>;
+export type SharePhraseIssued = t.TypeOf<typeof SharePhraseIssued>;
+export type SharePhraseRevoked = t.TypeOf<typeof SharePhraseRevoked>;
+export type AccountConnected = t.TypeOf<typeof AccountConnected>;
+export type ConnectionAttemptFailed = t.TypeOf<typeof ConnectionAttemptFailed>;
+export type LinkRevoked = t.TypeOf<typeof LinkRevoked>;
+export type ItemCheckedOut = t.TypeOf<typeof ItemCheckedOut>;
+export type LoanRenewed = t.TypeOf<typeof LoanRenewed>;
+export type ItemReturned = t.TypeOf<typeof ItemReturned>;
+export type HoldPlaced = t.TypeOf<typeof HoldPlaced>;
+export type HoldCancelled = t.TypeOf<typeof HoldCancelled>;
+export type HoldSuspended = t.TypeOf<typeof HoldSuspended>;
+export type HoldResumed = t.TypeOf<typeof HoldResumed>;
+export type HoldPickupBranchChanged = t.TypeOf<typeof HoldPickupBranchChanged>;
+export type HoldFulfilled = t.TypeOf<typeof HoldFulfilled>;
+
+/** A domain event: what `decide` returns and `evolve` folds. */
+export type DomainEvent = { [K in EventType]: t.TypeOf<(typeof eventCodecs)[K]> }[EventType];
+export type EventOf<K extends EventType> = Extract<DomainEvent, { type: K }>;
+
+/** The events of the linking context (accounts, phrases, links). */
+export const linkingEventTypes = [
+  "AccountRegistered",
+  "AccountClosed",
+  "SharePhraseIssued",
+  "SharePhraseRevoked",
+  "AccountConnected",
+  "ConnectionAttemptFailed",
+  "LinkRevoked",
+] as const satisfies ReadonlyArray<EventType>;
+export type LinkingEvent = EventOf<(typeof linkingEventTypes)[number]>;
+export type CirculationEvent = Exclude<DomainEvent, LinkingEvent>;
+export const isLinkingEvent = (e: DomainEvent): e is LinkingEvent =>
+  (linkingEventTypes as ReadonlyArray<string>).includes(e.type);
+
+export const SCHEMA_VERSION = 1 as const;
+
+/** The metadata every stored event carries. */
+export const EventMetadata = t.exact(
+  t.type({
+    eventId: UuidV7,
+    schemaVersion: t.literal(SCHEMA_VERSION),
+    occurredAt: IsoTime,
+    actor: Actor,
+    correlationId: t.union([t.string, t.null]),
+    causationId: t.union([t.string, t.null]),
+  }),
+  "EventMetadata",
+);
+export type EventMetadata = t.TypeOf<typeof EventMetadata>;
+
+/** A domain event with its metadata: what a store keeps and an export line carries. */
+export type EventEnvelope = DomainEvent & { readonly metadata: EventMetadata };
+
+const hasType = (u: unknown): u is { type: unknown } => typeof u === "object" && u !== null && "type" in u;
+
+/**
+ * Decodes one event (`{type, data}`), dispatching on `type` so a failure names
+ * the event: `AccountConnected.data.direction: expected "one-way" | "two-way", got "both"`.
+ */
+export const decodeEvent = (u: unknown): E.Either<DecodeError, DomainEvent> => {
+  if (!hasType(u)) return E.left(new DecodeError(`event.type: expected an event type, got ${show(u)}`));
+  if (!isEventType(u.type))
+    return E.left(new DecodeError(`event.type: expected a known event type, got ${show(u.type)}`));
+  const codec = eventCodecs[u.type] as unknown as t.Decoder<unknown, DomainEvent>;
+  return decodeWith(codec, u.type)(u);
+};
+
+/** Decodes `{type, data, metadata}`. */
+export const decodeEnvelope = (u: unknown): E.Either<DecodeError, EventEnvelope> => {
+  const event = decodeEvent(u);
+  if (E.isLeft(event)) return event;
+  const metadata = decodeWith(EventMetadata, `${event.right.type}.metadata`)((u as { metadata?: unknown }).metadata);
+  if (E.isLeft(metadata)) return metadata;
+  return E.right({ ...event.right, metadata: metadata.right });
+};
+
+/** Encodes an event for storage: plain JSON, nothing but the catalog's fields. */
+export const encodeEvent = (e: DomainEvent): { type: EventType; data: Record<string, unknown> } => {
+  const codec = eventCodecs[e.type] as unknown as t.Encoder<DomainEvent, { type: EventType; data: Record<string, unknown> }>;
+  return codec.encode(e);
+};

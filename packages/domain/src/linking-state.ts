@@ -1,0 +1,168 @@
+/**
+ * The state of the linking context (accounts, share phrases, links), folded from
+ * its events by a pure `evolve`. It keeps exactly what `decide` needs.
+ */
+import type { Direction, Id, IsoTime } from "./codec.js";
+import type { ConnectionFailureReason, LinkingEvent, PhraseRevocationReason, Verifier } from "./events.js";
+import { PersistentMap } from "./persistent-map.js";
+import { RETAINED_FAILURES } from "./policy.js";
+
+export interface AccountRecord {
+  readonly accountId: Id;
+  readonly barcode: string;
+  readonly minor: boolean;
+  readonly closed: boolean;
+  /** R6: the newest phrase issued per direction (active or not). */
+  readonly currentPhrases: Readonly<Partial<Record<Direction, Id>>>;
+  /** R10: counted failed attempts against this account's phrases, ms, oldest first. */
+  readonly failuresAsIssuer: ReadonlyArray<number>;
+  /** R10: counted failed attempts made by this account, ms, oldest first. */
+  readonly failuresAsConnector: ReadonlyArray<number>;
+}
+
+export interface PhraseRecord {
+  readonly phraseId: Id;
+  readonly issuerAccountId: Id;
+  readonly direction: Direction;
+  readonly verifier: Verifier;
+  readonly expiresAt: IsoTime;
+  readonly revoked: PhraseRevocationReason | null;
+}
+
+export interface LinkRecord {
+  readonly linkId: Id;
+  readonly phraseId: Id;
+  readonly issuerAccountId: Id;
+  readonly connectedAccountId: Id;
+  readonly direction: Direction;
+  readonly revoked: boolean;
+}
+
+export interface LinkingState {
+  readonly accounts: PersistentMap<AccountRecord>;
+  readonly accountsByBarcode: PersistentMap<Id>;
+  readonly phrases: PersistentMap<PhraseRecord>;
+  readonly links: PersistentMap<LinkRecord>;
+  /** The active (unrevoked) link ids of each pair of accounts, by `pairKey`. */
+  readonly activeLinksByPair: PersistentMap<ReadonlyArray<Id>>;
+}
+
+export const initialLinkingState: LinkingState = {
+  accounts: PersistentMap.empty(),
+  accountsByBarcode: PersistentMap.empty(),
+  phrases: PersistentMap.empty(),
+  links: PersistentMap.empty(),
+  activeLinksByPair: PersistentMap.empty(),
+};
+
+/** The same key for (a, b) and (b, a). A space cannot occur in an id. */
+export const pairKey = (a: Id, b: Id): string => (a < b ? `${a} ${b}` : `${b} ${a}`);
+
+/**
+ * R10: which failures count towards a lockout. Attempts refused because of a
+ * lockout do not (the lock ends when it said it would), nor does typing one's
+ * own barcode.
+ */
+export const countsTowardsLockout = (reason: ConnectionFailureReason): boolean =>
+  reason !== "issuer-locked" && reason !== "connector-locked" && reason !== "self-link";
+
+const remember = (times: ReadonlyArray<number>, at: number): ReadonlyArray<number> => {
+  const next = [...times, at];
+  return next.length > RETAINED_FAILURES ? next.slice(next.length - RETAINED_FAILURES) : next;
+};
+
+const updateAccount = (
+  state: LinkingState,
+  accountId: Id,
+  f: (account: AccountRecord) => AccountRecord,
+): LinkingState => {
+  const account = state.accounts.get(accountId);
+  return account === undefined ? state : { ...state, accounts: state.accounts.set(accountId, f(account)) };
+};
+
+/** Folds one event. Total: an event about something unknown changes nothing. */
+export const evolveLinking = (state: LinkingState, event: LinkingEvent): LinkingState => {
+  switch (event.type) {
+    case "AccountRegistered": {
+      const { accountId, barcode, minor } = event.data;
+      if (state.accounts.has(accountId)) return state;
+      return {
+        ...state,
+        accounts: state.accounts.set(accountId, {
+          accountId,
+          barcode,
+          minor,
+          closed: false,
+          currentPhrases: {},
+          failuresAsIssuer: [],
+          failuresAsConnector: [],
+        }),
+        accountsByBarcode: state.accountsByBarcode.set(barcode, accountId),
+      };
+    }
+    case "AccountClosed":
+      return updateAccount(state, event.data.accountId, (a) => ({ ...a, closed: true }));
+    case "SharePhraseIssued": {
+      const { phraseId, issuerAccountId, direction, verifier, expiresAt } = event.data;
+      const withPhrase: LinkingState = {
+        ...state,
+        phrases: state.phrases.set(phraseId, {
+          phraseId,
+          issuerAccountId,
+          direction,
+          verifier,
+          expiresAt,
+          revoked: null,
+        }),
+      };
+      return updateAccount(withPhrase, issuerAccountId, (a) => ({
+        ...a,
+        currentPhrases: { ...a.currentPhrases, [direction]: phraseId },
+      }));
+    }
+    case "SharePhraseRevoked": {
+      const phrase = state.phrases.get(event.data.phraseId);
+      if (phrase === undefined || phrase.revoked !== null) return state;
+      return { ...state, phrases: state.phrases.set(phrase.phraseId, { ...phrase, revoked: event.data.reason }) };
+    }
+    case "AccountConnected": {
+      const { linkId, phraseId, issuerAccountId, connectedAccountId, direction } = event.data;
+      if (state.links.has(linkId)) return state;
+      const key = pairKey(issuerAccountId, connectedAccountId);
+      return {
+        ...state,
+        links: state.links.set(linkId, {
+          linkId,
+          phraseId,
+          issuerAccountId,
+          connectedAccountId,
+          direction,
+          revoked: false,
+        }),
+        activeLinksByPair: state.activeLinksByPair.update(key, (ids = []) => [...ids, linkId]),
+      };
+    }
+    case "ConnectionAttemptFailed": {
+      const { connectorAccountId, issuerAccountId, reason, attemptedAt } = event.data;
+      if (!countsTowardsLockout(reason)) return state;
+      const at = Date.parse(attemptedAt);
+      const counted = updateAccount(state, connectorAccountId, (a) => ({
+        ...a,
+        failuresAsConnector: remember(a.failuresAsConnector, at),
+      }));
+      return issuerAccountId === null
+        ? counted
+        : updateAccount(counted, issuerAccountId, (a) => ({ ...a, failuresAsIssuer: remember(a.failuresAsIssuer, at) }));
+    }
+    case "LinkRevoked": {
+      const link = state.links.get(event.data.linkId);
+      if (link === undefined || link.revoked) return state;
+      const key = pairKey(link.issuerAccountId, link.connectedAccountId);
+      return {
+        ...state,
+        links: state.links.set(link.linkId, { ...link, revoked: true }),
+        activeLinksByPair: state.activeLinksByPair.update(key, (ids = []) => ids.filter((id) => id !== link.linkId)),
+      };
+    }
+  }
+};

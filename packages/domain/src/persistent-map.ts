@@ -1,0 +1,144 @@
+/**
+ * A persistent (immutable) hash map: `set` returns a new map and leaves the old one
+ * untouched, sharing every node it did not change. It lets `evolve` stay pure over
+ * a state that holds every account of a library without copying it per event:
+ * each update copies one path of at most seven small nodes (a hash array mapped
+ * trie, 32-way, keyed by string).
+ */
+
+interface Leaf<V> {
+  readonly key: string;
+  readonly hash: number;
+  readonly value: V;
+}
+interface Branch<V> {
+  readonly bitmap: number;
+  readonly children: ReadonlyArray<Node<V>>;
+}
+/** Keys whose 32-bit hashes collide entirely. */
+interface Collision<V> {
+  readonly hash: number;
+  readonly leaves: ReadonlyArray<Leaf<V>>;
+}
+type Node<V> = Leaf<V> | Branch<V> | Collision<V>;
+
+const BITS = 5;
+const MASK = (1 << BITS) - 1;
+
+const isLeaf = <V>(n: Node<V>): n is Leaf<V> => "key" in n;
+const isBranch = <V>(n: Node<V>): n is Branch<V> => "bitmap" in n;
+
+/** FNV-1a over UTF-16 code units: fast, deterministic, good enough for short ids. */
+const hashOf = (key: string): number => {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+};
+
+const popcount = (x: number): number => {
+  x = x - ((x >>> 1) & 0x55555555);
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) & 0xff;
+};
+
+const fragment = (hash: number, shift: number): number => (hash >>> shift) & MASK;
+
+const lookup = <V>(node: Node<V>, hash: number, key: string, shift: number): V | undefined => {
+  for (;;) {
+    if (isLeaf(node)) return node.key === key ? node.value : undefined;
+    if (!isBranch(node)) return node.leaves.find((l) => l.key === key)?.value;
+    const bit = 1 << fragment(hash, shift);
+    if ((node.bitmap & bit) === 0) return undefined;
+    node = node.children[popcount(node.bitmap & (bit - 1))]!;
+    shift += BITS;
+  }
+};
+
+/** A branch holding two nodes whose hashes differ (recursing while their fragments agree). */
+const pair = <V>(a: Node<V>, aHash: number, b: Leaf<V>, shift: number): Node<V> => {
+  if (shift >= 32) return { hash: aHash, leaves: [...(isLeaf(a) ? [a] : (a as Collision<V>).leaves), b] };
+  const fa = fragment(aHash, shift);
+  const fb = fragment(b.hash, shift);
+  if (fa === fb) return { bitmap: 1 << fa, children: [pair(a, aHash, b, shift + BITS)] };
+  return { bitmap: (1 << fa) | (1 << fb), children: fa < fb ? [a, b] : [b, a] };
+};
+
+/** Returns the same node when nothing changed, so callers can keep their identity. */
+const insert = <V>(node: Node<V>, leaf: Leaf<V>, shift: number): Node<V> => {
+  if (isLeaf(node)) {
+    if (node.key === leaf.key) return node.value === leaf.value ? node : leaf;
+    if (node.hash === leaf.hash) return { hash: leaf.hash, leaves: [node, leaf] };
+    return pair(node, node.hash, leaf, shift);
+  }
+  if (!isBranch(node)) {
+    if (node.hash !== leaf.hash) return pair(node, node.hash, leaf, shift);
+    const i = node.leaves.findIndex((l) => l.key === leaf.key);
+    if (i < 0) return { hash: node.hash, leaves: [...node.leaves, leaf] };
+    const leaves = node.leaves.slice();
+    leaves[i] = leaf;
+    return { hash: node.hash, leaves };
+  }
+  const bit = 1 << fragment(leaf.hash, shift);
+  const index = popcount(node.bitmap & (bit - 1));
+  const children = node.children.slice();
+  if ((node.bitmap & bit) === 0) {
+    children.splice(index, 0, leaf);
+    return { bitmap: node.bitmap | bit, children };
+  }
+  const child = node.children[index]!;
+  const updated = insert(child, leaf, shift + BITS);
+  if (updated === child) return node;
+  children[index] = updated;
+  return { bitmap: node.bitmap, children };
+};
+
+function* leavesOf<V>(node: Node<V>): Generator<Leaf<V>> {
+  if (isLeaf(node)) yield node;
+  else if (isBranch(node)) for (const child of node.children) yield* leavesOf(child);
+  else yield* node.leaves;
+}
+
+const EMPTY_ROOT: Branch<never> = { bitmap: 0, children: [] };
+
+export class PersistentMap<V> {
+  private constructor(
+    private readonly root: Node<V>,
+    readonly size: number,
+  ) {}
+
+  static empty<V>(): PersistentMap<V> {
+    return new PersistentMap<V>(EMPTY_ROOT, 0);
+  }
+
+  get(key: string): V | undefined {
+    return lookup(this.root, hashOf(key), key, 0);
+  }
+
+  has(key: string): boolean {
+    return this.get(key) !== undefined;
+  }
+
+  /** A map with `key` bound to `value`; `this` is unchanged. `undefined` values are not stored. */
+  set(key: string, value: V): PersistentMap<V> {
+    const hash = hashOf(key);
+    const had = lookup(this.root, hash, key, 0) !== undefined;
+    const root = insert(this.root, { key, hash, value }, 0);
+    return root === this.root ? this : new PersistentMap(root, had ? this.size : this.size + 1);
+  }
+
+  /** A map with `key` bound to `f(current)`; `this` is unchanged. */
+  update(key: string, f: (current: V | undefined) => V): PersistentMap<V> {
+    return this.set(key, f(this.get(key)));
+  }
+
+  *entries(): Generator<readonly [string, V]> {
+    for (const leaf of leavesOf(this.root)) yield [leaf.key, leaf.value] as const;
+  }
+
+  *values(): Generator<V> {
+    for (const leaf of leavesOf(this.root)) yield leaf.value;
+  }
+}

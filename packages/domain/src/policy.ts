@@ -1,0 +1,73 @@
+/** The numbers a host may tune (R6, R10). The defaults are DOMAIN.md's. */
+
+export interface LockoutRule {
+  /** This many counted failures within `windowMs`… */
+  readonly maxFailures: number;
+  readonly windowMs: number;
+  /** …lock for this long after the failure that reached the count. */
+  readonly lockMs: number;
+}
+
+export interface Policy {
+  /** R6: how long an issued phrase stays usable. */
+  readonly phraseLifetimeMs: number;
+  /** R10: failures against one issuer's phrases. */
+  readonly issuerLockout: LockoutRule;
+  /** R10: failures by one connector. */
+  readonly connectorLockout: LockoutRule;
+}
+
+const MINUTE = 60_000;
+
+export const defaultPolicy: Policy = {
+  phraseLifetimeMs: 7 * 24 * 60 * MINUTE,
+  issuerLockout: { maxFailures: 5, windowMs: 15 * MINUTE, lockMs: 15 * MINUTE },
+  connectorLockout: { maxFailures: 10, windowMs: 60 * MINUTE, lockMs: 60 * MINUTE },
+};
+
+/**
+ * How many failure times the state keeps per account and role. A lockout rule
+ * may count at most this many failures, so the state stays small however long
+ * someone keeps guessing.
+ */
+export const RETAINED_FAILURES = 32;
+
+/** A policy from the defaults and the host's overrides; refuses numbers that cannot work. */
+export const makePolicy = (overrides: {
+  readonly phraseLifetimeMs?: number;
+  readonly issuerLockout?: Partial<LockoutRule>;
+  readonly connectorLockout?: Partial<LockoutRule>;
+} = {}): Policy => {
+  const policy: Policy = {
+    phraseLifetimeMs: overrides.phraseLifetimeMs ?? defaultPolicy.phraseLifetimeMs,
+    issuerLockout: { ...defaultPolicy.issuerLockout, ...overrides.issuerLockout },
+    connectorLockout: { ...defaultPolicy.connectorLockout, ...overrides.connectorLockout },
+  };
+  const positive = (name: string, n: number) => {
+    if (!Number.isSafeInteger(n) || n <= 0) throw new RangeError(`policy.${name}: expected a positive integer, got ${n}`);
+  };
+  positive("phraseLifetimeMs", policy.phraseLifetimeMs);
+  for (const role of ["issuerLockout", "connectorLockout"] as const) {
+    const rule = policy[role];
+    positive(`${role}.windowMs`, rule.windowMs);
+    positive(`${role}.lockMs`, rule.lockMs);
+    positive(`${role}.maxFailures`, rule.maxFailures);
+    if (rule.maxFailures > RETAINED_FAILURES)
+      throw new RangeError(`policy.${role}.maxFailures: expected at most ${RETAINED_FAILURES}, got ${rule.maxFailures}`);
+  }
+  return policy;
+};
+
+/**
+ * R10: the time until which these failures lock, or 0. `times` are counted
+ * failures in milliseconds, oldest first. Any `maxFailures` of them within
+ * `windowMs` lock until `lockMs` after the last of them.
+ */
+export const lockedUntil = (times: ReadonlyArray<number>, rule: LockoutRule): number => {
+  let until = 0;
+  for (let i = rule.maxFailures - 1; i < times.length; i++) {
+    const last = times[i]!;
+    if (last - times[i - rule.maxFailures + 1]! <= rule.windowMs) until = Math.max(until, last + rule.lockMs);
+  }
+  return until;
+};
