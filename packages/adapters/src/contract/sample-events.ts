@@ -1,0 +1,52 @@
+/**
+ * Valid envelopes for tests of a store: the contract suite builds its events
+ * here, and a host testing its own store can too.
+ */
+import type { EventEnvelope, EventMetadata } from "@linked-accounts/domain";
+import { v7 as uuidv7 } from "uuid";
+
+const START = Date.parse("2026-03-03T09:00:00.000Z");
+
+/** Metadata as a command handler writes it, at `START + offsetMs`. */
+export const sampleMetadata = (offsetMs = 0, overrides: Partial<EventMetadata> = {}): EventMetadata => ({
+  eventId: uuidv7(),
+  schemaVersion: 1,
+  occurredAt: new Date(START + offsetMs).toISOString(),
+  actor: { kind: "system" },
+  correlationId: null,
+  causationId: null,
+  ...overrides,
+});
+
+/** An `AccountRegistered` for account `n`; its barcode carries `n` so events tell apart. */
+export const accountRegistered = (n: number, metadata: Partial<EventMetadata> = {}): EventEnvelope => ({
+  type: "AccountRegistered",
+  data: {
+    accountId: `account-${n}`,
+    barcode: `B${String(n).padStart(9, "0")}`,
+    minor: n % 2 === 1,
+    registeredAt: new Date(START + n).toISOString(),
+  },
+  metadata: sampleMetadata(n, metadata),
+});
+
+/** A `LoanRenewed`: a manager renewing a loan of the account, with richer metadata. */
+export const loanRenewed = (n: number, accountId = "account-1"): EventEnvelope => ({
+  type: "LoanRenewed",
+  data: {
+    loanId: `loan-${n}`,
+    accountId,
+    dueAt: new Date(START + 14 * 86_400_000 + n).toISOString(),
+    renewedBy: "manager-1",
+    renewedAt: new Date(START + n).toISOString(),
+  },
+  metadata: sampleMetadata(n, {
+    actor: { kind: "account", accountId: "manager-1" },
+    correlationId: `command-${n}`,
+    causationId: "cause-1",
+  }),
+});
+
+/** `count` distinct valid events, alternating between two event types. */
+export const sampleEvents = (count: number, from = 0): EventEnvelope[] =>
+  Array.from({ length: count }, (_, i) => ((from + i) % 2 === 0 ? accountRegistered(from + i) : loanRenewed(from + i)));
