@@ -104,7 +104,8 @@ export const describeErrors = (root: string, errors: t.Errors): string => {
     error.context.forEach((entry, i) => {
       if (secrets.has(entry.type)) secretValue = true;
       const parent = error.context[i - 1]?.type;
-      const parentIsMember = parent instanceof t.UnionType || parent instanceof t.IntersectionType;
+      const combinator = parent instanceof t.ExactType ? parent.type : parent;
+      const parentIsMember = combinator instanceof t.UnionType || combinator instanceof t.IntersectionType;
       if (i > 0 && entry.key !== "" && !parentIsMember) keys.push(entry.key);
     });
     const path = [root, ...keys].join(".");

@@ -10,6 +10,7 @@ export {
   Direction,
   Id,
   IsoTime,
+  Text,
   decodeWith,
   describeErrors,
   secret,

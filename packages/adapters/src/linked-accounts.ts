@@ -1,0 +1,431 @@
+/**
+ * Command handling: one object with a method per command. Each method decodes
+ * the host's input, loads the streams it needs, decides, appends with the
+ * expected revision, retries a bounded number of times on a conflict, and
+ * returns the outcome with the global position readers can wait for.
+ */
+import * as E from "fp-ts/lib/Either.js";
+import { pipe } from "fp-ts/lib/function.js";
+import type * as t from "io-ts";
+import {
+  type Action,
+  type Authority,
+  type CirculationCommand,
+  type CirculationEvent,
+  type CirculationState,
+  type Command,
+  type CommandOf,
+  type DomainError,
+  type DomainEvent,
+  type EventMetadata,
+  type LinkingCommand,
+  type LinkingEvent,
+  type LinkingState,
+  type Policy,
+  SCHEMA_VERSION,
+  authorize,
+  canManage,
+  decideCirculation,
+  decideLinking,
+  decodeWith,
+  defaultPolicy,
+  evolveCirculation,
+  evolveLinking,
+  initialCirculationState,
+  initialLinkingState,
+  isLinkingEvent,
+  phrasesToCheck,
+  refusalOf,
+} from "@linked-accounts/domain";
+import { type Clock, systemClock } from "./clock.js";
+import { ConcurrencyError, type EventStore, type RecordedEvent } from "./event-store.js";
+import { type Ids, uuidV7Ids } from "./ids.js";
+import * as Input from "./inputs.js";
+import { type SharePhrases, scryptSharePhrases } from "./share-phrases.js";
+import { LINKING_STREAM, circulationStream } from "./streams.js";
+
+export interface LinkedAccountsOptions {
+  readonly store: EventStore;
+  readonly clock?: Clock;
+  readonly ids?: Ids;
+  readonly phrases?: SharePhrases;
+  readonly policy?: Policy;
+  /** How many times a command is decided again after a conflict (default 10). */
+  readonly maxRetries?: number;
+  /** How many accounts' circulation states stay cached (default 10,000). */
+  readonly cachedAccounts?: number;
+}
+
+/** Why a command was refused: the domain's codes, bad input, or lasting contention. */
+export type CommandFailure =
+  | DomainError
+  | { readonly code: "invalid-input"; readonly message: string }
+  | { readonly code: "conflict-retries-exhausted"; readonly message: string };
+
+/** What an accepted command did. `events` is empty when there was nothing to do (R8, R11). */
+export interface Accepted {
+  readonly events: ReadonlyArray<RecordedEvent>;
+  /**
+   * The freshness token: the global position of the last event this command
+   * appended, or of the last event it read when it appended nothing. A read
+   * model that has applied this position reflects the command.
+   */
+  readonly position: bigint;
+}
+
+export type Outcome<A = Accepted> = Promise<E.Either<CommandFailure, A>>;
+
+export interface IssuedPhrase extends Accepted {
+  readonly phraseId: string;
+  /** The plaintext, returned this once: nothing else ever holds it (R6). */
+  readonly phrase: string;
+  readonly direction: "one-way" | "two-way";
+  readonly expiresAt: string;
+}
+
+export interface Connection extends Accepted {
+  /** The new link, or null when the pair already held every grant the phrase gives (R8). */
+  readonly linkId: string | null;
+}
+
+/** A stream's folded state as of its last read revision, with the commands seen in it. */
+interface Folded<S> {
+  state: S;
+  revision: bigint;
+  position: bigint;
+  /** Events by the command (causation id) that appended them: a command sent twice appends once. */
+  readonly byCommand: Map<string, RecordedEvent[]>;
+}
+
+const folded = <S>(state: S): Folded<S> => ({ state, revision: -1n, position: 0n, byCommand: new Map() });
+
+export const createLinkedAccounts = (options: LinkedAccountsOptions) => {
+  const { store } = options;
+  const clock = options.clock ?? systemClock;
+  const ids = options.ids ?? uuidV7Ids;
+  const phrases = options.phrases ?? scryptSharePhrases();
+  const policy = options.policy ?? defaultPolicy;
+  const maxRetries = options.maxRetries ?? 10;
+  const cachedAccounts = options.cachedAccounts ?? 10_000;
+
+  const linking = folded<LinkingState>(initialLinkingState);
+  const circulation = new Map<string, Folded<CirculationState>>();
+  // Concurrent calls on one instance read a stream one at a time, so a fold is never applied twice.
+  const reading = new Map<string, Promise<void>>();
+
+  const catchUp = <S>(stream: string, f: Folded<S>, evolve: (s: S, e: RecordedEvent) => S): Promise<void> => {
+    const previous = reading.get(stream) ?? Promise.resolve();
+    const next = previous.then(async () => {
+      for await (const event of store.readStream(stream, { fromRevision: f.revision + 1n })) {
+        f.state = evolve(f.state, event);
+        f.revision = event.revision;
+        f.position = event.position;
+        const command = event.metadata.causationId;
+        if (command !== null) f.byCommand.set(command, [...(f.byCommand.get(command) ?? []), event]);
+      }
+    });
+    const settled = next.catch(() => undefined);
+    reading.set(stream, settled);
+    void settled.then(() => {
+      if (reading.get(stream) === settled) reading.delete(stream);
+    });
+    return next;
+  };
+
+  const evolveLinkingRecorded = (s: LinkingState, e: RecordedEvent): LinkingState => {
+    if (!isLinkingEvent(e)) throw new Error(`Stream ${e.stream} holds a ${e.type} at position ${e.position}; only linking events belong there.`);
+    return evolveLinking(s, e);
+  };
+  const evolveCirculationRecorded = (s: CirculationState, e: RecordedEvent): CirculationState => {
+    if (isLinkingEvent(e)) throw new Error(`Stream ${e.stream} holds a ${e.type} at position ${e.position}; only circulation events belong there.`);
+    return evolveCirculation(s, e as CirculationEvent);
+  };
+
+  const loadLinking = () => catchUp(LINKING_STREAM, linking, evolveLinkingRecorded);
+
+  const circulationOf = (accountId: string): Folded<CirculationState> => {
+    let f = circulation.get(accountId);
+    if (f === undefined) {
+      f = folded(initialCirculationState);
+      circulation.set(accountId, f);
+      if (circulation.size > cachedAccounts) circulation.delete(circulation.keys().next().value!);
+    }
+    return f;
+  };
+
+  const metadataFor = (command: Command): EventMetadata => ({
+    eventId: ids.next(),
+    schemaVersion: SCHEMA_VERSION,
+    occurredAt: command.now,
+    actor: command.actor,
+    correlationId: command.correlationId ?? null,
+    causationId: command.commandId,
+  });
+
+  /**
+   * load → decide → append, again on a conflict. `decide` is called with freshly
+   * read state on every attempt (R13).
+   */
+  const run = async <S>(
+    stream: string,
+    f: Folded<S>,
+    load: () => Promise<void>,
+    command: Command,
+    decide: () => Promise<E.Either<DomainError, ReadonlyArray<DomainEvent>>>,
+  ): Outcome => {
+    for (let attempt = 0; attempt <= maxRetries; attempt++) {
+      await load();
+      const earlier = f.byCommand.get(command.commandId);
+      if (earlier !== undefined) return E.right({ events: earlier, position: earlier[earlier.length - 1]!.position });
+      const decision = await decide();
+      if (E.isLeft(decision)) return decision;
+      if (decision.right.length === 0) return E.right({ events: [], position: f.position });
+      const envelopes = decision.right.map((event) => ({ ...event, metadata: metadataFor(command) }));
+      try {
+        const appended = await store.appendToStream(stream, envelopes, {
+          expectedRevision: f.revision < 0n ? "no-stream" : f.revision,
+        });
+        await load();
+        return E.right({ events: f.byCommand.get(command.commandId) ?? [], position: appended.position });
+      } catch (error) {
+        if (!(error instanceof ConcurrencyError)) throw error;
+      }
+    }
+    return E.left({
+      code: "conflict-retries-exhausted",
+      message: `Gave up after ${maxRetries + 1} attempts: other writers kept changing stream ${stream}. Try again.`,
+    });
+  };
+
+  const runLinking = (command: LinkingCommand, derive?: (s: LinkingState) => Promise<LinkingCommand>): Outcome =>
+    run(LINKING_STREAM, linking, loadLinking, command, async () =>
+      decideLinking(derive ? await derive(linking.state) : command, linking.state, policy),
+    );
+
+  const runCirculation = (command: CirculationCommand): Outcome => {
+    const f = circulationOf(command.accountId);
+    const stream = circulationStream(command.accountId);
+    // R13: the link state is read afresh for every attempt, so a revocation stored
+    // before the command arrived is always seen.
+    const load = async () => {
+      await Promise.all([loadLinking(), catchUp(stream, f, evolveCirculationRecorded)]);
+    };
+    return run(stream, f, load, command, async () =>
+      decideCirculation(command, { circulation: f.state, linking: linking.state }),
+    );
+  };
+
+  /** Decodes the host's input; a failure names the field (and never shows a phrase). */
+  const accept = <A>(codec: t.Decoder<unknown, A>, name: string, input: unknown): E.Either<CommandFailure, A> =>
+    pipe(
+      decodeWith(codec, name)(input),
+      E.mapLeft((error): CommandFailure => ({ code: "invalid-input", message: error.message })),
+    );
+
+  const common = (input: { actor: Command["actor"]; commandId?: string; correlationId?: string | null }) => ({
+    commandId: input.commandId ?? ids.next(),
+    actor: input.actor,
+    now: clock.now().toISOString(),
+    correlationId: input.correlationId ?? null,
+  });
+
+  const linkingCommand =
+    <A extends { actor: Command["actor"]; commandId?: string; correlationId?: string | null }>(
+      codec: t.Decoder<unknown, A>,
+      name: string,
+      toCommand: (input: A) => LinkingCommand,
+    ) =>
+    async (input: unknown): Outcome => {
+      const decoded = accept(codec, name, input);
+      return E.isLeft(decoded) ? decoded : runLinking(toCommand(decoded.right));
+    };
+
+  const circulationCommand =
+    <A extends { actor: Command["actor"]; commandId?: string; correlationId?: string | null }>(
+      codec: t.Decoder<unknown, A>,
+      name: string,
+      toCommand: (input: A) => CirculationCommand,
+    ) =>
+    async (input: unknown): Outcome => {
+      const decoded = accept(codec, name, input);
+      return E.isLeft(decoded) ? decoded : runCirculation(toCommand(decoded.right));
+    };
+
+  const actingAccount = (actor: Command["actor"]): E.Either<CommandFailure, string> =>
+    actor.kind === "account"
+      ? E.right(actor.accountId)
+      : E.left({ code: "self-service-only", message: "Only an account itself may do this, logged in as itself (R5)." });
+
+  /** R6: the plaintext is made here, hashed, returned once and never stored. */
+  const issueSharePhrase = async (input: unknown): Outcome<IssuedPhrase> => {
+    const decoded = accept(Input.IssueSharePhraseInput, "issueSharePhrase", input);
+    if (E.isLeft(decoded)) return decoded;
+    const issuer = actingAccount(decoded.right.actor);
+    if (E.isLeft(issuer)) return issuer;
+    const phrase = phrases.generate();
+    const verifier = await phrases.verifierFor(phrase);
+    const phraseId = ids.next();
+    const outcome = await runLinking({
+      type: "IssueSharePhrase",
+      ...common(decoded.right),
+      phraseId,
+      issuerAccountId: issuer.right,
+      direction: decoded.right.direction,
+      verifier,
+    });
+    return E.map((accepted: Accepted): IssuedPhrase => {
+      const issued = accepted.events.find((e) => e.type === "SharePhraseIssued");
+      return {
+        ...accepted,
+        phraseId,
+        phrase,
+        direction: decoded.right.direction,
+        expiresAt: issued?.type === "SharePhraseIssued" ? issued.data.expiresAt : "",
+      };
+    })(outcome);
+  };
+
+  /**
+   * R8 to R10. Proofs are derived for the phrases the domain names for this
+   * barcode, padded to the same number of derivations whether or not the
+   * barcode exists, so the answer's timing does not tell an outsider either.
+   */
+  const connectAccount = async (input: unknown): Outcome<Connection> => {
+    const decoded = accept(Input.ConnectAccountInput, "connectAccount", input);
+    if (E.isLeft(decoded)) return decoded;
+    const connector = actingAccount(decoded.right.actor);
+    if (E.isLeft(connector)) return connector;
+    const { barcode, phrase } = decoded.right;
+    const proofs = new Map<string, string>();
+    const derive = async (state: LinkingState): Promise<LinkingCommand> => {
+      const candidates = phrasesToCheck(state, barcode);
+      for (const candidate of candidates)
+        if (!proofs.has(candidate.phraseId)) proofs.set(candidate.phraseId, await phrases.proofFor(phrase, candidate.verifier));
+      for (let i = candidates.length; i < 2; i++) await phrases.proofFor(phrase, phrases.decoy);
+      return {
+        ...command,
+        proofs: candidates.map((c) => ({ phraseId: c.phraseId, hash: proofs.get(c.phraseId)! })),
+      };
+    };
+    const command: CommandOf<"ConnectAccount"> = {
+      type: "ConnectAccount",
+      ...common(decoded.right),
+      connectorAccountId: connector.right,
+      barcode,
+      linkId: ids.next(),
+      proofs: [],
+    };
+    const outcome = await runLinking(command, derive);
+    if (E.isLeft(outcome)) return outcome;
+    const refusal = refusalOf(outcome.right.events.filter(isLinkingEvent) as LinkingEvent[]);
+    if (refusal !== undefined) return E.left(refusal);
+    const connected = outcome.right.events.find((e) => e.type === "AccountConnected");
+    return E.right({ ...outcome.right, linkId: connected?.type === "AccountConnected" ? connected.data.linkId : null });
+  };
+
+  return {
+    registerAccount: linkingCommand(Input.RegisterAccountInput, "registerAccount", (i) => ({
+      type: "RegisterAccount",
+      ...common(i),
+      accountId: i.accountId,
+      barcode: i.barcode,
+      minor: i.minor,
+    })),
+    closeAccount: linkingCommand(Input.CloseAccountInput, "closeAccount", (i) => ({
+      type: "CloseAccount",
+      ...common(i),
+      accountId: i.accountId,
+    })),
+    issueSharePhrase,
+    revokeSharePhrase: linkingCommand(Input.RevokeSharePhraseInput, "revokeSharePhrase", (i) => ({
+      type: "RevokeSharePhrase",
+      ...common(i),
+      phraseId: i.phraseId,
+    })),
+    connectAccount,
+    revokeLink: linkingCommand(Input.RevokeLinkInput, "revokeLink", (i) => ({
+      type: "RevokeLink",
+      ...common(i),
+      linkId: i.linkId,
+      reason: i.reason ?? "",
+    })),
+    recordCheckout: circulationCommand(Input.RecordCheckoutInput, "recordCheckout", (i) => ({
+      type: "RecordCheckout",
+      ...common(i),
+      loanId: i.loanId ?? ids.next(),
+      accountId: i.accountId,
+      itemId: i.itemId,
+      title: i.title,
+      format: i.format,
+      dueAt: i.dueAt,
+    })),
+    renewLoan: circulationCommand(Input.RenewLoanInput, "renewLoan", (i) => ({
+      type: "RenewLoan",
+      ...common(i),
+      loanId: i.loanId,
+      accountId: i.accountId,
+      dueAt: i.dueAt,
+    })),
+    recordReturn: circulationCommand(Input.RecordReturnInput, "recordReturn", (i) => ({
+      type: "RecordReturn",
+      ...common(i),
+      loanId: i.loanId,
+      accountId: i.accountId,
+    })),
+    placeHold: circulationCommand(Input.PlaceHoldInput, "placeHold", (i) => ({
+      type: "PlaceHold",
+      ...common(i),
+      holdId: i.holdId ?? ids.next(),
+      accountId: i.accountId,
+      itemId: i.itemId,
+      title: i.title,
+      pickupBranch: i.pickupBranch,
+    })),
+    cancelHold: circulationCommand(Input.CancelHoldInput, "cancelHold", (i) => ({
+      type: "CancelHold",
+      ...common(i),
+      holdId: i.holdId,
+      accountId: i.accountId,
+    })),
+    suspendHold: circulationCommand(Input.SuspendHoldInput, "suspendHold", (i) => ({
+      type: "SuspendHold",
+      ...common(i),
+      holdId: i.holdId,
+      accountId: i.accountId,
+      until: i.until,
+    })),
+    resumeHold: circulationCommand(Input.ResumeHoldInput, "resumeHold", (i) => ({
+      type: "ResumeHold",
+      ...common(i),
+      holdId: i.holdId,
+      accountId: i.accountId,
+    })),
+    changeHoldPickupBranch: circulationCommand(Input.ChangeHoldPickupBranchInput, "changeHoldPickupBranch", (i) => ({
+      type: "ChangeHoldPickupBranch",
+      ...common(i),
+      holdId: i.holdId,
+      accountId: i.accountId,
+      pickupBranch: i.pickupBranch,
+    })),
+    recordHoldFulfilled: circulationCommand(Input.RecordHoldFulfilledInput, "recordHoldFulfilled", (i) => ({
+      type: "RecordHoldFulfilled",
+      ...common(i),
+      holdId: i.holdId,
+      accountId: i.accountId,
+    })),
+    /**
+     * The authoritative answer to "may this actor do this now?", from link state
+     * read afresh from the store (R13), not from a read model that may lag.
+     */
+    authorize: async (actor: Command["actor"], action: Action, accountId: string): Promise<E.Either<DomainError, Authority>> => {
+      await loadLinking();
+      return authorize(actor, action, accountId, linking.state);
+    },
+    canManage: async (manager: string, account: string): Promise<boolean> => {
+      await loadLinking();
+      return canManage(linking.state, manager, account);
+    },
+  };
+};
+
+export type LinkedAccounts = ReturnType<typeof createLinkedAccounts>;
