@@ -1,0 +1,87 @@
+/**
+ * `pnpm bench`: every benchmark of the project, one after the other, printing
+ * figures as they come and writing them all to bench/results/ as JSON with the
+ * machine and Node.js version. Performance is measured here, never asserted in
+ * tests. `pnpm bench domain stores` runs only the named parts.
+ *
+ * PostgreSQL figures need a server: set PG_TEST_URL (scripts/postgres.sh starts
+ * the local one and prints it); without it those figures are skipped, and the
+ * results file says so.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import pg from "pg";
+import { createInMemoryEventStore, createPostgresEventStore, createSqliteEventStore } from "@linked-accounts/adapters";
+import { benchCommands } from "./commands.js";
+import { benchDomain } from "./domain.js";
+import { benchProjections } from "./projections.js";
+import { benchStores } from "./stores.js";
+
+const pgUrl = process.env.PG_TEST_URL;
+const requested = new Set(process.argv.slice(2));
+const wanted = (name: string) => requested.size === 0 || requested.has(name);
+
+const temp = mkdtempSync(path.join(os.tmpdir(), "linked-accounts-bench-"));
+const pgSchemas: string[] = [];
+
+const parts: Record<string, () => Promise<Record<string, unknown>>> = {
+  domain: () => benchDomain(),
+  stores: () => benchStores(pgUrl === undefined ? {} : { pgUrl }),
+  commands: () => {
+    let n = 0;
+    const stores = [
+      { name: "in-memory", open: async () => createInMemoryEventStore() },
+      { name: "sqlite", open: async () => createSqliteEventStore({ path: path.join(temp, `commands-${n++}.sqlite`) }) },
+    ];
+    if (pgUrl !== undefined)
+      stores.push({
+        name: "postgres",
+        open: async () => {
+          const schema = `bench_commands_${process.pid}_${n++}`;
+          pgSchemas.push(schema);
+          return createPostgresEventStore({ connectionString: pgUrl, schema });
+        },
+      });
+    return benchCommands(stores);
+  },
+  projections: () => benchProjections(pgUrl === undefined ? {} : { pgUrl }),
+};
+
+const results: Record<string, unknown> = {
+  startedAt: new Date().toISOString(),
+  node: process.version,
+  machine: {
+    platform: `${os.platform()} ${os.release()}`,
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? "unknown",
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+  },
+  postgres: pgUrl === undefined ? "skipped: PG_TEST_URL is not set" : "measured",
+};
+
+try {
+  for (const [name, run] of Object.entries(parts)) {
+    if (!wanted(name)) continue;
+    console.log(`\n== ${name}`);
+    results[name] = await run();
+  }
+} finally {
+  if (pgUrl !== undefined && pgSchemas.length > 0) {
+    const client = new pg.Client({ connectionString: pgUrl });
+    await client.connect();
+    for (const schema of pgSchemas) await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await client.end();
+  }
+  rmSync(temp, { recursive: true, force: true });
+}
+
+results.finishedAt = new Date().toISOString();
+const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "results");
+mkdirSync(dir, { recursive: true });
+const file = path.join(dir, `${String(results.startedAt).replace(/[:.]/g, "-")}.json`);
+const json = JSON.stringify(results, (_, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2);
+writeFileSync(file, `${json}\n`);
+writeFileSync(path.join(dir, "latest.json"), `${json}\n`);
+console.log(`\nFigures written to ${path.relative(process.cwd(), file)} and bench/results/latest.json`);
