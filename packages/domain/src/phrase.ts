@@ -5,10 +5,13 @@
  * it lives in the adapters behind the `SharePhrases` port.
  */
 
-/** Letters and digits a person can read aloud and type: no 0/O, 1/l/I. Lower case. */
-export const PHRASE_ALPHABET = "23456789abcdefghijkmnpqrstuvwxyz";
+/**
+ * Letters and digits a person can read aloud and type: no 0/O, 1/l/I. Lower case.
+ * R7: entry is case-insensitive, so `i` is the letter `I` and is left out too.
+ */
+export const PHRASE_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz";
 
-/** Characters per phrase: 14 from 32 symbols is 70 bits, above R7's 60. */
+/** Characters per phrase: 14 from 31 symbols is over 69 bits, above R7's 60. */
 export const PHRASE_LENGTH = 14;
 
 export const phraseEntropyBits = PHRASE_LENGTH * Math.log2(PHRASE_ALPHABET.length);

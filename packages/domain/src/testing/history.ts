@@ -179,7 +179,7 @@ const phraseFrom = (seed: number, a: number, b: number): string => {
   let h = mix(mix(seed, a), b);
   for (let i = 0; i < 14; i++) {
     h = mix(h, i);
-    out += PHRASE_ALPHABET[h & 31];
+    out += PHRASE_ALPHABET[h % PHRASE_ALPHABET.length];
   }
   return out;
 };

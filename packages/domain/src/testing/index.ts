@@ -38,3 +38,4 @@ export {
 export { fakeHash, fakeVerifier, proofsFor } from "./phrases.js";
 export { type StateSnapshot, snapshot } from "./snapshot.js";
 export { type Given, type Outcome, given } from "./scenario.js";
+export * as fixtures from "./fixtures.js";
