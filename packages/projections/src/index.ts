@@ -1,0 +1,57 @@
+/**
+ * @linked-accounts/projections: the read side of linked library accounts. Three
+ * read models folded from the events (who can manage whom, linked loans, the
+ * audit timeline), a runner that keeps them caught up with a checkpoint, and the
+ * export format the `linked-accounts` audit command line reads.
+ *
+ *     const graph = await accessGraphFrom(store);
+ *     graph.canManage("parent-1", "child-1");     // true
+ *     graph.grants();                             // [{ manager, account, linkIds }]
+ */
+export { type PositionedEvent, type Projection, foldEvents } from "./projection.js";
+export {
+  type AccessGraphState,
+  type AccessView,
+  type AccountInfo,
+  type AsOf,
+  type Explanation,
+  type Grant,
+  type GrantSource,
+  type Refusal,
+  accessAsOf,
+  accessAt,
+  accessGraphProjection,
+  accessNow,
+  evolveAccessGraph,
+  initialAccessGraph,
+  positionAtTime,
+} from "./access-graph.js";
+export {
+  type AccountAction,
+  type AccountLoans,
+  type EntryAction,
+  type HoldEntry,
+  type LinkedLoans,
+  type LinkedLoansState,
+  type LoanEntry,
+  linkedLoansProjection,
+  loansFor,
+} from "./linked-loans.js";
+export { type AuditTimelineState, type Role, type TimelineEntry, auditTimelineProjection, timelineOf } from "./audit-timeline.js";
+export { type ReadModelsState, accessOf, auditTimelineOf, linkedLoansOf, readModelsProjection } from "./read-models.js";
+export {
+  type CatchUpOptions,
+  type CatchUpResult,
+  type EventSource,
+  type Runner,
+  type RunnerOptions,
+  CheckpointDecodeError,
+  FreshnessTimeoutError,
+  createRunner,
+} from "./runner.js";
+export { type Checkpoint, type CheckpointStore, createInMemoryCheckpointStore } from "./checkpoint.js";
+export { type SqliteCheckpointOptions, createSqliteCheckpointStore } from "./sqlite-checkpoint.js";
+export { type PostgresCheckpointOptions, createPostgresCheckpointStore } from "./postgres-checkpoint.js";
+export { type ExportedEvent, ExportFormatError, decodeExportLine, exportLine, readExport, sourceOf, writeExport } from "./ndjson.js";
+export { type CommandLineIo, main as runCommandLine } from "./command-line.js";
+export { accessGraphFrom, readModelsFrom } from "./from-store.js";
