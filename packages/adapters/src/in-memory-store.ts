@@ -7,11 +7,11 @@ import {
   type AppendResult,
   ConcurrencyError,
   type EventStore,
-  type ExpectedRevision,
   type ReadAllOptions,
   type ReadStreamOptions,
   type RecordedEvent,
 } from "./event-store.js";
+import { expectationHolds } from "./expected-revision.js";
 import { type StoredEvent, fromStored, toStoredBatch } from "./mapper.js";
 
 interface Row {
@@ -30,20 +30,6 @@ interface Log {
 
 /** Reached only through `plantStoredEvent`, so tests can store what `appendToStream` would refuse. */
 const logs = new WeakMap<EventStore, Log>();
-
-/** Whether `expected` holds for a stream whose last revision is `current` (undefined: no stream). */
-export const expectationHolds = (expected: ExpectedRevision, current: bigint | undefined): boolean => {
-  switch (expected) {
-    case "any":
-      return true;
-    case "no-stream":
-      return current === undefined;
-    case "stream-exists":
-      return current !== undefined;
-    default:
-      return current === expected;
-  }
-};
 
 const appendRows = (log: Log, stream: string, batch: ReadonlyArray<StoredEvent>): AppendResult => {
   const streamRows = log.streams.get(stream) ?? [];
