@@ -72,11 +72,12 @@ export interface AccessGraphState {
   readonly opened: GrantInterval[];
   /**
    * Time index: `timePositions[i]` is the first position at which the running
-   * maximum of `occurredAt` became `timeMaxima[i]` (ms). "As of time T" is as of
-   * the last position before the running maximum passes T.
+   * maximum of `occurredAt` became `timeMaxima[i]`. "As of time T" is as of the
+   * last position before the running maximum passes T. Times stay ISO strings:
+   * in the one format events use they sort as the instants do, with no parsing.
    */
   readonly timePositions: number[];
-  readonly timeMaxima: number[];
+  readonly timeMaxima: string[];
   /** The position applied just before `timePositions[i]`. */
   readonly timePrevious: number[];
 }
@@ -156,7 +157,7 @@ const reconsiderAccount = (s: AccessGraphState, accountId: Id, position: number)
 };
 
 const remember = (s: AccessGraphState, event: PositionedEvent, position: number): void => {
-  const at = Date.parse(event.metadata.occurredAt);
+  const at = event.metadata.occurredAt;
   const n = s.timeMaxima.length;
   if (n === 0 || at > s.timeMaxima[n - 1]!) {
     s.timePositions.push(position);
@@ -402,8 +403,8 @@ export const accessNow = (s: AccessGraphState): AccessView => {
   };
 };
 
-/** The last index i with `xs[i] <= x`, or -1. */
-const lastAtMost = (xs: ReadonlyArray<number>, x: number, key: (i: number) => number = (i) => xs[i]!): number => {
+/** The last index i with `xs[i] <= x` (xs sorted), or -1. */
+const lastAtMost = <T extends number | string>(xs: ReadonlyArray<T>, x: T, key: (i: number) => T = (i) => xs[i]!): number => {
   let lo = 0;
   let hi = xs.length - 1;
   let found = -1;
@@ -424,9 +425,9 @@ const lastAtMost = (xs: ReadonlyArray<number>, x: number, key: (i: number) => nu
  * occurred by then.
  */
 export const positionAtTime = (s: AccessGraphState, isoTime: string): bigint => {
-  const at = Date.parse(isoTime);
-  if (Number.isNaN(at)) throw new RangeError(`Not a time: ${JSON.stringify(isoTime)}`);
-  const i = lastAtMost(s.timeMaxima, at);
+  const ms = Date.parse(isoTime);
+  if (Number.isNaN(ms)) throw new RangeError(`Not a time: ${JSON.stringify(isoTime)}`);
+  const i = lastAtMost(s.timeMaxima, new Date(ms).toISOString());
   // Step i+1 is the first event that occurred after T; as of T is just before it.
   return BigInt(i + 1 < s.timePrevious.length ? s.timePrevious[i + 1]! : s.applied);
 };
@@ -522,7 +523,7 @@ const Snapshot = t.type({
     }),
   ),
   barcodes: t.array(t.tuple([t.string, t.string])),
-  time: t.tuple([t.array(t.number), t.array(t.number), t.array(t.number)]),
+  time: t.tuple([t.array(t.number), t.array(t.string), t.array(t.number)]),
 });
 type Snapshot = t.TypeOf<typeof Snapshot>;
 
