@@ -1,0 +1,111 @@
+/**
+ * The command line on real stores: `sqlite:PATH` and `postgres://…`, and `export`
+ * of a store. The stores come from @linked-accounts/adapters.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { afterAll, describe, expect, it } from "vitest";
+import type { EventEnvelope } from "@linked-accounts/domain";
+import { main } from "./command-line.js";
+import { pgDriver } from "./drivers.js";
+import { exportText, referenceStory } from "./test-support.js";
+
+interface Store {
+  appendToStream(stream: string, events: ReadonlyArray<EventEnvelope>, options?: { expectedRevision?: "any" }): Promise<unknown>;
+  close(): Promise<void>;
+}
+type Adapters = {
+  createSqliteEventStore?: (o: { path: string }) => Store;
+  createPostgresEventStore?: (o: { connectionString: string; schema?: string }) => Store | Promise<Store>;
+};
+const adapters: Adapters | string = await import("@linked-accounts/adapters" as string).catch(
+  (error: unknown) => `@linked-accounts/adapters cannot be imported (${error instanceof Error ? error.message : String(error)})`,
+);
+const inCi = process.env["CI"] === "true";
+
+const run = async (argv: string[]) => {
+  let stdout = "";
+  let stderr = "";
+  const status = await main(argv, { stdin: Readable.from([""]), stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) } });
+  return { status, stdout, stderr };
+};
+
+const story = referenceStory();
+/** Appends the story in its order, one event per append, to the streams the story names. */
+const fill = async (store: Store) => {
+  for (const { position: _p, stream, ...event } of story) await store.appendToStream(stream, [event as EventEnvelope], { expectedRevision: "any" });
+};
+/** Store positions need not be 1..n: compare everything but the positions. */
+const withoutPositions = (ndjson: string) => ndjson.trimEnd().split("\n").map((l) => ({ ...JSON.parse(l), position: 0 }));
+
+const sqliteProblem =
+  typeof adapters === "string" ? adapters : adapters.createSqliteEventStore === undefined ? "no createSqliteEventStore in @linked-accounts/adapters" : undefined;
+if (sqliteProblem !== undefined && !inCi) console.log(`command-line.stores.test.ts: skipping sqlite: tests: ${sqliteProblem}`);
+
+describe.skipIf(sqliteProblem !== undefined && !inCi)("linked-accounts on sqlite:PATH", () => {
+  const dir = mkdtempSync(join(tmpdir(), "linked-accounts-cli-sqlite-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("answers from the store and exports it", async () => {
+    expect(sqliteProblem).toBeUndefined();
+    const path = join(dir, "story.sqlite");
+    const store = (adapters as Adapters).createSqliteEventStore!({ path });
+    await fill(store);
+    await store.close();
+    const grants = await run(["grants", "--json", "--from", `sqlite:${path}`]);
+    expect(grants.stderr).toBe("");
+    expect(JSON.parse(grants.stdout).grants).toEqual([
+      { manager: "parent", account: "child", linkIds: ["link-pc"] },
+      { manager: "partner", account: "child", linkIds: ["link-cp"] },
+    ]);
+    const exported = await run(["export", `sqlite:${path}`]);
+    expect(exported.status).toBe(0);
+    expect(withoutPositions(exported.stdout)).toEqual(withoutPositions(exportText(story)));
+  });
+
+  it("a missing SQLite file is no answer, and creates nothing", async () => {
+    const r = await run(["grants", "--from", `sqlite:${join(dir, "missing.sqlite")}`]);
+    expect(r).toMatchObject({ status: 1, stdout: "" });
+    expect(r.stderr).toContain("No SQLite store at");
+  });
+});
+
+const pgUrl = process.env["PG_TEST_URL"];
+const pgProblem =
+  typeof adapters === "string"
+    ? adapters
+    : adapters.createPostgresEventStore === undefined
+      ? "no createPostgresEventStore in @linked-accounts/adapters"
+      : pgUrl === undefined || pgUrl === ""
+        ? "PG_TEST_URL is not set"
+        : undefined;
+if (pgProblem !== undefined && !inCi) console.log(`command-line.stores.test.ts: skipping postgres:// tests: ${pgProblem}`);
+
+describe.skipIf(pgProblem !== undefined && !inCi)("linked-accounts on postgres://", () => {
+  const schema = `projections_cli_${process.pid}`;
+  afterAll(async () => {
+    if (pgProblem !== undefined) return;
+    const Pool = pgDriver();
+    const pool = new Pool({ connectionString: pgUrl! });
+    await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await pool.end();
+  });
+
+  it("answers from the store (schema chosen in the URL) and exports it", async () => {
+    expect(pgProblem).toBeUndefined();
+    const store = await (adapters as Adapters).createPostgresEventStore!({ connectionString: pgUrl!, schema });
+    await fill(store);
+    await store.close();
+    const url = `${pgUrl}${pgUrl!.includes("?") ? "&" : "?"}schema=${schema}`;
+    const who = await run(["who-can-manage", "child", "--json", "--from", url]);
+    expect(who.stderr).toBe("");
+    expect(JSON.parse(who.stdout).managers).toEqual([
+      { manager: "parent", linkIds: ["link-pc"] },
+      { manager: "partner", linkIds: ["link-cp"] },
+    ]);
+    const exported = await run(["export", url]);
+    expect(withoutPositions(exported.stdout)).toEqual(withoutPositions(exportText(story)));
+  });
+});
