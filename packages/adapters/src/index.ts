@@ -1,0 +1,26 @@
+/**
+ * @linked-accounts/adapters: everything that touches the world. The event store
+ * port and its stores, phrase generation and hashing, ids, the clock, and
+ * command handling (load → decide → append → retry).
+ */
+
+// The event store port and its stores.
+export * from "./event-store.js";
+export { createInMemoryEventStore } from "./in-memory-store.js";
+export { createSqliteEventStore } from "./sqlite-store.js";
+
+// Command handling and its ports.
+export {
+  type Accepted,
+  type CommandFailure,
+  type Connection,
+  type IssuedPhrase,
+  type LinkedAccounts,
+  type LinkedAccountsOptions,
+  type Outcome,
+  createLinkedAccounts,
+} from "./linked-accounts.js";
+export { type Clock, manualClock, systemClock } from "./clock.js";
+export { type Ids, uuidV7Ids } from "./ids.js";
+export { OWASP_SCRYPT_COST, type ScryptCost, type SharePhrases, scryptSharePhrases } from "./share-phrases.js";
+export { LINKING_STREAM, circulationStream } from "./streams.js";
