@@ -154,6 +154,33 @@ describe("createLinkedAccounts", () => {
     expect(await all(inner)).toHaveLength(0);
   });
 
+  it("appends once when the answer to an append is lost and the host retries with the same command id", async () => {
+    const inner = createInMemoryEventStore();
+    let dropNextAnswer = false;
+    const flaky: EventStore = {
+      readStream: (s, o) => inner.readStream(s, o),
+      readAll: (o) => inner.readAll(o),
+      close: () => inner.close(),
+      appendToStream: async (stream, events, options) => {
+        const result = await inner.appendToStream(stream, events, options);
+        if (dropNextAnswer) {
+          dropNextAnswer = false;
+          throw new Error("Connection terminated unexpectedly");
+        }
+        return result;
+      },
+    };
+    const { library } = setUp(flaky);
+    await family(library);
+    const issued = await right(library.issueSharePhrase({ actor: as("parent"), direction: "one-way" }));
+    dropNextAnswer = true;
+    const attempt = { actor: as("child"), barcode: "P0000001", phrase: issued.phrase, commandId: "connect-1" };
+    await expect(library.connectAccount(attempt)).rejects.toThrow("Connection terminated");
+    const retried = await right(library.connectAccount(attempt));
+    expect(retried.linkId).not.toBeNull();
+    expect((await all(inner)).filter((e) => e.type === "AccountConnected")).toHaveLength(1);
+  });
+
   it("keeps every event exactly once when two hosts race to connect, revoke and renew on one pair", async () => {
     const store = createInMemoryEventStore();
     const { clock, library: hostA } = setUp(store);
