@@ -3,7 +3,7 @@
  * written in one statement (its own transaction) with a compare-and-set on the
  * previous position, so two runners sharing it never both apply the same events.
  */
-import { type PgPool, pgDriver } from "./drivers.js";
+import pg from "pg";
 import type { CheckpointStore } from "./checkpoint.js";
 
 export interface PostgresCheckpointOptions {
@@ -20,8 +20,7 @@ export const createPostgresCheckpointStore = async (options: PostgresCheckpointO
   const schema = options.schema ?? "public";
   const table = options.table ?? "projection_checkpoints";
   for (const name of [schema, table]) if (!NAME.test(name)) throw new RangeError(`Not an SQL name: ${JSON.stringify(name)}`);
-  const Pool = pgDriver();
-  const pool: PgPool = new Pool({ connectionString: options.connectionString, max: 2 });
+  const pool = new pg.Pool({ connectionString: options.connectionString, max: 2 });
   const qualified = `"${schema}"."${table}"`;
   try {
     await pool.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
+import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { decodeWith } from "@linked-accounts/domain";
 import { fixtures } from "@linked-accounts/domain/testing";
@@ -168,9 +169,7 @@ describe.skipIf(pgProblem !== undefined && process.env["CI"] !== "true")("runner
   const schema = `projections_test_${process.pid}`;
   afterAll(async () => {
     if (pgProblem !== undefined) return;
-    const { pgDriver } = await import("./drivers.js");
-    const Pool = pgDriver();
-    const pool = new Pool({ connectionString: pgUrl! });
+    const pool = new pg.Pool({ connectionString: pgUrl! });
     await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     await pool.end();
   });

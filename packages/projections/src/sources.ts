@@ -1,10 +1,10 @@
 /**
  * Where the audit tools read events from: an export file, standard input, or a
- * store (`sqlite:PATH`, `postgres://…`). Stores come from @linked-accounts/adapters,
- * loaded when asked for, so reading a file needs no database driver.
+ * store (`sqlite:PATH`, `postgres://…`), opened with @linked-accounts/adapters.
  */
-import { createReadStream } from "node:fs";
+import { createReadStream, existsSync } from "node:fs";
 import type { Readable } from "node:stream";
+import { type EventStore, createSqliteEventStore } from "@linked-accounts/adapters";
 import type { PositionedEvent } from "./projection.js";
 import { type ExportedEvent, readExport } from "./ndjson.js";
 
@@ -38,19 +38,7 @@ export const parseSource = (text: string | undefined): SourceSpec => {
   return { kind: "file", path: text };
 };
 
-interface StoreLike {
-  readAll(options?: { readonly fromPosition?: bigint; readonly batchSize?: number }): AsyncIterable<PositionedEvent & { readonly stream: string }>;
-  close(): Promise<void>;
-}
-interface Adapters {
-  createSqliteEventStore(options: { path: string }): StoreLike;
-  createPostgresEventStore(options: { connectionString: string; schema?: string }): StoreLike | Promise<StoreLike>;
-}
-
-const ADAPTERS = "@linked-accounts/adapters";
-const adapters = async (): Promise<Adapters> => (await import(ADAPTERS)) as Adapters;
-
-const storeSource = (description: string, store: StoreLike): OpenedSource => ({
+const storeSource = (description: string, store: EventStore): OpenedSource => ({
   description,
   events: () => store.readAll({ batchSize: 5000 }),
   close: () => store.close(),
@@ -70,14 +58,18 @@ export const openSource = async (spec: SourceSpec, stdin: Readable): Promise<Ope
       return { description: spec.path, events: () => readExport(stream), close: async () => void stream.destroy() };
     }
     case "sqlite": {
-      const { existsSync } = await import("node:fs");
       // Opening a missing path would create an empty store: refuse instead.
       if (!existsSync(spec.path)) throw new Error(`No SQLite store at ${spec.path}`);
-      return storeSource(`sqlite:${spec.path}`, (await adapters()).createSqliteEventStore({ path: spec.path }));
+      return storeSource(`sqlite:${spec.path}`, createSqliteEventStore({ path: spec.path }));
     }
     case "postgres": {
       const options = spec.schema === undefined ? { connectionString: spec.connectionString } : { connectionString: spec.connectionString, schema: spec.schema };
-      return storeSource("PostgreSQL", await (await adapters()).createPostgresEventStore(options));
+      // Until @linked-accounts/adapters exports its PostgreSQL store, look it up (temporary).
+      const adapters = (await import("@linked-accounts/adapters")) as {
+        createPostgresEventStore?: (o: { connectionString: string; schema?: string }) => Promise<EventStore>;
+      };
+      if (adapters.createPostgresEventStore === undefined) throw new Error("This build of @linked-accounts/adapters has no PostgreSQL store");
+      return storeSource("PostgreSQL", await adapters.createPostgresEventStore(options));
     }
   }
 };

@@ -3,7 +3,7 @@
  * row, written in one transaction with a compare-and-set on the previous
  * position, so two runners sharing the file never both apply the same events.
  */
-import { type SqliteDatabase, sqliteDriver } from "./drivers.js";
+import Database from "better-sqlite3";
 import type { Checkpoint, CheckpointStore } from "./checkpoint.js";
 
 export interface SqliteCheckpointOptions {
@@ -18,8 +18,7 @@ const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 export const createSqliteCheckpointStore = (options: SqliteCheckpointOptions): CheckpointStore => {
   const table = options.table ?? "projection_checkpoints";
   if (!TABLE_NAME.test(table)) throw new RangeError(`Not a table name: ${JSON.stringify(table)}`);
-  const Database = sqliteDriver();
-  const db: SqliteDatabase = new Database(options.path, { timeout: 5000 });
+  const db = new Database(options.path, { timeout: 5000 });
   db.pragma("journal_mode = WAL");
   db.exec(`CREATE TABLE IF NOT EXISTS ${table} (name TEXT PRIMARY KEY, position INTEGER NOT NULL, state TEXT NOT NULL)`);
   const select = db.prepare(`SELECT position, state FROM ${table} WHERE name = ?`).safeIntegers(true);
@@ -36,6 +35,6 @@ export const createSqliteCheckpointStore = (options: SqliteCheckpointOptions): C
       return row === undefined ? undefined : { position: BigInt(row.position), state: row.state };
     },
     save: async (name, expected, next) => save.immediate(name, expected, next),
-    close: async () => db.close(),
+    close: async () => void db.close(),
   };
 };
