@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { eventStoreContract } from "./contract/index.js";
+import { sampleEvents } from "./contract/sample-events.js";
 import { createInMemoryEventStore, plantStoredEvent } from "./in-memory-store.js";
 
 eventStoreContract("in-memory", createInMemoryEventStore, { plantStoredEvent });
@@ -7,7 +8,6 @@ eventStoreContract("in-memory", createInMemoryEventStore, { plantStoredEvent });
 describe("in-memory store", () => {
   it("keeps each store's events to itself", async () => {
     const [a, b] = [createInMemoryEventStore(), createInMemoryEventStore()];
-    const { sampleEvents } = await import("./contract/sample-events.js");
     await a.appendToStream("s", sampleEvents(2));
     const inB: unknown[] = [];
     for await (const e of b.readAll()) inB.push(e);
