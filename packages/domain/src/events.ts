@@ -228,8 +228,9 @@ export const linkingEventTypes = [
 ] as const satisfies ReadonlyArray<EventType>;
 export type LinkingEvent = EventOf<(typeof linkingEventTypes)[number]>;
 export type CirculationEvent = Exclude<DomainEvent, LinkingEvent>;
-export const isLinkingEvent = (e: DomainEvent): e is LinkingEvent =>
-  (linkingEventTypes as ReadonlyArray<string>).includes(e.type);
+const linkingEventTypeSet: ReadonlySet<string> = new Set(linkingEventTypes);
+/** Asked once per folded event, so a set lookup rather than a scan. */
+export const isLinkingEvent = (e: DomainEvent): e is LinkingEvent => linkingEventTypeSet.has(e.type);
 
 export const SCHEMA_VERSION = 1 as const;
 

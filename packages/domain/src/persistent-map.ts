@@ -6,17 +6,23 @@
  * trie, 32-way, keyed by string).
  */
 
+// Each node carries a numeric `tag` first: telling the three kinds apart by a
+// field read stays fast where an `in` check goes megamorphic (the maps hold many
+// value types).
 interface Leaf<V> {
+  readonly tag: 0;
   readonly key: string;
   readonly hash: number;
   readonly value: V;
 }
 interface Branch<V> {
+  readonly tag: 1;
   readonly bitmap: number;
   readonly children: ReadonlyArray<Node<V>>;
 }
 /** Keys whose 32-bit hashes collide entirely. */
 interface Collision<V> {
+  readonly tag: 2;
   readonly hash: number;
   readonly leaves: ReadonlyArray<Leaf<V>>;
 }
@@ -25,8 +31,8 @@ type Node<V> = Leaf<V> | Branch<V> | Collision<V>;
 const BITS = 5;
 const MASK = (1 << BITS) - 1;
 
-const isLeaf = <V>(n: Node<V>): n is Leaf<V> => "key" in n;
-const isBranch = <V>(n: Node<V>): n is Branch<V> => "bitmap" in n;
+const isLeaf = <V>(n: Node<V>): n is Leaf<V> => n.tag === 0;
+const isBranch = <V>(n: Node<V>): n is Branch<V> => n.tag === 1;
 
 /** FNV-1a over UTF-16 code units: fast, deterministic, good enough for short ids. */
 const hashOf = (key: string): number => {
@@ -59,40 +65,54 @@ const lookup = <V>(node: Node<V>, hash: number, key: string, shift: number): V |
 
 /** A branch holding two nodes whose hashes differ (recursing while their fragments agree). */
 const pair = <V>(a: Node<V>, aHash: number, b: Leaf<V>, shift: number): Node<V> => {
-  if (shift >= 32) return { hash: aHash, leaves: [...(isLeaf(a) ? [a] : (a as Collision<V>).leaves), b] };
+  if (shift >= 32) return { tag: 2, hash: aHash, leaves: [...(isLeaf(a) ? [a] : (a as Collision<V>).leaves), b] };
   const fa = fragment(aHash, shift);
   const fb = fragment(b.hash, shift);
-  if (fa === fb) return { bitmap: 1 << fa, children: [pair(a, aHash, b, shift + BITS)] };
-  return { bitmap: (1 << fa) | (1 << fb), children: fa < fb ? [a, b] : [b, a] };
+  if (fa === fb) return { tag: 1, bitmap: 1 << fa, children: [pair(a, aHash, b, shift + BITS)] };
+  return { tag: 1, bitmap: (1 << fa) | (1 << fb), children: fa < fb ? [a, b] : [b, a] };
 };
 
+/** Whether the last `insert` added a key (rather than replacing one): saves a second walk. */
+interface Added {
+  added: boolean;
+}
+
 /** Returns the same node when nothing changed, so callers can keep their identity. */
-const insert = <V>(node: Node<V>, leaf: Leaf<V>, shift: number): Node<V> => {
+const insert = <V>(node: Node<V>, leaf: Leaf<V>, shift: number, out: Added): Node<V> => {
   if (isLeaf(node)) {
     if (node.key === leaf.key) return node.value === leaf.value ? node : leaf;
-    if (node.hash === leaf.hash) return { hash: leaf.hash, leaves: [node, leaf] };
+    out.added = true;
+    if (node.hash === leaf.hash) return { tag: 2, hash: leaf.hash, leaves: [node, leaf] };
     return pair(node, node.hash, leaf, shift);
   }
   if (!isBranch(node)) {
-    if (node.hash !== leaf.hash) return pair(node, node.hash, leaf, shift);
+    if (node.hash !== leaf.hash) {
+      out.added = true;
+      return pair(node, node.hash, leaf, shift);
+    }
     const i = node.leaves.findIndex((l) => l.key === leaf.key);
-    if (i < 0) return { hash: node.hash, leaves: [...node.leaves, leaf] };
+    if (i < 0) {
+      out.added = true;
+      return { tag: 2, hash: node.hash, leaves: [...node.leaves, leaf] };
+    }
     const leaves = node.leaves.slice();
     leaves[i] = leaf;
-    return { hash: node.hash, leaves };
+    return { tag: 2, hash: node.hash, leaves };
   }
   const bit = 1 << fragment(leaf.hash, shift);
   const index = popcount(node.bitmap & (bit - 1));
-  const children = node.children.slice();
   if ((node.bitmap & bit) === 0) {
+    out.added = true;
+    const children = node.children.slice();
     children.splice(index, 0, leaf);
-    return { bitmap: node.bitmap | bit, children };
+    return { tag: 1, bitmap: node.bitmap | bit, children };
   }
   const child = node.children[index]!;
-  const updated = insert(child, leaf, shift + BITS);
+  const updated = insert(child, leaf, shift + BITS, out);
   if (updated === child) return node;
+  const children = node.children.slice();
   children[index] = updated;
-  return { bitmap: node.bitmap, children };
+  return { tag: 1, bitmap: node.bitmap, children };
 };
 
 function* leavesOf<V>(node: Node<V>): Generator<Leaf<V>> {
@@ -101,7 +121,7 @@ function* leavesOf<V>(node: Node<V>): Generator<Leaf<V>> {
   else yield* node.leaves;
 }
 
-const EMPTY_ROOT: Branch<never> = { bitmap: 0, children: [] };
+const EMPTY_ROOT: Branch<never> = { tag: 1, bitmap: 0, children: [] };
 
 export class PersistentMap<V> {
   private constructor(
@@ -123,10 +143,9 @@ export class PersistentMap<V> {
 
   /** A map with `key` bound to `value`; `this` is unchanged. `undefined` values are not stored. */
   set(key: string, value: V): PersistentMap<V> {
-    const hash = hashOf(key);
-    const had = lookup(this.root, hash, key, 0) !== undefined;
-    const root = insert(this.root, { key, hash, value }, 0);
-    return root === this.root ? this : new PersistentMap(root, had ? this.size : this.size + 1);
+    const out: Added = { added: false };
+    const root = insert(this.root, { tag: 0, key, hash: hashOf(key), value }, 0, out);
+    return root === this.root ? this : new PersistentMap(root, out.added ? this.size + 1 : this.size);
   }
 
   /** A map with `key` bound to `f(current)`; `this` is unchanged. */

@@ -577,7 +577,13 @@ export const playHistory = (plan: ReadonlyArray<Move>, options: HistoryOptions =
     if (commands.length >= maxCommands) break;
     playMove(m);
   }
-  return { commands, events, steps, finalState: state, policy, phrases };
+  const history: History = { commands, events, steps, finalState: state, policy, phrases };
+  // A failing property prints its history: the commands say it all, the states would drown it.
+  Object.defineProperty(history, fc.toStringMethod, {
+    value: () => `History of ${commands.length} commands ${fc.stringify(commands)}`,
+    enumerable: false,
+  });
+  return history;
 };
 
 /**

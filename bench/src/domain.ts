@@ -1,0 +1,279 @@
+/**
+ * The pure domain's speed: folding a synthetic history of over a million events
+ * with `libraryDecider().evolve`, and deciding ConnectAccount and RenewLoan
+ * commands against the state it folds to. No I/O, no hashing: proofs are given.
+ * The history comes from a cheap deterministic generator (an LCG), not fast-check.
+ */
+import { performance } from "node:perf_hooks";
+import * as E from "fp-ts/lib/Either.js";
+import {
+  type CommandOf,
+  type DomainEvent,
+  type Direction,
+  type LibraryState,
+  fold,
+  libraryDecider,
+  phrasesToCheck,
+} from "@linked-accounts/domain";
+import { median } from "./stats.js";
+
+const ACCOUNTS = 60_000;
+const TARGET_EVENTS = 1_100_000;
+const COMMANDS = 200_000;
+const REPEATS = 5;
+const START = Date.parse("2026-01-05T08:00:00.000Z");
+const DAY = 86_400_000;
+
+/** A small deterministic random source (numerical recipes LCG), for the generator only. */
+const lcg = (seed: number) => {
+  let s = seed >>> 0;
+  return (n: number): number => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return Math.floor((s / 0x1_0000_0000) * n);
+  };
+};
+
+const accountId = (i: number) => `acct${i}`;
+const barcodeOf = (i: number) => `B${100000 + i}`;
+const hashOf = (phraseId: string) => `hash${phraseId}`;
+
+interface Synthetic {
+  readonly events: DomainEvent[];
+  readonly endMs: number;
+  /** Each issuer's newest phrase: [issuer, phraseId]. */
+  readonly issuers: ReadonlyArray<readonly [number, string]>;
+  /** Open loans with a manager that may renew them: [manager, account, loanId, dueMs]. */
+  readonly managedLoans: ReadonlyArray<readonly [number, number, string, number]>;
+  readonly ownLoans: ReadonlyArray<readonly [number, string, number]>;
+}
+
+/** Over a million events: mostly circulation on many accounts, plus linking. */
+export const syntheticHistory = (): Synthetic => {
+  const rand = lcg(20260303);
+  const events: DomainEvent[] = [];
+  let t = START;
+  const now = () => new Date(t).toISOString();
+  const tick = () => {
+    t += 400;
+    return now();
+  };
+  const minor = (i: number) => i % 11 === 0;
+  for (let i = 0; i < ACCOUNTS; i++)
+    events.push({ type: "AccountRegistered", data: { accountId: accountId(i), barcode: barcodeOf(i), minor: minor(i), registeredAt: tick() } });
+
+  const current = new Map<number, { phraseId: string; direction: Direction }>();
+  let phraseCount = 0;
+  const issue = (i: number) => {
+    const direction: Direction = minor(i) || rand(2) === 0 ? "two-way" : "one-way";
+    const old = current.get(i);
+    const at = tick();
+    if (old !== undefined && old.direction === direction)
+      events.push({ type: "SharePhraseRevoked", data: { phraseId: old.phraseId, issuerAccountId: accountId(i), reason: "superseded", revokedAt: at } });
+    const phraseId = `phrase${++phraseCount}`;
+    events.push({
+      type: "SharePhraseIssued",
+      data: {
+        phraseId,
+        issuerAccountId: accountId(i),
+        direction,
+        verifier: { algorithm: "scrypt", salt: `salt${phraseCount}`, hash: hashOf(phraseId), N: 16384, r: 8, p: 1 },
+        issuedAt: at,
+        expiresAt: new Date(t + 7 * DAY).toISOString(),
+      },
+    });
+    current.set(i, { phraseId, direction });
+  };
+  for (let i = 0; i < ACCOUNTS; i += 3) issue(i);
+
+  const links: Array<{ linkId: string; issuer: number; connector: number; direction: Direction; revoked: boolean }> = [];
+  const openLoans: Array<Array<[string, number]>> = Array.from({ length: ACCOUNTS }, () => []);
+  const openHolds: Array<Array<[string, boolean]>> = Array.from({ length: ACCOUNTS }, () => []);
+  let loanCount = 0;
+  let holdCount = 0;
+  const issuerIds = [...current.keys()];
+
+  while (events.length < TARGET_EVENTS) {
+    const r = rand(1000);
+    const a = rand(ACCOUNTS);
+    const at = tick();
+    if (r < 20) {
+      const issuer = issuerIds[rand(issuerIds.length)]!;
+      const phrase = current.get(issuer)!;
+      if (issuer === a) continue;
+      const linkId = `link${links.length + 1}`;
+      links.push({ linkId, issuer, connector: a, direction: phrase.direction, revoked: false });
+      events.push({
+        type: "AccountConnected",
+        data: { linkId, phraseId: phrase.phraseId, issuerAccountId: accountId(issuer), connectedAccountId: accountId(a), direction: phrase.direction, connectedAt: at },
+      });
+    } else if (r < 23 && links.length > 0) {
+      const link = links[rand(links.length)]!;
+      if (link.revoked) continue;
+      link.revoked = true;
+      events.push({ type: "LinkRevoked", data: { linkId: link.linkId, revokedBy: { kind: "account", accountId: accountId(link.connector) }, reason: "", revokedAt: at } });
+    } else if (r < 28) {
+      const issuer = issuerIds[rand(issuerIds.length)]!;
+      events.push({
+        type: "ConnectionAttemptFailed",
+        data: { connectorAccountId: accountId(a), attemptedBarcode: barcodeOf(issuer), issuerAccountId: accountId(issuer), reason: "phrase-mismatch", attemptedAt: at },
+      });
+    } else if (r < 30) {
+      if (!current.has(a)) issuerIds.push(a);
+      issue(a);
+    } else if (r < 330 || openLoans[a]!.length === 0) {
+      const loanId = `loan${++loanCount}`;
+      const due = t + 21 * DAY;
+      openLoans[a]!.push([loanId, due]);
+      events.push({
+        type: "ItemCheckedOut",
+        data: { loanId, accountId: accountId(a), itemId: `item${rand(100_000)}`, title: "A synthetic book", format: rand(4) === 0 ? "digital" : "physical", checkedOutAt: at, dueAt: new Date(due).toISOString() },
+      });
+    } else if (r < 580) {
+      const loans = openLoans[a]!;
+      const loan = loans[rand(loans.length)]!;
+      loan[1] += 14 * DAY;
+      events.push({ type: "LoanRenewed", data: { loanId: loan[0], accountId: accountId(a), dueAt: new Date(loan[1]).toISOString(), renewedBy: accountId(a), renewedAt: at } });
+    } else if (r < 720) {
+      const loans = openLoans[a]!;
+      const [loan] = loans.splice(rand(loans.length), 1);
+      events.push({ type: "ItemReturned", data: { loanId: loan![0], accountId: accountId(a), returnedAt: at } });
+    } else if (r < 850 || openHolds[a]!.length === 0) {
+      const holdId = `hold${++holdCount}`;
+      openHolds[a]!.push([holdId, false]);
+      events.push({ type: "HoldPlaced", data: { holdId, accountId: accountId(a), itemId: `item${rand(100_000)}`, title: "A synthetic book", pickupBranch: "Central", placedAt: at } });
+    } else {
+      const holds = openHolds[a]!;
+      const i = rand(holds.length);
+      const hold = holds[i]!;
+      const s = rand(4);
+      if (s === 0 && !hold[1]) {
+        hold[1] = true;
+        events.push({ type: "HoldSuspended", data: { holdId: hold[0], accountId: accountId(a), until: new Date(t + 10 * DAY).toISOString(), suspendedBy: accountId(a), suspendedAt: at } });
+      } else if (s === 1 && hold[1]) {
+        hold[1] = false;
+        events.push({ type: "HoldResumed", data: { holdId: hold[0], accountId: accountId(a), resumedBy: accountId(a), resumedAt: at } });
+      } else if (s === 2) {
+        holds.splice(i, 1);
+        events.push({ type: "HoldCancelled", data: { holdId: hold[0], accountId: accountId(a), cancelledBy: accountId(a), cancelledAt: at } });
+      } else {
+        holds.splice(i, 1);
+        events.push({ type: "HoldFulfilled", data: { holdId: hold[0], accountId: accountId(a), fulfilledAt: at } });
+      }
+    }
+  }
+
+  const managedLoans: Array<readonly [number, number, string, number]> = [];
+  for (const link of links) {
+    if (link.revoked || minor(link.issuer)) continue;
+    for (const [loanId, due] of openLoans[link.connector]!) managedLoans.push([link.issuer, link.connector, loanId, due]);
+  }
+  const ownLoans: Array<readonly [number, string, number]> = [];
+  openLoans.forEach((loans, a) => loans.forEach(([loanId, due]) => ownLoans.push([a, loanId, due])));
+  return {
+    events,
+    endMs: t,
+    issuers: [...current.entries()].map(([i, p]) => [i, p.phraseId] as const),
+    managedLoans,
+    ownLoans,
+  };
+};
+
+const timed = (f: () => void): number => {
+  const started = performance.now();
+  f();
+  return (performance.now() - started) / 1000;
+};
+
+export async function benchDomain(): Promise<Record<string, unknown>> {
+  const built = performance.now();
+  const history = syntheticHistory();
+  const buildSeconds = (performance.now() - built) / 1000;
+  const decider = libraryDecider();
+  const { events } = history;
+
+  // Folding: the whole history from the initial state, five times.
+  let state: LibraryState = decider.initialState;
+  const foldRates: number[] = [];
+  for (let i = 0; i < REPEATS; i++) {
+    foldRates.push(events.length / timed(() => (state = fold(decider, events))));
+  }
+
+  // Deciding, against the folded state, with the clock an hour after the last event.
+  const rand = lcg(7);
+  const now = new Date(history.endMs + 3_600_000).toISOString();
+  const connects: Array<CommandOf<"ConnectAccount">> = [];
+  for (let i = 0; i < COMMANDS; i++) {
+    const [issuer] = history.issuers[rand(history.issuers.length)]!;
+    let connector = rand(ACCOUNTS);
+    if (connector === issuer) connector = (connector + 1) % ACCOUNTS;
+    const barcode = barcodeOf(issuer);
+    const right = rand(4) !== 0;
+    const proofs = phrasesToCheck(state.linking, barcode).map((p) => ({
+      phraseId: p.phraseId,
+      hash: right ? p.verifier.hash : `wrong${i}`,
+    }));
+    connects.push({
+      type: "ConnectAccount",
+      commandId: `c${i}`,
+      actor: { kind: "account", accountId: accountId(connector) },
+      now,
+      connectorAccountId: accountId(connector),
+      barcode,
+      linkId: `newlink${i}`,
+      proofs,
+    });
+  }
+  const renews: Array<CommandOf<"RenewLoan">> = [];
+  for (let i = 0; i < COMMANDS; i++) {
+    const byManager = rand(2) === 0 && history.managedLoans.length > 0;
+    const [actor, account, loanId, due] = byManager
+      ? history.managedLoans[rand(history.managedLoans.length)]!
+      : (() => {
+          const [a, l, d] = history.ownLoans[rand(history.ownLoans.length)]!;
+          return [a, a, l, d] as const;
+        })();
+    renews.push({
+      type: "RenewLoan",
+      commandId: `r${i}`,
+      actor: { kind: "account", accountId: accountId(actor) },
+      now,
+      loanId,
+      accountId: accountId(account),
+      dueAt: new Date(due + 14 * 86_400_000).toISOString(),
+    });
+  }
+
+  const decideAll = (commands: ReadonlyArray<CommandOf<"ConnectAccount"> | CommandOf<"RenewLoan">>) => {
+    let accepted = 0;
+    for (const c of commands) if (E.isRight(decider.decide(c, state))) accepted++;
+    return accepted;
+  };
+  const connectRates: number[] = [];
+  const renewRates: number[] = [];
+  let acceptedConnects = 0;
+  let acceptedRenews = 0;
+  for (let i = 0; i < REPEATS; i++) {
+    connectRates.push(COMMANDS / timed(() => (acceptedConnects = decideAll(connects))));
+    renewRates.push(COMMANDS / timed(() => (acceptedRenews = decideAll(renews))));
+  }
+
+  const figures = {
+    events: events.length,
+    accounts: state.linking.accounts.size,
+    links: state.linking.links.size,
+    buildSeconds: Math.round(buildSeconds * 100) / 100,
+    foldEventsPerSecond: Math.round(median(foldRates)),
+    decideConnectPerSecond: Math.round(median(connectRates)),
+    decideRenewPerSecond: Math.round(median(renewRates)),
+    connectCommands: COMMANDS,
+    connectAccepted: acceptedConnects,
+    renewCommands: COMMANDS,
+    renewAccepted: acceptedRenews,
+    repeats: REPEATS,
+  };
+  const n = (x: number) => Math.round(x).toLocaleString("en-NZ");
+  console.log(`domain: fold ${n(figures.foldEventsPerSecond)} events/s (median of ${REPEATS}, ${n(events.length)} events, ${n(figures.accounts)} accounts)`);
+  console.log(`domain: decide ConnectAccount ${n(figures.decideConnectPerSecond)} commands/s (median of ${REPEATS}, ${n(COMMANDS)} commands)`);
+  console.log(`domain: decide RenewLoan ${n(figures.decideRenewPerSecond)} commands/s (median of ${REPEATS}, ${n(COMMANDS)} commands)`);
+  return figures;
+}
