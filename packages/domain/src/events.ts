@@ -253,6 +253,14 @@ export type EventEnvelope = DomainEvent & { readonly metadata: EventMetadata };
 
 const hasType = (u: unknown): u is { type: unknown } => typeof u === "object" && u !== null && "type" in u;
 
+// One decoder per event type, made once: decoding is on every store's read path.
+const eventDecoders = Object.fromEntries(
+  eventTypes.map((type) => [type, decodeWith(eventCodecs[type] as unknown as t.Decoder<unknown, DomainEvent>, type)]),
+) as Record<EventType, (u: unknown) => E.Either<DecodeError, DomainEvent>>;
+const metadataDecoders = Object.fromEntries(
+  eventTypes.map((type) => [type, decodeWith(EventMetadata, `${type}.metadata`)]),
+) as Record<EventType, (u: unknown) => E.Either<DecodeError, EventMetadata>>;
+
 /**
  * Decodes one event (`{type, data}`), dispatching on `type` so a failure names
  * the event: `AccountConnected.data.direction: expected "one-way" | "two-way", got "both"`.
@@ -261,15 +269,14 @@ export const decodeEvent = (u: unknown): E.Either<DecodeError, DomainEvent> => {
   if (!hasType(u)) return E.left(new DecodeError(`event.type: expected an event type, got ${show(u)}`));
   if (!isEventType(u.type))
     return E.left(new DecodeError(`event.type: expected a known event type, got ${show(u.type)}`));
-  const codec = eventCodecs[u.type] as unknown as t.Decoder<unknown, DomainEvent>;
-  return decodeWith(codec, u.type)(u);
+  return eventDecoders[u.type](u);
 };
 
 /** Decodes `{type, data, metadata}`. */
 export const decodeEnvelope = (u: unknown): E.Either<DecodeError, EventEnvelope> => {
   const event = decodeEvent(u);
   if (E.isLeft(event)) return event;
-  const metadata = decodeWith(EventMetadata, `${event.right.type}.metadata`)((u as { metadata?: unknown }).metadata);
+  const metadata = metadataDecoders[event.right.type]((u as { metadata?: unknown }).metadata);
   if (E.isLeft(metadata)) return metadata;
   return E.right({ ...event.right, metadata: metadata.right });
 };
