@@ -4,7 +4,7 @@
  *
  * Cost: OWASP's Password Storage Cheat Sheet (2024 revision, current as of this
  * writing) recommends scrypt with N=2^17 (128 MiB), r=8, p=1 as its first
- * choice. A share phrase is a 70-bit random secret, not a human password, so a
+ * choice. A share phrase is a 69-bit random secret, not a human password, so a
  * stolen verifier is already out of reach of guessing; the cost is defence in
  * depth, and it bounds online guessing at the connect endpoint together with the
  * lockouts (R10). We take OWASP's parameters as the default; the parameters are
