@@ -69,9 +69,8 @@ export const libraryDecider = (policy: Policy = defaultPolicy): Decider<Command,
         ? { ...state, linking: evolveLinking(state.linking, event) }
         : {
             ...state,
-            circulation: state.circulation.set(
-              event.data.accountId,
-              evolveCirculation(circulationOf(state, event.data.accountId), event),
+            circulation: state.circulation.update(event.data.accountId, (current = initialCirculationState) =>
+              evolveCirculation(current, event),
             ),
           },
   };

@@ -143,14 +143,19 @@ export class PersistentMap<V> {
 
   /** A map with `key` bound to `value`; `this` is unchanged. `undefined` values are not stored. */
   set(key: string, value: V): PersistentMap<V> {
-    const out: Added = { added: false };
-    const root = insert(this.root, { tag: 0, key, hash: hashOf(key), value }, 0, out);
-    return root === this.root ? this : new PersistentMap(root, out.added ? this.size + 1 : this.size);
+    return this.setHashed(key, hashOf(key), value);
   }
 
-  /** A map with `key` bound to `f(current)`; `this` is unchanged. */
+  /** A map with `key` bound to `f(current)`; `this` is unchanged. The key is hashed once. */
   update(key: string, f: (current: V | undefined) => V): PersistentMap<V> {
-    return this.set(key, f(this.get(key)));
+    const hash = hashOf(key);
+    return this.setHashed(key, hash, f(lookup(this.root, hash, key, 0)));
+  }
+
+  private setHashed(key: string, hash: number, value: V): PersistentMap<V> {
+    const out: Added = { added: false };
+    const root = insert(this.root, { tag: 0, key, hash, value }, 0, out);
+    return root === this.root ? this : new PersistentMap(root, out.added ? this.size + 1 : this.size);
   }
 
   *entries(): Generator<readonly [string, V]> {
