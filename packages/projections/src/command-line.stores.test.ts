@@ -8,16 +8,12 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
 import pg from "pg";
-import * as adapterModule from "@linked-accounts/adapters";
-import { type EventStore, createSqliteEventStore } from "@linked-accounts/adapters";
+import { type EventStore, createPostgresEventStore, createSqliteEventStore } from "@linked-accounts/adapters";
 import type { EventEnvelope } from "@linked-accounts/domain";
 import { main } from "./command-line.js";
 import { exportText, referenceStory } from "./test-support.js";
 
 type Store = Pick<EventStore, "appendToStream" | "close">;
-// Until @linked-accounts/adapters exports its PostgreSQL store (temporary).
-const createPostgresEventStore = (adapterModule as { createPostgresEventStore?: (o: { connectionString: string; schema?: string }) => Promise<Store> })
-  .createPostgresEventStore;
 const inCi = process.env["CI"] === "true";
 
 const run = async (argv: string[]) => {
@@ -63,12 +59,7 @@ describe("linked-accounts on sqlite:PATH", () => {
 });
 
 const pgUrl = process.env["PG_TEST_URL"];
-const pgProblem =
-  createPostgresEventStore === undefined
-    ? "no createPostgresEventStore in @linked-accounts/adapters"
-    : pgUrl === undefined || pgUrl === ""
-      ? "PG_TEST_URL is not set"
-      : undefined;
+const pgProblem = pgUrl === undefined || pgUrl === "" ? "PG_TEST_URL is not set" : undefined;
 if (pgProblem !== undefined && !inCi) console.log(`command-line.stores.test.ts: skipping postgres:// tests: ${pgProblem}`);
 
 describe.skipIf(pgProblem !== undefined && !inCi)("linked-accounts on postgres://", () => {
@@ -82,7 +73,7 @@ describe.skipIf(pgProblem !== undefined && !inCi)("linked-accounts on postgres:/
 
   it("answers from the store (schema chosen in the URL) and exports it", async () => {
     expect(pgProblem).toBeUndefined();
-    const store = await createPostgresEventStore!({ connectionString: pgUrl!, schema });
+    const store = await createPostgresEventStore({ connectionString: pgUrl!, schema });
     await fill(store);
     await store.close();
     const url = `${pgUrl}${pgUrl!.includes("?") ? "&" : "?"}schema=${schema}`;

@@ -4,8 +4,7 @@
  */
 import { createReadStream, existsSync } from "node:fs";
 import type { Readable } from "node:stream";
-import { type EventStore, createSqliteEventStore } from "@linked-accounts/adapters";
-import type { PositionedEvent } from "./projection.js";
+import { type EventStore, createPostgresEventStore, createSqliteEventStore } from "@linked-accounts/adapters";
 import { type ExportedEvent, readExport } from "./ndjson.js";
 
 /** What the command line reads: events in global order, and a way to let go. */
@@ -64,12 +63,7 @@ export const openSource = async (spec: SourceSpec, stdin: Readable): Promise<Ope
     }
     case "postgres": {
       const options = spec.schema === undefined ? { connectionString: spec.connectionString } : { connectionString: spec.connectionString, schema: spec.schema };
-      // Until @linked-accounts/adapters exports its PostgreSQL store, look it up (temporary).
-      const adapters = (await import("@linked-accounts/adapters")) as {
-        createPostgresEventStore?: (o: { connectionString: string; schema?: string }) => Promise<EventStore>;
-      };
-      if (adapters.createPostgresEventStore === undefined) throw new Error("This build of @linked-accounts/adapters has no PostgreSQL store");
-      return storeSource("PostgreSQL", await adapters.createPostgresEventStore(options));
+      return storeSource("PostgreSQL", await createPostgresEventStore(options));
     }
   }
 };
