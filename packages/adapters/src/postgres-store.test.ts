@@ -2,38 +2,16 @@ import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { eventStoreContract } from "./contract/index.js";
+import { postgresServer } from "./contract/postgres-server.js";
 import { accountRegistered, sampleEvents } from "./contract/sample-events.js";
 import type { EventStore, RecordedEvent } from "./event-store.js";
 import type { StoredEvent } from "./mapper.js";
 import { AppendFailedError, createPostgresEventStore } from "./postgres-store.js";
 
-/**
- * PG_TEST_URL names the server (scripts/postgres.sh starts one and prints it).
- * Without a server these tests skip, saying so; in CI they fail instead.
- */
-const url = process.env.PG_TEST_URL;
-const unreachable = await (async (): Promise<string | undefined> => {
-  if (url === undefined || url === "") return "PG_TEST_URL is not set";
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
-  try {
-    await client.connect();
-    await client.query("SELECT 1");
-    return undefined;
-  } catch (error) {
-    return `cannot connect to PG_TEST_URL (${error instanceof Error ? error.message : String(error)})`;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-})();
-const inCi = process.env.CI === "true";
-
-if (unreachable !== undefined && inCi) {
-  it("connects to the PostgreSQL server named by PG_TEST_URL (required in CI)", () => {
-    throw new Error(`PostgreSQL store tests cannot run in CI: ${unreachable}. Run scripts/postgres.sh and export PG_TEST_URL.`);
-  });
-} else if (unreachable !== undefined) {
-  console.log(`PostgreSQL store tests skipped: ${unreachable} (run \`eval "$(scripts/postgres.sh)"\` to start one).`);
-}
+/** PG_TEST_URL names the server (scripts/postgres.sh starts one and prints it). */
+const server = await postgresServer("PostgreSQL store tests");
+const unreachable = server.skip ? server.reason : undefined;
+const url = server.skip ? undefined : server.url;
 
 /** Each test file, and each test needing an empty store, works in a schema of its own, dropped at the end. */
 const schemas: string[] = [];
