@@ -111,4 +111,15 @@ export const sourceOf = (events: ReadonlyArray<PositionedEvent>) => ({
     const from = options.fromPosition ?? 0n;
     for (const event of events) if (event.position >= from) yield event;
   },
+  async *readBatches(options: { readonly fromPosition?: bigint; readonly batchSize?: number } = {}): AsyncGenerator<ReadonlyArray<PositionedEvent>> {
+    const from = options.fromPosition ?? 0n;
+    const size = Math.max(1, options.batchSize ?? 1000);
+    let batch: PositionedEvent[] = [];
+    for (const event of events)
+      if (event.position >= from && batch.push(event) >= size) {
+        yield batch;
+        batch = [];
+      }
+    if (batch.length > 0) yield batch;
+  },
 });

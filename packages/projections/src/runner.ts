@@ -12,6 +12,11 @@ import type { PositionedEvent, Projection } from "./projection.js";
 /** All a runner needs from a store. Any `EventStore` of @linked-accounts/adapters is one; so is an export. */
 export interface EventSource {
   readAll(options?: { readonly fromPosition?: bigint; readonly batchSize?: number }): AsyncIterable<PositionedEvent>;
+  /**
+   * Optional: the same events as `readAll`, in arrays of at most `batchSize`. A
+   * runner prefers it: one await per batch instead of one per event.
+   */
+  readBatches?(options?: { readonly fromPosition?: bigint; readonly batchSize?: number }): AsyncIterable<ReadonlyArray<PositionedEvent>>;
 }
 
 export interface RunnerOptions<S> {
@@ -158,10 +163,18 @@ export const createRunner = <S>(options: RunnerOptions<S>): Runner<S> => {
         return !restart && batches < maxBatches;
       };
       let more = true;
-      for await (const event of source.readAll({ fromPosition: from, batchSize })) {
-        batch.push(event);
-        if (batch.length >= batchSize && !(more = await flush())) break;
-      }
+      if (source.readBatches !== undefined)
+        read: for await (const events of source.readBatches({ fromPosition: from, batchSize })) {
+          for (const event of events) {
+            batch.push(event);
+            if (batch.length >= batchSize && !(more = await flush())) break read;
+          }
+        }
+      else
+        for await (const event of source.readAll({ fromPosition: from, batchSize })) {
+          batch.push(event);
+          if (batch.length >= batchSize && !(more = await flush())) break;
+        }
       if (more && batch.length > 0) more = await flush();
       if (restart) continue; // another runner won: carry on from its checkpoint
       if (pending > 0) {
