@@ -59,12 +59,16 @@ export const initialLinkingState: LinkingState = {
 export const pairKey = (a: Id, b: Id): string => (a < b ? `${a} ${b}` : `${b} ${a}`);
 
 /**
- * R10: which failures count towards a lockout. Attempts refused because of a
- * lockout do not (the lock ends when it said it would), nor does typing one's
- * own barcode.
+ * R10: which failed attempts count towards each lockout. A refusal because of a
+ * lockout never counts towards that same lockout (so it ends when it said it
+ * would), but a connector still guessing at a locked issuer keeps failing, and
+ * that counts against the connector. Typing one's own barcode counts for nothing.
  */
-export const countsTowardsLockout = (reason: ConnectionFailureReason): boolean =>
+export const countsAgainstIssuer = (reason: ConnectionFailureReason): boolean =>
   reason !== "issuer-locked" && reason !== "connector-locked" && reason !== "self-link";
+
+export const countsAgainstConnector = (reason: ConnectionFailureReason): boolean =>
+  reason !== "connector-locked" && reason !== "self-link";
 
 const remember = (times: ReadonlyArray<number>, at: number): ReadonlyArray<number> => {
   const next = [...times, at];
@@ -144,15 +148,13 @@ export const evolveLinking = (state: LinkingState, event: LinkingEvent): Linking
     }
     case "ConnectionAttemptFailed": {
       const { connectorAccountId, issuerAccountId, reason, attemptedAt } = event.data;
-      if (!countsTowardsLockout(reason)) return state;
       const at = Date.parse(attemptedAt);
-      const counted = updateAccount(state, connectorAccountId, (a) => ({
-        ...a,
-        failuresAsConnector: remember(a.failuresAsConnector, at),
-      }));
-      return issuerAccountId === null
-        ? counted
-        : updateAccount(counted, issuerAccountId, (a) => ({ ...a, failuresAsIssuer: remember(a.failuresAsIssuer, at) }));
+      const counted = countsAgainstConnector(reason)
+        ? updateAccount(state, connectorAccountId, (a) => ({ ...a, failuresAsConnector: remember(a.failuresAsConnector, at) }))
+        : state;
+      return issuerAccountId !== null && countsAgainstIssuer(reason)
+        ? updateAccount(counted, issuerAccountId, (a) => ({ ...a, failuresAsIssuer: remember(a.failuresAsIssuer, at) }))
+        : counted;
     }
     case "LinkRevoked": {
       const link = state.links.get(event.data.linkId);

@@ -186,12 +186,11 @@ const connect = (c: CommandOf<"ConnectAccount">, state: LinkingState, policy: Po
     if (matches.length > 0) return failed(c, issuerId, "phrase-expired");
     return failed(c, issuerId, "phrase-mismatch");
   }
-  if (state.links.has(c.linkId)) return E.left(domainError("link-id-taken", `Link ${c.linkId} already exists.`));
-
   // R8: a pair that already holds every grant this phrase gives needs nothing more.
   const wanted = grantsOf({ issuerAccountId: issuerId, connectedAccountId: c.connectorAccountId, direction: active.direction });
   const missing = wanted.filter((g) => linksGiving(state, g.manager, g.account).length === 0);
   if (missing.length === 0) return nothing;
+  if (state.links.has(c.linkId)) return E.left(domainError("link-id-taken", `Link ${c.linkId} already exists.`));
   return E.right([
     {
       type: "AccountConnected",

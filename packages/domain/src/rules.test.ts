@@ -449,6 +449,14 @@ describe("R10 lockout", () => {
     const { last } = play(base, [...connectorGuesses(10, 1), ["bob", barcodeOf("alice"), plaintextOf("P1"), 11]]);
     expect(last[0]?.type).toBe("AccountConnected");
   });
+  it("guesses at a locked issuer still count against the connector, but never extend the issuer's lock", () => {
+    // mallory fails 5 times at alice (minutes 0..4), locking alice until 19; then keeps guessing at her.
+    const atLockedAlice = Array.from({ length: 5 }, (_, i): [string, string, string, number] => ["mallory", barcodeOf("alice"), `late${i}`, 5 + i]);
+    const mallory = play(base, [...wrongAgainstAlice(5, 1).map(([, b, t, m]): [string, string, string, number] => ["mallory", b, t, m]), ...atLockedAlice, ["mallory", barcodeOf("alice"), plaintextOf("P1"), 10]]);
+    expect(mallory.last).toMatchObject([{ data: { reason: "connector-locked" } }]);
+    const bob = play(base, [...wrongAgainstAlice(5, 1), ...atLockedAlice, ["bob", barcodeOf("alice"), plaintextOf("P1"), 19]]);
+    expect(bob.last[0]?.type).toBe("AccountConnected");
+  });
   it("hosts tune the numbers with makePolicy", () => {
     const policy = makePolicy({ issuerLockout: { maxFailures: 2, windowMs: MINUTE, lockMs: 5 * MINUTE } });
     const locked = play(base, [...wrongAgainstAlice(2, 0.5), ["bob", barcodeOf("alice"), plaintextOf("P1"), 1]], policy);

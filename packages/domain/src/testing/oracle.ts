@@ -50,9 +50,12 @@ export class NaiveModel {
         for (const l of this.links) if (l.linkId === event.data.linkId) l.revoked = true;
         return;
       case "ConnectionAttemptFailed": {
+        // R10: a lockout refusal never counts towards its own lockout; guessing at a
+        // locked issuer still counts against the connector; one's own barcode, never.
         const r = event.data.reason;
-        if (r !== "issuer-locked" && r !== "connector-locked" && r !== "self-link")
-          this.failures.push([Date.parse(event.data.attemptedAt), event.data.connectorAccountId, event.data.issuerAccountId]);
+        if (r === "self-link" || r === "connector-locked") return;
+        const at = Date.parse(event.data.attemptedAt);
+        this.failures.push([at, event.data.connectorAccountId, r === "issuer-locked" ? null : event.data.issuerAccountId]);
         return;
       }
       default:
