@@ -1,17 +1,25 @@
 /**
  * The pure domain's speed: folding a synthetic history of over a million events
- * with `libraryDecider().evolve`, and deciding ConnectAccount and RenewLoan
+ * with `libraryDecider().evolve` (one state for the whole library) and stream by
+ * stream (as the command handler folds), and deciding ConnectAccount and RenewLoan
  * commands against the state it folds to. No I/O, no hashing: proofs are given.
  * The history comes from a cheap deterministic generator (an LCG), not fast-check.
  */
 import { performance } from "node:perf_hooks";
 import * as E from "fp-ts/lib/Either.js";
 import {
+  type CirculationEvent,
   type CommandOf,
   type DomainEvent,
   type Direction,
   type LibraryState,
+  type LinkingEvent,
+  evolveCirculation,
+  evolveLinking,
   fold,
+  initialCirculationState,
+  initialLinkingState,
+  isLinkingEvent,
   libraryDecider,
   phrasesToCheck,
 } from "@linked-accounts/domain";
@@ -198,6 +206,39 @@ export async function benchDomain(): Promise<Record<string, unknown>> {
     foldRates.push(events.length / timed(() => (state = fold(decider, events))));
   }
 
+  // Folding stream by stream, as the command handler and a per-stream replay do:
+  // the linking stream into one LinkingState, each account's circulation stream
+  // into its own small CirculationState. (Grouping is not timed.)
+  const linkingEvents: LinkingEvent[] = [];
+  const byAccount = new Map<string, CirculationEvent[]>();
+  for (const e of events) {
+    if (isLinkingEvent(e)) linkingEvents.push(e);
+    else {
+      const stream = byAccount.get(e.data.accountId);
+      if (stream === undefined) byAccount.set(e.data.accountId, [e]);
+      else stream.push(e);
+    }
+  }
+  const circulationStreams = [...byAccount.values()];
+  const linkingRates: number[] = [];
+  const circulationRates: number[] = [];
+  const perStreamRates: number[] = [];
+  for (let i = 0; i < REPEATS; i++) {
+    const linkingSeconds = timed(() => {
+      let s = initialLinkingState;
+      for (const e of linkingEvents) s = evolveLinking(s, e);
+    });
+    const circulationSeconds = timed(() => {
+      for (const stream of circulationStreams) {
+        let s = initialCirculationState;
+        for (const e of stream) s = evolveCirculation(s, e);
+      }
+    });
+    linkingRates.push(linkingEvents.length / linkingSeconds);
+    circulationRates.push((events.length - linkingEvents.length) / circulationSeconds);
+    perStreamRates.push(events.length / (linkingSeconds + circulationSeconds));
+  }
+
   // Deciding, against the folded state, with the clock an hour after the last event.
   const rand = lcg(7);
   const now = new Date(history.endMs + 3_600_000).toISOString();
@@ -263,6 +304,11 @@ export async function benchDomain(): Promise<Record<string, unknown>> {
     links: state.linking.links.size,
     buildSeconds: Math.round(buildSeconds * 100) / 100,
     foldEventsPerSecond: Math.round(median(foldRates)),
+    foldPerStreamEventsPerSecond: Math.round(median(perStreamRates)),
+    foldLinkingStreamEventsPerSecond: Math.round(median(linkingRates)),
+    foldCirculationStreamsEventsPerSecond: Math.round(median(circulationRates)),
+    linkingEvents: linkingEvents.length,
+    circulationStreams: circulationStreams.length,
     decideConnectPerSecond: Math.round(median(connectRates)),
     decideRenewPerSecond: Math.round(median(renewRates)),
     connectCommands: COMMANDS,
@@ -273,6 +319,9 @@ export async function benchDomain(): Promise<Record<string, unknown>> {
   };
   const n = (x: number) => Math.round(x).toLocaleString("en-NZ");
   console.log(`domain: fold ${n(figures.foldEventsPerSecond)} events/s (median of ${REPEATS}, ${n(events.length)} events, ${n(figures.accounts)} accounts)`);
+  console.log(
+    `domain: fold stream by stream ${n(figures.foldPerStreamEventsPerSecond)} events/s: linking stream ${n(figures.foldLinkingStreamEventsPerSecond)}/s (${n(linkingEvents.length)} events), ${n(circulationStreams.length)} circulation streams ${n(figures.foldCirculationStreamsEventsPerSecond)}/s (median of ${REPEATS})`,
+  );
   console.log(`domain: decide ConnectAccount ${n(figures.decideConnectPerSecond)} commands/s (median of ${REPEATS}, ${n(COMMANDS)} commands)`);
   console.log(`domain: decide RenewLoan ${n(figures.decideRenewPerSecond)} commands/s (median of ${REPEATS}, ${n(COMMANDS)} commands)`);
   return figures;

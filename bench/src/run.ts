@@ -2,7 +2,9 @@
  * `pnpm bench`: every benchmark of the project, one after the other, printing
  * figures as they come and writing them all to bench/results/ as JSON with the
  * machine and Node.js version. Performance is measured here, never asserted in
- * tests. `pnpm bench domain stores` runs only the named parts.
+ * tests. `pnpm bench domain stores` runs only the named parts. The first part,
+ * `calibration`, times plain arithmetic and allocation on this machine, so the
+ * rest can be read against it.
  *
  * PostgreSQL figures need a server: set PG_TEST_URL (scripts/postgres.sh starts
  * the local one and prints it); without it those figures are skipped, and the
@@ -14,6 +16,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { createInMemoryEventStore, createPostgresEventStore, createSqliteEventStore } from "@linked-accounts/adapters";
+import { benchCalibration } from "./calibration.js";
 import { benchCommands } from "./commands.js";
 import { benchDomain } from "./domain.js";
 import { benchProjections } from "./projections.js";
@@ -27,6 +30,7 @@ const temp = mkdtempSync(path.join(os.tmpdir(), "linked-accounts-bench-"));
 const pgSchemas: string[] = [];
 
 const parts: Record<string, () => Promise<Record<string, unknown>>> = {
+  calibration: () => benchCalibration(),
   domain: () => benchDomain(),
   stores: () => benchStores(pgUrl === undefined ? {} : { pgUrl }),
   commands: () => {
