@@ -100,12 +100,21 @@ describe("createLinkedAccounts", () => {
   it("appends a command sent twice once, and answers the second time with the first outcome", async () => {
     const { store, library } = setUp();
     await family(library);
-    const first = await right(library.issueSharePhrase({ actor: as("parent"), direction: "two-way", commandId: "cmd-1" }));
-    const second = await right(library.issueSharePhrase({ actor: as("parent"), direction: "two-way", commandId: "cmd-1" }));
+    const first = await right(library.registerAccount({ actor: staff, accountId: "aunt", barcode: "A0000001", minor: false, commandId: "cmd-1" }));
+    const second = await right(library.registerAccount({ actor: staff, accountId: "aunt", barcode: "A0000001", minor: false, commandId: "cmd-1" }));
     expect(second.position).toBe(first.position);
     expect(second.events.map((e) => e.metadata.eventId)).toEqual(first.events.map((e) => e.metadata.eventId));
-    const issuedEvents = (await all(store)).filter((e) => e.type === "SharePhraseIssued");
-    expect(issuedEvents).toHaveLength(1);
+    expect((await all(store)).filter((e) => e.type === "AccountRegistered" && e.data.accountId === "aunt")).toHaveLength(1);
+  });
+
+  it("appends a phrase issued twice with one command id once, and never shows a phrase a second time (R6)", async () => {
+    const { store, library } = setUp();
+    await family(library);
+    const first = await right(library.issueSharePhrase({ actor: as("parent"), direction: "two-way", commandId: "cmd-2" }));
+    const second = await library.issueSharePhrase({ actor: as("parent"), direction: "two-way", commandId: "cmd-2" });
+    expect(E.isLeft(second) && second.left).toMatchObject({ code: "phrase-shown-once", phraseId: first.phraseId });
+    expect(JSON.stringify(second)).not.toContain(first.phrase);
+    expect((await all(store)).filter((e) => e.type === "SharePhraseIssued")).toHaveLength(1);
   });
 
   it("refuses bad input naming the field, and never echoes a phrase", async () => {

@@ -60,7 +60,8 @@ export interface LinkedAccountsOptions {
 export type CommandFailure =
   | DomainError
   | { readonly code: "invalid-input"; readonly message: string }
-  | { readonly code: "conflict-retries-exhausted"; readonly message: string };
+  | { readonly code: "conflict-retries-exhausted"; readonly message: string }
+  | { readonly code: "phrase-shown-once"; readonly message: string; readonly phraseId: string };
 
 /** What an accepted command did. `events` is empty when there was nothing to do (R8, R11). */
 export interface Accepted {
@@ -273,16 +274,24 @@ export const createLinkedAccounts = (options: LinkedAccountsOptions) => {
       direction: decoded.right.direction,
       verifier,
     });
-    return E.map((accepted: Accepted): IssuedPhrase => {
-      const issued = accepted.events.find((e) => e.type === "SharePhraseIssued");
-      return {
-        ...accepted,
-        phraseId,
-        phrase,
-        direction: decoded.right.direction,
-        expiresAt: issued?.type === "SharePhraseIssued" ? issued.data.expiresAt : "",
-      };
-    })(outcome);
+    if (E.isLeft(outcome)) return outcome;
+    const issued = outcome.right.events.find((e) => e.type === "SharePhraseIssued");
+    if (issued?.type !== "SharePhraseIssued")
+      throw new Error(`issueSharePhrase: command ${outcome.right.events[0]?.metadata.causationId} stored no SharePhraseIssued`);
+    // A repeat of a command already carried out: its phrase was shown then and kept nowhere.
+    if (issued.data.phraseId !== phraseId)
+      return E.left({
+        code: "phrase-shown-once",
+        message: `This command already issued phrase ${issued.data.phraseId}, which was shown once and is kept nowhere; issue a new phrase (it supersedes that one).`,
+        phraseId: issued.data.phraseId,
+      });
+    return E.right({
+      ...outcome.right,
+      phraseId,
+      phrase,
+      direction: issued.data.direction,
+      expiresAt: issued.data.expiresAt,
+    });
   };
 
   /**

@@ -10,7 +10,6 @@ import { type Action, authorize } from "./access.js";
 import { type DomainError, domainError } from "./errors.js";
 import type { CirculationEvent, LoanFormat } from "./events.js";
 import type { LinkingState } from "./linking-state.js";
-import { PersistentMap } from "./persistent-map.js";
 
 export interface Loan {
   readonly loanId: Id;
@@ -36,11 +35,11 @@ export interface Hold {
 
 /** The circulation state of one account. */
 export interface CirculationState {
-  readonly loans: PersistentMap<Loan>;
-  readonly holds: PersistentMap<Hold>;
+  readonly loans: ReadonlyMap<Id, Loan>;
+  readonly holds: ReadonlyMap<Id, Hold>;
 }
 
-export const initialCirculationState: CirculationState = { loans: PersistentMap.empty(), holds: PersistentMap.empty() };
+export const initialCirculationState: CirculationState = { loans: new Map(), holds: new Map() };
 
 /** What a circulation command is decided against: the account's own state and the link state. */
 export interface CirculationContext {
@@ -50,11 +49,11 @@ export interface CirculationContext {
 
 const withLoan = (s: CirculationState, loan: Loan): CirculationState => ({
   ...s,
-  loans: s.loans.set(loan.loanId, loan),
+  loans: new Map(s.loans).set(loan.loanId, loan),
 });
 const withHold = (s: CirculationState, hold: Hold): CirculationState => ({
   ...s,
-  holds: s.holds.set(hold.holdId, hold),
+  holds: new Map(s.holds).set(hold.holdId, hold),
 });
 const updateLoan = (s: CirculationState, id: Id, f: (l: Loan) => Loan): CirculationState => {
   const loan = s.loans.get(id);
