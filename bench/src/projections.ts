@@ -2,8 +2,11 @@
  * Read side figures (issue 4): rebuilding the access graph from 1,000,000 events
  * (in memory, and from PostgreSQL when a URL is given), canManage latency over
  * 1,000,000 checks on 100,000 accounts, memory per grant, and `grants --as-of`
- * in the middle of the log. Medians of repeated runs.
+ * in the middle of the log. Medians of repeated runs; each line says how its
+ * figure is measured.
  */
+import pg from "pg";
+import { createPostgresEventStore } from "@linked-accounts/adapters";
 import type { EventEnvelope } from "@linked-accounts/domain";
 import {
   type AccessGraphState,
@@ -19,6 +22,9 @@ const EVENTS = 1_000_000;
 const ACCOUNTS = 100_000;
 const CHECKS = 1_000_000;
 const CHECK_BATCH = 1_000;
+/** Single calls timed one by one (each between two hrtime readings). */
+const SINGLE_CALLS = 200_000;
+const RUNS = 5;
 
 const median = (xs: ReadonlyArray<number>): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -147,12 +153,6 @@ const rebuild = async (source: Parameters<typeof createRunner>[0]["source"]): Pr
   return { seconds, state: runner.state() };
 };
 
-interface PgStore {
-  appendToStream(stream: string, events: ReadonlyArray<EventEnvelope>, options?: { expectedRevision?: "any" }): Promise<unknown>;
-  readAll(options?: { fromPosition?: bigint; batchSize?: number }): AsyncIterable<PositionedEvent>;
-  close(): Promise<void>;
-}
-
 export async function benchProjections(options: { pgUrl?: string }): Promise<Record<string, unknown>> {
   const results: Record<string, unknown> = {};
   const line = (text: string) => console.log(`projections: ${text}`);
@@ -160,21 +160,27 @@ export async function benchProjections(options: { pgUrl?: string }): Promise<Rec
   const { events, streams } = libraryLog(EVENTS, ACCOUNTS);
   const source = sourceOf(events);
 
-  // Rebuild in memory: the runner reading an in-memory log, batches of 5000. 3 runs.
+  // Rebuild in memory: the runner over the in-memory log, batches of 5000, (a) read in
+  // batches (one await per batch: the source offers readBatches), (b) through readAll
+  // alone (one await per event, as any store's async iterator). Runs alternate.
   const runs: number[] = [];
+  const perEventRuns: number[] = [];
+  const perEventSource = { readAll: source.readAll };
   let state: AccessGraphState | undefined;
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < RUNS; i++) {
     state = undefined;
     gc();
     const r = await rebuild(source);
     runs.push(events.length / r.seconds);
     state = r.state;
+    gc();
+    perEventRuns.push(events.length / (await rebuild(perEventSource)).seconds);
   }
   const graph = state!;
 
-  // The fold alone, over events already decoded in memory (no async reading). 3 runs.
+  // The fold alone, over events already decoded in memory (no async reading).
   const folds: number[] = [];
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < RUNS; i++) {
     gc();
     const t0 = process.hrtime.bigint();
     const s = accessGraphProjection.initial();
@@ -182,35 +188,59 @@ export async function benchProjections(options: { pgUrl?: string }): Promise<Rec
     folds.push(events.length / (Number(process.hrtime.bigint() - t0) / 1e9));
   }
   results["foldInMemoryEventsPerSecond"] = Math.round(median(folds));
-  line(`fold of the access graph alone (events already decoded in an array): ${Math.round(median(folds)).toLocaleString("en")} events/s (median of ${folds.length})`);
+  line(`fold of the access graph alone (events already decoded in an array, timed from the first event to the last): ${Math.round(median(folds)).toLocaleString("en")} events/s (median of ${folds.length}; runs ${folds.map((x) => Math.round(x / 1000) + "k").join(", ")})`);
   results["rebuildInMemoryEventsPerSecond"] = Math.round(median(runs));
-  line(`rebuild of the access graph from ${events.length.toLocaleString("en")} events in memory (runner over an async readAll, batches of 5000): ${Math.round(median(runs)).toLocaleString("en")} events/s (median of ${runs.length})`);
+  results["rebuildInMemoryPerEventAwaitEventsPerSecond"] = Math.round(median(perEventRuns));
+  line(`rebuild of the access graph from ${events.length.toLocaleString("en")} events in memory (runner, batches of 5000, source read in batches): ${Math.round(median(runs)).toLocaleString("en")} events/s (median of ${runs.length}; runs ${runs.map((x) => Math.round(x / 1000) + "k").join(", ")})`);
+  line(`rebuild of the access graph, same log, runner over readAll alone (one await per event, as a store's async iterator): ${Math.round(median(perEventRuns)).toLocaleString("en")} events/s (median of ${perEventRuns.length}; runs ${perEventRuns.map((x) => Math.round(x / 1000) + "k").join(", ")})`);
 
   // Memory per grant: the heap the graph holds (a fresh fold, the log already in memory).
   const grants = accessNow(graph).grants().length;
-  const opened = graph.opened.length;
+  const opened = graph.openedCount;
   const hasGc = (globalThis as { gc?: () => void }).gc !== undefined;
-  // Measured as what the graph retains: heap with the graph alive minus heap once it is
-  // dropped, each after forced full collections (garbage made earlier cannot skew it).
-  const heaps: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    let s: AccessGraphState | undefined = accessGraphProjection.initial();
+  // The graph keeps columns in typed arrays, whose bytes live outside the JS heap (and
+  // process.memoryUsage().arrayBuffers is released lazily): the figure is the heapUsed
+  // growth over a fold plus the byteLength of every typed array the graph holds.
+  const typedBytes = (o: object, seen = new Set<object>()): number => {
+    let n = 0;
+    for (const v of Object.values(o))
+      if (ArrayBuffer.isView(v)) n += v.byteLength;
+      else if (typeof v === "object" && v !== null && !Array.isArray(v) && !seen.has(v)) {
+        seen.add(v);
+        n += typedBytes(v, seen);
+      }
+    return n;
+  };
+  const used = (): number => process.memoryUsage().heapUsed;
+  // JS heap growth over a fresh fold (after forced full collections before and after;
+  // the previous run's graph is dropped first), plus the typed arrays of the new graph.
+  const foldAll = (): AccessGraphState => {
+    const s = accessGraphProjection.initial();
     for (const e of events) accessGraphProjection.evolve(s, e);
-    if (accessNow(s).grants().length !== grants) throw new Error("bench: a second fold disagrees");
-    gc();
-    const alive = process.memoryUsage().heapUsed;
+    return s;
+  };
+  let typed = 0;
+  const heaps: number[] = [];
+  let s: AccessGraphState | undefined;
+  for (let i = 0; i < RUNS; i++) {
     s = undefined;
     gc();
-    heaps.push(alive - process.memoryUsage().heapUsed);
+    const before = used();
+    s = foldAll();
+    gc();
+    typed = typedBytes(s);
+    heaps.push(used() - before + typed);
+    if (accessNow(s).grants().length !== grants) throw new Error("bench: a second fold disagrees");
   }
+  s = undefined;
   const bytesPerGrant = median(heaps) / grants;
   results["grantsInForce"] = grants;
   results["grantIntervals"] = opened;
-  results["links"] = graph.links.size;
+  results["links"] = graph.linkIds.size;
   results["heapBytesPerGrant"] = Math.round(bytesPerGrant);
   results["heapMeasuredAfterGc"] = hasGc;
   line(
-    `memory per grant: ${Math.round(bytesPerGrant)} bytes (heap delta of the whole access graph, ${(median(heaps) / 2 ** 20).toFixed(1)} MiB, over ${grants.toLocaleString("en")} grants in force; it also holds ${graph.links.size.toLocaleString("en")} links, ${opened.toLocaleString("en")} intervals, ${graph.accounts.size.toLocaleString("en")} accounts and the time index${hasGc ? "" : "; WITHOUT --expose-gc, so the figure is noisy"})`,
+    `memory per grant: ${Math.round(bytesPerGrant)} bytes (the whole access graph after GC: JS heap growth over a fresh fold plus its typed arrays, ${(median(heaps) / 2 ** 20).toFixed(1)} MiB of which ${(typed / 2 ** 20).toFixed(1)} MiB typed arrays, over ${grants.toLocaleString("en")} grants in force, median of ${heaps.length}; it also holds ${graph.linkIds.size.toLocaleString("en")} links, ${opened.toLocaleString("en")} intervals, ${graph.accountIds.size.toLocaleString("en")} accounts and a time index of ${graph.time.count.toLocaleString("en")} entries in ${(graph.time.byteLength / 2 ** 20).toFixed(1)} MiB; id, barcode and time strings are shared with the log the bench keeps alive, so they are not counted${hasGc ? "" : "; WITHOUT --expose-gc, so the figure is noisy"})`,
   );
 
   // canManage: 1,000,000 checks on 100,000 accounts, half of them pairs with a grant.
@@ -229,21 +259,51 @@ export async function benchProjections(options: { pgUrl?: string }): Promise<Rec
       accounts.push(`acct-${Math.floor(rnd() * ACCOUNTS)}`);
     }
   }
-  // Timing one call is below the clock's resolution, so calls are timed in batches of
-  // 1000 and each batch's mean is one sample: p50 and p99 are over 1000 batch means.
+  // (1) Batches: 1000 batches of 1000 checks, each batch timed as a whole; a sample is a
+  // batch's mean per check, so p50/p99 are over batch MEANS (a slow single call is
+  // averaged away). (2) Single calls: SINGLE_CALLS checks, each timed on its own between
+  // two hrtime readings; those figures include the timer's own cost, reported beside them
+  // (p50 of an empty pair of readings) so a per-call estimate can be read off.
   let yes = 0;
   for (let i = 0; i < CHECKS; i++) if (view.canManage(managers[i]!, accounts[i]!)) yes++; // warm-up
-  const perCall: number[] = [];
+  const batchMeans: number[] = [];
   for (let b = 0; b < CHECKS; b += CHECK_BATCH) {
     const t0 = process.hrtime.bigint();
     for (let i = b; i < b + CHECK_BATCH; i++) if (view.canManage(managers[i]!, accounts[i]!)) yes++;
-    perCall.push(Number(process.hrtime.bigint() - t0) / CHECK_BATCH);
+    batchMeans.push(Number(process.hrtime.bigint() - t0) / CHECK_BATCH);
   }
-  results["canManageP50Ns"] = Math.round(percentile(perCall, 50));
-  results["canManageP99Ns"] = Math.round(percentile(perCall, 99));
-  results["canManageMethod"] = "1,000,000 checks on 100,000 accounts (half granted pairs), timed in batches of 1000; p50/p99 of the per-check mean of each batch";
+  const overhead = new Float64Array(SINGLE_CALLS);
+  for (let i = 0; i < SINGLE_CALLS; i++) {
+    const t0 = process.hrtime.bigint();
+    overhead[i] = Number(process.hrtime.bigint() - t0);
+  }
+  const single = new Float64Array(SINGLE_CALLS);
+  const stride = Math.floor(CHECKS / SINGLE_CALLS);
+  for (let j = 0; j < SINGLE_CALLS; j++) {
+    const i = j * stride;
+    const m = managers[i]!;
+    const a = accounts[i]!;
+    const t0 = process.hrtime.bigint();
+    const can = view.canManage(m, a);
+    single[j] = Number(process.hrtime.bigint() - t0);
+    if (can) yes++;
+  }
+  const timer50 = percentile([...overhead], 50);
+  const single50 = percentile([...single], 50);
+  const single99 = percentile([...single], 99);
+  results["canManageBatchMeanP50Ns"] = Math.round(percentile(batchMeans, 50));
+  results["canManageBatchMeanP99Ns"] = Math.round(percentile(batchMeans, 99));
+  results["canManageSingleCallP50Ns"] = Math.round(single50);
+  results["canManageSingleCallP99Ns"] = Math.round(single99);
+  results["hrtimeOverheadP50Ns"] = Math.round(timer50);
+  results["hrtimeOverheadP99Ns"] = Math.round(percentile([...overhead], 99));
+  results["canManageMethod"] =
+    "batch: 1,000,000 checks on 100,000 accounts (half granted pairs) in 1000 batches of 1000, p50/p99 over batch means; single: 200,000 of those checks each timed alone with process.hrtime.bigint(), timer overhead included and reported separately";
   line(
-    `canManage latency: p50 ${percentile(perCall, 50).toFixed(0)} ns, p99 ${percentile(perCall, 99).toFixed(0)} ns per check (${CHECKS.toLocaleString("en")} checks on ${ACCOUNTS.toLocaleString("en")} accounts, timed in batches of ${CHECK_BATCH}; ${yes > 0 ? "granted and refused pairs" : "no grants?"})`,
+    `canManage latency, batch means: p50 ${percentile(batchMeans, 50).toFixed(0)} ns, p99 ${percentile(batchMeans, 99).toFixed(0)} ns (p50/p99 over the means of ${CHECKS / CHECK_BATCH} batches of ${CHECK_BATCH} checks; ${CHECKS.toLocaleString("en")} checks on ${ACCOUNTS.toLocaleString("en")} accounts, ${yes > 0 ? "half of them granted pairs" : "no grants?"})`,
+  );
+  line(
+    `canManage latency, single calls: p50 ${single50.toFixed(0)} ns, p99 ${single99.toFixed(0)} ns per call INCLUDING the timer (${SINGLE_CALLS.toLocaleString("en")} calls each between two process.hrtime.bigint() readings; an empty pair of readings costs p50 ${timer50.toFixed(0)} ns, p99 ${percentile([...overhead], 99).toFixed(0)} ns, so per call about p50 ${Math.max(0, single50 - timer50).toFixed(0)} ns, p99 ${Math.max(0, single99 - timer50).toFixed(0)} ns after subtracting the timer's median)`,
   );
 
   // grants --as-of in the middle of the log: the library call the command line makes
@@ -261,15 +321,9 @@ export async function benchProjections(options: { pgUrl?: string }): Promise<Rec
 
   // From PostgreSQL: load into a fresh schema (not timed), then rebuild through readAll.
   if (options.pgUrl !== undefined) {
-    const adapters = (await import("@linked-accounts/adapters" as string)) as {
-      createPostgresEventStore?: (o: { connectionString: string; schema?: string }) => PgStore | Promise<PgStore>;
-    };
-    if (adapters.createPostgresEventStore === undefined) {
-      results["rebuildFromPostgres"] = "unavailable: @linked-accounts/adapters has no createPostgresEventStore";
-      line("rebuild from PostgreSQL: unavailable (no PostgreSQL store in @linked-accounts/adapters)");
-    } else {
+    {
       const schema = `bench_projections_${process.pid}`;
-      const store = await adapters.createPostgresEventStore({ connectionString: options.pgUrl, schema });
+      const store = await createPostgresEventStore({ connectionString: options.pgUrl, schema });
       try {
         const t0 = Date.now();
         // One append per run of events of the same stream, in log order (so positions keep the order).
@@ -293,8 +347,6 @@ export async function benchProjections(options: { pgUrl?: string }): Promise<Rec
       } finally {
         await store.close();
         try {
-          type Client = { connect(): Promise<void>; query(q: string): Promise<unknown>; end(): Promise<void> };
-          const { default: pg } = (await import("pg" as string)) as { default: { Client: new (o: { connectionString: string }) => Client } };
           const client = new pg.Client({ connectionString: options.pgUrl });
           await client.connect();
           await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);

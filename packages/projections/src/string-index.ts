@@ -74,20 +74,20 @@ export class StringIndex {
   }
 }
 
-/** A copy of `a` with room for at least `n` elements (capacity doubles). */
+/** A copy of `a` with room for at least `n` elements (capacity grows by half). */
 export const grownInt32 = (a: Int32Array<ArrayBuffer>, n: number): Int32Array<ArrayBuffer> => {
-  const b = new Int32Array(Math.max(n, a.length * 2, 16));
+  const b = new Int32Array(Math.max(n, Math.ceil(a.length * 1.5), 16));
   b.set(a);
   return b;
 };
 export const grownFloat64 = (a: Float64Array<ArrayBuffer>, n: number, fill = 0): Float64Array<ArrayBuffer> => {
-  const b = new Float64Array(Math.max(n, a.length * 2, 16));
+  const b = new Float64Array(Math.max(n, Math.ceil(a.length * 1.5), 16));
   b.set(a);
   if (fill !== 0) b.fill(fill, a.length);
   return b;
 };
 export const grownUint8 = (a: Uint8Array<ArrayBuffer>, n: number): Uint8Array<ArrayBuffer> => {
-  const b = new Uint8Array(Math.max(n, a.length * 2, 16));
+  const b = new Uint8Array(Math.max(n, Math.ceil(a.length * 1.5), 16));
   b.set(a);
   return b;
 };
