@@ -125,6 +125,9 @@ export type Authority =
   | { readonly kind: "staff"; readonly staffId: Id }
   | { readonly kind: "system" };
 
+const SELF: Authority = { kind: "self" };
+const SYSTEM: Authority = { kind: "system" };
+
 const actorName = (actor: Actor): string =>
   actor.kind === "account" ? `account ${actor.accountId}` : actor.kind === "staff" ? `staff ${actor.staffId}` : "the system";
 
@@ -145,18 +148,18 @@ export const authorize = (
   if (account.closed && !closedAllows)
     return E.left(domainError("account-closed", `Account ${accountId} is closed.`));
 
-  const refuse = E.left(
-    domainError("not-authorised", `${actorName(actor)} may not ${action} on account ${accountId}.`),
-  );
+  // Built only when needed: authorize runs on every command.
+  const refuse = (): E.Either<DomainError, Authority> =>
+    E.left(domainError("not-authorised", `${actorName(actor)} may not ${action} on account ${accountId}.`));
   switch (actor.kind) {
     case "staff":
-      return staffActions.has(action) ? E.right({ kind: "staff", staffId: actor.staffId }) : refuse;
+      return staffActions.has(action) ? E.right({ kind: "staff", staffId: actor.staffId }) : refuse();
     case "system":
-      return systemActions.has(action) ? E.right({ kind: "system" }) : refuse;
+      return systemActions.has(action) ? E.right(SYSTEM) : refuse();
     case "account": {
       if (actor.accountId === accountId) {
-        if (account.closed && action !== "view") return refuse;
-        return selfActions.has(action) ? E.right({ kind: "self" }) : refuse;
+        if (account.closed && action !== "view") return refuse();
+        return selfActions.has(action) ? E.right(SELF) : refuse();
       }
       if (!managerActions.has(action)) {
         return selfActions.has(action)
@@ -166,10 +169,10 @@ export const authorize = (
                 `Only account ${accountId} itself may ${action}; a manager cannot do it on its behalf (R5).`,
               ),
             )
-          : refuse;
+          : refuse();
       }
       const linkIds = grantLinks(state, actor.accountId, accountId);
-      return linkIds.length > 0 ? E.right({ kind: "manager", linkIds }) : refuse;
+      return linkIds.length > 0 ? E.right({ kind: "manager", linkIds }) : refuse();
     }
   }
 };

@@ -23,8 +23,12 @@ export const isActive = (phrase: PhraseRecord, nowMs: number): boolean =>
 const currentPhrases = (state: LinkingState, accountId: Id): ReadonlyArray<PhraseRecord> => {
   const account = state.accounts.get(accountId);
   if (account === undefined) return [];
-  const ids = [account.currentPhrases["one-way"], account.currentPhrases["two-way"]];
-  return ids.flatMap((id) => (id === undefined ? [] : (state.phrases.get(id) ?? [])));
+  const phrases: PhraseRecord[] = [];
+  for (const id of [account.currentPhrases["one-way"], account.currentPhrases["two-way"]]) {
+    const phrase = id === undefined ? undefined : state.phrases.get(id);
+    if (phrase !== undefined) phrases.push(phrase);
+  }
+  return phrases;
 };
 
 /**
