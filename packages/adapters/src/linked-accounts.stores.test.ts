@@ -9,7 +9,7 @@ import * as E from "fp-ts/lib/Either.js";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { manualClock } from "./clock.js";
-import { postgresServer } from "./contract/postgres-server.js";
+import { postgresServer, slowInsertsMarked } from "./contract/postgres-server.js";
 import type { EventStore, RecordedEvent } from "./event-store.js";
 import { type LinkedAccounts, createLinkedAccounts } from "./linked-accounts.js";
 import { createPostgresEventStore } from "./postgres-store.js";
@@ -126,14 +126,7 @@ describe.skipIf(server.skip)("command handling on PostgreSQL", () => {
     await must(host.registerAccount({ actor: staff, accountId: "child", barcode: "C0000001", minor: false }));
     const issued = await must(host.issueSharePhrase({ actor: as("parent"), direction: "one-way" }));
     // Test-only: an insert whose correlation id says so sleeps inside the append's transaction.
-    await admin.query(`
-      CREATE FUNCTION ${name}.sleep_on_marker() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF NEW.metadata->>'correlationId' = 'sleep-here' THEN PERFORM pg_sleep(30); END IF;
-        RETURN NEW;
-      END $$;
-      CREATE TRIGGER sleep_on_marker BEFORE INSERT ON ${name}.events FOR EACH ROW EXECUTE FUNCTION ${name}.sleep_on_marker();
-    `);
+    await slowInsertsMarked(admin, name, "sleep-here", 30);
 
     const command = { actor: as("child"), barcode: "P0000001", phrase: issued.phrase, commandId: "connect-killed" };
     // Settled into a value at once, so its rejection is never left unhandled while we poll.

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { eventStoreContract } from "./contract/index.js";
-import { postgresServer } from "./contract/postgres-server.js";
+import { postgresServer, slowInsertsMarked } from "./contract/postgres-server.js";
 import { accountRegistered, sampleEvents } from "./contract/sample-events.js";
 import type { EventStore, RecordedEvent } from "./event-store.js";
 import type { StoredEvent } from "./mapper.js";
@@ -56,14 +56,7 @@ describe.skipIf(unreachable !== undefined)("PostgreSQL", () => {
     // Test-only: a marked event's insert waits 10 ms, after its position was drawn
     // and before its transaction commits: the window in which writers that drew
     // later positions commit first (without serialised appends, the reader would skip it).
-    await admin!.query(`
-      CREATE FUNCTION ${schema}.linger_on_marker() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF NEW.metadata->>'correlationId' = 'linger' THEN PERFORM pg_sleep(0.01); END IF;
-        RETURN NEW;
-      END $$;
-      CREATE TRIGGER linger_on_marker BEFORE INSERT ON ${schema}.events
-        FOR EACH ROW EXECUTE FUNCTION ${schema}.linger_on_marker();`);
+    await slowInsertsMarked(admin!, schema, "linger", 0.01);
     const appendsPerWriter = 40;
     const written = new Set<string>();
     let writing = true;
@@ -112,14 +105,7 @@ describe.skipIf(unreachable !== undefined)("PostgreSQL", () => {
     const store = await createPostgresEventStore({ connectionString: url!, schema });
     // Test-only: make the insert of one marked event wait, so the append is
     // caught halfway, its first 50 rows already inserted in its transaction.
-    await admin!.query(`
-      CREATE FUNCTION ${schema}.sleep_on_marker() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF NEW.metadata->>'correlationId' = 'sleep-here' THEN PERFORM pg_sleep(30); END IF;
-        RETURN NEW;
-      END $$;
-      CREATE TRIGGER sleep_on_marker BEFORE INSERT ON ${schema}.events
-        FOR EACH ROW EXECUTE FUNCTION ${schema}.sleep_on_marker();`);
+    await slowInsertsMarked(admin!, schema, "sleep-here", 30);
     await store.appendToStream("before", sampleEvents(3));
     const batch = Array.from({ length: 100 }, (_, i) => accountRegistered(i, i === 50 ? { correlationId: "sleep-here" } : {}));
     const append = store.appendToStream("victim", batch).then(
@@ -146,7 +132,7 @@ describe.skipIf(unreachable !== undefined)("PostgreSQL", () => {
     expect(error).toMatchObject({ stream: "victim", outcome: "not-appended" });
     expect((error as Error).message).toMatch(/nothing was appended: terminating connection/);
 
-    await admin!.query(`DROP TRIGGER sleep_on_marker ON ${schema}.events`);
+    await admin!.query(`DROP TRIGGER slow_sleep_here ON ${schema}.events`);
     expect(await collect(store.readStream("victim"))).toEqual([]);
     expect((await collect(store.readAll())).map((e) => e.stream)).toEqual(["before", "before", "before"]);
     // The pool replaces the dead connection: the store goes on.

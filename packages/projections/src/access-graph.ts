@@ -565,21 +565,22 @@ const canManageNow = (s: AccessGraphState, manager: Id, account: Id): boolean =>
   }
 };
 
+/** The questions at position `p`, with `canManage` answered by `canManageAt`. */
+const viewAt = (s: AccessGraphState, p: number, canManageAt: (manager: Id, account: Id) => boolean): AccessView => ({
+  position: BigInt(p),
+  canManage: canManageAt,
+  managedBy: (manager) => counterparts(s, manager, "manager", p),
+  managersOf: (account) => counterparts(s, account, "account", p),
+  linksOf: (manager, account) =>
+    manager === account ? [] : sorted(intervalsBetween(s, manager, account).filter((g) => isOpenAt(s, g, p)).map((g) => s.linkIds.keys[s.grantLink[g]!]!)),
+  explain: (manager, account) => explainAt(s, manager, account, p),
+  grants: () => grantsAt(s, p),
+  account: (idOrBarcode) => findAccount(s, idOrBarcode, p),
+});
+
 /** The access graph as of the last position it applied; `canManage` in constant time. */
-export const accessNow = (s: AccessGraphState): AccessView => {
-  const p = s.applied;
-  return {
-    position: BigInt(p),
-    canManage: (manager, account) => canManageNow(s, manager, account),
-    managedBy: (manager) => counterparts(s, manager, "manager", p),
-    managersOf: (account) => counterparts(s, account, "account", p),
-    linksOf: (manager, account) =>
-      manager === account ? [] : sorted(intervalsBetween(s, manager, account).filter((g) => isOpenAt(s, g, p)).map((g) => s.linkIds.keys[s.grantLink[g]!]!)),
-    explain: (manager, account) => explainAt(s, manager, account, p),
-    grants: () => grantsAt(s, p),
-    account: (idOrBarcode) => findAccount(s, idOrBarcode, p),
-  };
-};
+export const accessNow = (s: AccessGraphState): AccessView =>
+  viewAt(s, s.applied, (manager, account) => canManageNow(s, manager, account));
 
 /**
  * The position "as of time T" stands for: the last applied position before the
@@ -600,17 +601,7 @@ export const positionAtTime = (s: AccessGraphState, isoTime: string): bigint => 
 export const accessAsOf = (s: AccessGraphState, position: bigint): AccessView => {
   const p = Number(position > BigInt(s.applied) ? BigInt(s.applied) : position);
   if (p === s.applied) return accessNow(s);
-  return {
-    position: BigInt(p),
-    canManage: (manager, account) => explainAt(s, manager, account, p).granted,
-    managedBy: (manager) => counterparts(s, manager, "manager", p),
-    managersOf: (account) => counterparts(s, account, "account", p),
-    linksOf: (manager, account) =>
-      manager === account ? [] : sorted(intervalsBetween(s, manager, account).filter((g) => isOpenAt(s, g, p)).map((g) => s.linkIds.keys[s.grantLink[g]!]!)),
-    explain: (manager, account) => explainAt(s, manager, account, p),
-    grants: () => grantsAt(s, p),
-    account: (idOrBarcode) => findAccount(s, idOrBarcode, p),
-  };
+  return viewAt(s, p, (manager, account) => explainAt(s, manager, account, p).granted);
 };
 
 /** As of a position (`123`) or an ISO time (`2026-03-03T09:15:00.000Z`). */

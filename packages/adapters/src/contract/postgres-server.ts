@@ -32,3 +32,25 @@ export const postgresServer = async (suite: string): Promise<PostgresServer> => 
   else console.log(`${suite} skipped: ${reason} (run \`eval "$(scripts/postgres.sh)"\` to start one).`);
   return { reason: reason ?? "unknown", skip: true };
 };
+
+/**
+ * Test-only: inside the PostgreSQL store's schema, make the insert of every event
+ * whose correlation id is `marker` sleep for `seconds` before it commits, so a
+ * test can act while an append is half done. Drop it with
+ * `DROP TRIGGER slow_<marker> ON <schema>.events`.
+ */
+export const slowInsertsMarked = async (
+  admin: { query(sql: string): Promise<unknown> },
+  schema: string,
+  marker: string,
+  seconds: number,
+): Promise<void> => {
+  const name = `slow_${marker.replace(/[^a-z0-9_]/g, "_")}`;
+  await admin.query(`
+    CREATE FUNCTION ${schema}.${name}() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF NEW.metadata->>'correlationId' = '${marker.replace(/'/g, "''")}' THEN PERFORM pg_sleep(${Number(seconds)}); END IF;
+      RETURN NEW;
+    END $$;
+    CREATE TRIGGER ${name} BEFORE INSERT ON ${schema}.events FOR EACH ROW EXECUTE FUNCTION ${schema}.${name}();`);
+};
