@@ -117,6 +117,28 @@ describe("createLinkedAccounts", () => {
     expect((await all(store)).filter((e) => e.type === "SharePhraseIssued")).toHaveLength(1);
   });
 
+  it("refuses a command id another command already used, without showing that command's events", async () => {
+    const { library } = setUp();
+    await family(library);
+    await leftCode(library.connectAccount({ actor: as("child"), barcode: "NOSUCH01", phrase: "abcd-efgh-jkmn-pq", commandId: "shared" }));
+    const reused = await library.revokeLink({ actor: as("parent"), linkId: "L1", commandId: "shared" });
+    expect(E.isLeft(reused) && reused.left.code).toBe("command-id-reused");
+    expect(JSON.stringify(reused)).not.toContain("ConnectionAttemptFailed");
+  });
+
+  it("never stores a phrase typed into the barcode field (R6)", async () => {
+    const { store, library } = setUp();
+    await family(library);
+    const issued = await right(library.issueSharePhrase({ actor: as("parent"), direction: "one-way" }));
+    for (const typed of [issued.phrase, issued.phrase.replaceAll("-", "")])
+      expect(await leftCode(library.connectAccount({ actor: as("child"), barcode: typed, phrase: "P0000001" }))).toBe(
+        "barcode-or-phrase-not-recognised",
+      );
+    const stored = JSON.stringify((await all(store)).map((e) => ({ type: e.type, data: e.data })));
+    expect(stored).toContain("unknown-barcode");
+    expect(stored).not.toContain(issued.phrase.replaceAll("-", "").slice(0, 8));
+  });
+
   it("refuses bad input naming the field, and never echoes a phrase", async () => {
     const { library } = setUp();
     const bad = await library.registerAccount({ actor: staff, accountId: "a b", barcode: "P0000001", minor: false });

@@ -61,6 +61,7 @@ export type CommandFailure =
   | DomainError
   | { readonly code: "invalid-input"; readonly message: string }
   | { readonly code: "conflict-retries-exhausted"; readonly message: string }
+  | { readonly code: "command-id-reused"; readonly message: string }
   | { readonly code: "phrase-shown-once"; readonly message: string; readonly phraseId: string };
 
 /** What an accepted command did. `events` is empty when there was nothing to do (R8, R11). */
@@ -164,27 +165,67 @@ export const createLinkedAccounts = (options: LinkedAccountsOptions) => {
   });
 
   /**
-   * load → decide → append, again on a conflict. `decide` is called with freshly
-   * read state on every attempt (R13).
+   * What each command decides into: the event that shows it was carried out
+   * (one of `made`), and any that may come with it. A command id found on other
+   * events, or on another actor's, was reused by a different command.
+   */
+  const outcomeOf: Record<Command["type"], { made: ReadonlyArray<DomainEvent["type"]>; with?: DomainEvent["type"] }> = {
+    RegisterAccount: { made: ["AccountRegistered"] },
+    CloseAccount: { made: ["AccountClosed"], with: "SharePhraseRevoked" },
+    IssueSharePhrase: { made: ["SharePhraseIssued"], with: "SharePhraseRevoked" },
+    RevokeSharePhrase: { made: ["SharePhraseRevoked"] },
+    ConnectAccount: { made: ["AccountConnected", "ConnectionAttemptFailed"] },
+    RevokeLink: { made: ["LinkRevoked"] },
+    RecordCheckout: { made: ["ItemCheckedOut"] },
+    RenewLoan: { made: ["LoanRenewed"] },
+    RecordReturn: { made: ["ItemReturned"] },
+    PlaceHold: { made: ["HoldPlaced"] },
+    CancelHold: { made: ["HoldCancelled"] },
+    SuspendHold: { made: ["HoldSuspended"] },
+    ResumeHold: { made: ["HoldResumed"] },
+    ChangeHoldPickupBranch: { made: ["HoldPickupBranchChanged"] },
+    RecordHoldFulfilled: { made: ["HoldFulfilled"] },
+  };
+  const wasMadeBy = (events: ReadonlyArray<RecordedEvent>, command: Command): boolean => {
+    const { made, with: extra } = outcomeOf[command.type];
+    return (
+      events.some((e) => made.includes(e.type)) &&
+      events.every((e) => (made.includes(e.type) || e.type === extra) && sameActor(e.metadata.actor, command.actor))
+    );
+  };
+  const sameActor = (a: Command["actor"], b: Command["actor"]) => JSON.stringify(a) === JSON.stringify(b);
+
+  /**
+   * load → decide → append, again on a conflict. Each attempt decides on state
+   * read afresh (R13), and appends expecting exactly the revision that state was
+   * folded to, even if another call on this instance reads further meanwhile.
    */
   const run = async <S>(
     stream: string,
     f: Folded<S>,
     load: () => Promise<void>,
     command: Command,
-    decide: () => Promise<E.Either<DomainError, ReadonlyArray<DomainEvent>>>,
+    decide: (state: S) => Promise<E.Either<DomainError, ReadonlyArray<DomainEvent>>>,
   ): Outcome => {
     for (let attempt = 0; attempt <= maxRetries; attempt++) {
       await load();
+      const { state, revision, position } = f;
       const earlier = f.byCommand.get(command.commandId);
-      if (earlier !== undefined) return E.right({ events: earlier, position: earlier[earlier.length - 1]!.position });
-      const decision = await decide();
+      if (earlier !== undefined) {
+        return wasMadeBy(earlier, command)
+          ? E.right({ events: earlier, position: earlier[earlier.length - 1]!.position })
+          : E.left({
+              code: "command-id-reused",
+              message: `Command id ${command.commandId} was already used by another command; give each command its own id.`,
+            });
+      }
+      const decision = await decide(state);
       if (E.isLeft(decision)) return decision;
-      if (decision.right.length === 0) return E.right({ events: [], position: f.position });
+      if (decision.right.length === 0) return E.right({ events: [], position });
       const envelopes = decision.right.map((event) => ({ ...event, metadata: metadataFor(command) }));
       try {
         const appended = await store.appendToStream(stream, envelopes, {
-          expectedRevision: f.revision < 0n ? "no-stream" : f.revision,
+          expectedRevision: revision < 0n ? "no-stream" : revision,
         });
         await load();
         return E.right({ events: f.byCommand.get(command.commandId) ?? [], position: appended.position });
@@ -199,8 +240,8 @@ export const createLinkedAccounts = (options: LinkedAccountsOptions) => {
   };
 
   const runLinking = (command: LinkingCommand, derive?: (s: LinkingState) => Promise<LinkingCommand>): Outcome =>
-    run(LINKING_STREAM, linking, loadLinking, command, async () =>
-      decideLinking(derive ? await derive(linking.state) : command, linking.state, policy),
+    run(LINKING_STREAM, linking, loadLinking, command, async (state) =>
+      decideLinking(derive ? await derive(state) : command, state, policy),
     );
 
   const runCirculation = (command: CirculationCommand): Outcome => {
@@ -208,12 +249,12 @@ export const createLinkedAccounts = (options: LinkedAccountsOptions) => {
     const stream = circulationStream(command.accountId);
     // R13: the link state is read afresh for every attempt, so a revocation stored
     // before the command arrived is always seen.
+    let links = linking.state;
     const load = async () => {
       await Promise.all([loadLinking(), catchUp(stream, f, evolveCirculationRecorded)]);
+      links = linking.state;
     };
-    return run(stream, f, load, command, async () =>
-      decideCirculation(command, { circulation: f.state, linking: linking.state }),
-    );
+    return run(stream, f, load, command, async (circulation) => decideCirculation(command, { circulation, linking: links }));
   };
 
   /** Decodes the host's input; a failure names the field (and never shows a phrase). */
@@ -276,8 +317,8 @@ export const createLinkedAccounts = (options: LinkedAccountsOptions) => {
     });
     if (E.isLeft(outcome)) return outcome;
     const issued = outcome.right.events.find((e) => e.type === "SharePhraseIssued");
-    if (issued?.type !== "SharePhraseIssued")
-      throw new Error(`issueSharePhrase: command ${outcome.right.events[0]?.metadata.causationId} stored no SharePhraseIssued`);
+    // `run` checked that a repeated command id stored a SharePhraseIssued.
+    if (issued?.type !== "SharePhraseIssued") throw new Error("issueSharePhrase: no SharePhraseIssued was stored");
     // A repeat of a command already carried out: its phrase was shown then and kept nowhere.
     if (issued.data.phraseId !== phraseId)
       return E.left({
@@ -305,16 +346,15 @@ export const createLinkedAccounts = (options: LinkedAccountsOptions) => {
     const connector = actingAccount(decoded.right.actor);
     if (E.isLeft(connector)) return connector;
     const { barcode, phrase } = decoded.right;
-    const proofs = new Map<string, string>();
+    // Exactly two derivations on every attempt, retries included: no cache, so
+    // the time taken never depends on the barcode.
     const derive = async (state: LinkingState): Promise<LinkingCommand> => {
       const candidates = phrasesToCheck(state, barcode);
+      const proofs = [];
       for (const candidate of candidates)
-        if (!proofs.has(candidate.phraseId)) proofs.set(candidate.phraseId, await phrases.proofFor(phrase, candidate.verifier));
+        proofs.push({ phraseId: candidate.phraseId, hash: await phrases.proofFor(phrase, candidate.verifier) });
       for (let i = candidates.length; i < 2; i++) await phrases.proofFor(phrase, phrases.decoy);
-      return {
-        ...command,
-        proofs: candidates.map((c) => ({ phraseId: c.phraseId, hash: proofs.get(c.phraseId)! })),
-      };
+      return { ...command, proofs };
     };
     const command: CommandOf<"ConnectAccount"> = {
       type: "ConnectAccount",

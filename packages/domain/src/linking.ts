@@ -151,7 +151,9 @@ const failed = (
       type: "ConnectionAttemptFailed",
       data: {
         connectorAccountId: c.connectorAccountId,
-        attemptedBarcode: c.barcode,
+        // R6: what was typed is kept only when it is a registered barcode. Anything
+        // else may be a phrase typed into the wrong field, and no event may hold one.
+        attemptedBarcode: issuerAccountId === null ? "" : c.barcode,
         issuerAccountId,
         reason,
         attemptedAt: c.now,

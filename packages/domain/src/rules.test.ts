@@ -368,6 +368,14 @@ describe("R9 failure tells an outsider nothing", () => {
       reason: "account-closed",
     },
   } as const;
+  it("keeps what was typed as the barcode only when it is a registered barcode (a phrase typed there is never stored, R6)", () => {
+    const g = given(base);
+    const swapped = g.when(connectAttempt(g.state, "bob", plaintextOf("P1"), barcodeOf("alice"), 1));
+    expect(swapped.events).toMatchObject([{ type: "ConnectionAttemptFailed", data: { reason: "unknown-barcode", attemptedBarcode: "" } }]);
+    expect(JSON.stringify(swapped.events)).not.toContain(plaintextOf("P1"));
+    const wrong = g.when(connectAttempt(g.state, "bob", barcodeOf("alice"), "nope", 1));
+    expect(wrong.events).toMatchObject([{ data: { reason: "phrase-mismatch", attemptedBarcode: barcodeOf("alice") } }]);
+  });
   it("unknown barcode, wrong, expired, revoked phrase and a closed issuer all give the same error, the reason recorded", () => {
     const refusals = Object.entries(cases).map(([, c]) => {
       const g = given(c.events);
