@@ -31,9 +31,10 @@ import {
 } from "./event-store.js";
 import { fromStored, toStoredBatch } from "./mapper.js";
 
+/** `readOnly`: open an existing store for reading only (audits): no migration, appends refused. */
 export type PostgresEventStoreOptions =
-  | { readonly connectionString: string; readonly schema?: string }
-  | { readonly pool: pg.Pool; readonly schema?: string };
+  | { readonly connectionString: string; readonly schema?: string; readonly readOnly?: boolean }
+  | { readonly pool: pg.Pool; readonly schema?: string; readonly readOnly?: boolean };
 
 export const DEFAULT_SCHEMA = "linked_accounts";
 const DEFAULT_BATCH = 1000;
@@ -164,7 +165,8 @@ export const createPostgresEventStore = async (options: PostgresEventStoreOption
   // would crash the process. The next query gets a fresh connection.
   if (ownPool) pool.on("error", () => undefined);
   try {
-    await migrate(pool, schema);
+    if (options.readOnly === true) await pool.query(`SELECT version FROM ${schema}.schema_version`);
+    else await migrate(pool, schema);
   } catch (error) {
     if (ownPool) await pool.end();
     throw error;
@@ -178,6 +180,7 @@ export const createPostgresEventStore = async (options: PostgresEventStoreOption
 
   return {
     async appendToStream(stream, events, appendOptions): Promise<AppendResult> {
+      if (options.readOnly === true) throw new Error(`This PostgreSQL store (schema ${schema}) was opened read-only.`);
       const batch = toStoredBatch(stream, events);
       const expected = appendOptions?.expectedRevision ?? "any";
       let client: pg.PoolClient;

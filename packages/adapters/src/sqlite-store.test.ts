@@ -62,6 +62,21 @@ describe("SQLite store", () => {
     await again.close();
   });
 
+  it("opened read-only (for audits) reads, refuses appends, and never creates a store", async () => {
+    const path = freshFile();
+    const writer = createSqliteEventStore({ path });
+    await writer.appendToStream("s", sampleEvents(2));
+    await writer.close();
+    const reader = createSqliteEventStore({ path, readOnly: true });
+    expect(await collect(reader.readAll())).toHaveLength(2);
+    await expect(reader.appendToStream("s", sampleEvents(1, 2))).rejects.toThrow(/readonly/i);
+    expect(await collect(reader.readAll())).toHaveLength(2);
+    await reader.close();
+    const missing = freshFile();
+    expect(() => createSqliteEventStore({ path: missing, readOnly: true })).toThrow();
+    expect(existsSync(missing)).toBe(false);
+  });
+
   it("checks expected revisions against what another connection to the same file committed", async () => {
     const path = freshFile();
     const [a, b] = [createSqliteEventStore({ path }), createSqliteEventStore({ path })];
@@ -75,7 +90,11 @@ describe("SQLite store", () => {
 
 describe("SQLite store killed mid-append", () => {
   const fixture = fileURLToPath(new URL("../dist/fixtures/sqlite-appender.js", import.meta.url));
-  const sources = ["./fixtures/sqlite-appender.ts", "./sqlite-store.ts", "./mapper.ts"].map((f) => fileURLToPath(new URL(f, import.meta.url)));
+  // Each source the child runs, with what it runs: its build in dist/.
+  const builds = ["fixtures/sqlite-appender", "sqlite-store", "mapper"].map((f) => ({
+    source: fileURLToPath(new URL(`./${f}.ts`, import.meta.url)),
+    built: fileURLToPath(new URL(`../dist/${f}.js`, import.meta.url)),
+  }));
   const BATCH = 2000;
 
   /** Runs the appender on `path` until it has started `killAt` appends, then SIGKILLs it a moment into the next. */
@@ -105,8 +124,9 @@ describe("SQLite store killed mid-append", () => {
     });
 
   it("leaves a file that opens, holds only whole batches, and keeps positions strictly increasing", async () => {
-    if (!existsSync(fixture) || sources.some((source) => statSync(source).mtimeMs > statSync(fixture).mtimeMs))
-      throw new Error(`${fixture} is missing or older than its sources: build first (npx tsc -b packages/adapters)`);
+    const stale = builds.find(({ source, built }) => !existsSync(built) || statSync(source).mtimeMs > statSync(built).mtimeMs);
+    if (stale !== undefined)
+      throw new Error(`${stale.built} is missing or older than ${stale.source}: build first (npx tsc -b packages/adapters)`);
     const path = freshFile();
     let nextBatch = 0;
     // Several kills, each landing at a different moment of an append.

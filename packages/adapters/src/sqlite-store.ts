@@ -30,6 +30,8 @@ export interface SqliteEventStoreOptions {
    * commits may be lost on power loss; faster. Atomicity holds in both.
    */
   readonly durability?: "full" | "normal";
+  /** Open an existing store for reading only (audits): no schema change, appends refused. */
+  readonly readOnly?: boolean;
 }
 
 interface Row {
@@ -72,6 +74,11 @@ const decode = (row: Row) =>
 
 /** Opens (and creates, if needed) the store's database with its schema. */
 const open = (options: SqliteEventStoreOptions): Database.Database => {
+  if (options.readOnly === true) {
+    const db = new Database(options.path, { readonly: true, fileMustExist: true });
+    db.pragma("busy_timeout = 5000");
+    return db;
+  }
   const db = new Database(options.path);
   db.pragma("journal_mode = WAL");
   db.pragma(`synchronous = ${options.durability === "normal" ? "NORMAL" : "FULL"}`);

@@ -98,8 +98,15 @@ export const createRunner = <S>(options: RunnerOptions<S>): Runner<S> => {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = true;
 
+  /**
+   * Tells waiters what is applied for good. With checkpoints, that is what is
+   * stored: a runner that loses a race reloads the stored state, which is never
+   * behind the stored position, so a reader told "P is applied" never later sees
+   * a state before P (R13). Without checkpoints, everything applied.
+   */
+  const settledPosition = (): bigint => (checkpoints === undefined ? projection.positionOf(state) : (stored ?? 0n));
   const notify = () => {
-    const p = projection.positionOf(state);
+    const p = settledPosition();
     for (const w of waiters)
       if (p >= w.position) {
         waiters.delete(w);
@@ -115,7 +122,13 @@ export const createRunner = <S>(options: RunnerOptions<S>): Runner<S> => {
       stored = undefined;
       return;
     }
-    const decoded = projection.deserialise(JSON.parse(row.state));
+    let json: unknown;
+    try {
+      json = JSON.parse(row.state);
+    } catch (error) {
+      throw new CheckpointDecodeError(projection.name, `not JSON (${error instanceof Error ? error.message : String(error)})`);
+    }
+    const decoded = projection.deserialise(json);
     if (E.isLeft(decoded)) throw new CheckpointDecodeError(projection.name, decoded.left.message);
     state = decoded.right;
     stored = row.position;
@@ -222,7 +235,7 @@ export const createRunner = <S>(options: RunnerOptions<S>): Runner<S> => {
       return catchUp(opts);
     },
     waitFor: (position, { timeoutMs = 5000 } = {}) => {
-      const now = projection.positionOf(state);
+      const now = settledPosition();
       if (now >= position) return Promise.resolve(now);
       return new Promise<bigint>((resolve, reject) => {
         const waiter = {

@@ -59,10 +59,15 @@ export const openSource = async (spec: SourceSpec, stdin: Readable): Promise<Ope
     case "sqlite": {
       // Opening a missing path would create an empty store: refuse instead.
       if (!existsSync(spec.path)) throw new Error(`No SQLite store at ${spec.path}`);
-      return storeSource(`sqlite:${spec.path}`, createSqliteEventStore({ path: spec.path }));
+      // Read-only: an audit never changes the store it reads.
+      return storeSource(`sqlite:${spec.path}`, createSqliteEventStore({ path: spec.path, readOnly: true }));
     }
     case "postgres": {
-      const options = spec.schema === undefined ? { connectionString: spec.connectionString } : { connectionString: spec.connectionString, schema: spec.schema };
+      const options = {
+        connectionString: spec.connectionString,
+        readOnly: true,
+        ...(spec.schema === undefined ? {} : { schema: spec.schema }),
+      };
       return storeSource("PostgreSQL", await createPostgresEventStore(options));
     }
   }
