@@ -63,7 +63,11 @@ const register = (c: CommandOf<"RegisterAccount">, state: LinkingState): Decisio
 const close = (c: CommandOf<"CloseAccount">, state: LinkingState): Decision => {
   const account = state.accounts.get(c.accountId);
   if (account === undefined) return E.left(domainError("account-not-found", `No account ${c.accountId} is registered.`));
-  if (account.closed) return nothing;
+  if (account.closed) {
+    // Closing again changes nothing, but only for those who may close it (R5).
+    const mayClose = c.actor.kind !== "account" || c.actor.accountId === c.accountId;
+    return mayClose ? nothing : E.left(domainError("not-authorised", `Only account ${c.accountId} itself or staff may close it.`));
+  }
   const allowed = authorize(c.actor, "close-account", c.accountId, state);
   if (E.isLeft(allowed)) return allowed;
   const nowMs = Date.parse(c.now);
