@@ -270,6 +270,13 @@ export const createLinkedAccounts = (options: LinkedAccountsOptions) => {
     now: clock.now().toISOString(),
     correlationId: input.correlationId ?? null,
   });
+  /** The input's own fields, without what `common` takes from it. */
+  const fields = <A extends { actor: unknown; commandId?: unknown; correlationId?: unknown }>({
+    actor: _actor,
+    commandId: _commandId,
+    correlationId: _correlationId,
+    ...rest
+  }: A): Omit<A, "actor" | "commandId" | "correlationId"> => rest;
 
   const linkingCommand =
     <A extends { actor: Command["actor"]; commandId?: string; correlationId?: string | null }>(
@@ -373,24 +380,10 @@ export const createLinkedAccounts = (options: LinkedAccountsOptions) => {
   };
 
   return {
-    registerAccount: linkingCommand(Input.RegisterAccountInput, "registerAccount", (i) => ({
-      type: "RegisterAccount",
-      ...common(i),
-      accountId: i.accountId,
-      barcode: i.barcode,
-      minor: i.minor,
-    })),
-    closeAccount: linkingCommand(Input.CloseAccountInput, "closeAccount", (i) => ({
-      type: "CloseAccount",
-      ...common(i),
-      accountId: i.accountId,
-    })),
+    registerAccount: linkingCommand(Input.RegisterAccountInput, "registerAccount", (i) => ({ type: "RegisterAccount", ...common(i), ...fields(i) })),
+    closeAccount: linkingCommand(Input.CloseAccountInput, "closeAccount", (i) => ({ type: "CloseAccount", ...common(i), ...fields(i) })),
     issueSharePhrase,
-    revokeSharePhrase: linkingCommand(Input.RevokeSharePhraseInput, "revokeSharePhrase", (i) => ({
-      type: "RevokeSharePhrase",
-      ...common(i),
-      phraseId: i.phraseId,
-    })),
+    revokeSharePhrase: linkingCommand(Input.RevokeSharePhraseInput, "revokeSharePhrase", (i) => ({ type: "RevokeSharePhrase", ...common(i), ...fields(i) })),
     connectAccount,
     revokeLink: linkingCommand(Input.RevokeLinkInput, "revokeLink", (i) => ({
       type: "RevokeLink",
@@ -401,67 +394,22 @@ export const createLinkedAccounts = (options: LinkedAccountsOptions) => {
     recordCheckout: circulationCommand(Input.RecordCheckoutInput, "recordCheckout", (i) => ({
       type: "RecordCheckout",
       ...common(i),
+      ...fields(i),
       loanId: i.loanId ?? ids.next(),
-      accountId: i.accountId,
-      itemId: i.itemId,
-      title: i.title,
-      format: i.format,
-      dueAt: i.dueAt,
     })),
-    renewLoan: circulationCommand(Input.RenewLoanInput, "renewLoan", (i) => ({
-      type: "RenewLoan",
-      ...common(i),
-      loanId: i.loanId,
-      accountId: i.accountId,
-      dueAt: i.dueAt,
-    })),
-    recordReturn: circulationCommand(Input.RecordReturnInput, "recordReturn", (i) => ({
-      type: "RecordReturn",
-      ...common(i),
-      loanId: i.loanId,
-      accountId: i.accountId,
-    })),
+    renewLoan: circulationCommand(Input.RenewLoanInput, "renewLoan", (i) => ({ type: "RenewLoan", ...common(i), ...fields(i) })),
+    recordReturn: circulationCommand(Input.RecordReturnInput, "recordReturn", (i) => ({ type: "RecordReturn", ...common(i), ...fields(i) })),
     placeHold: circulationCommand(Input.PlaceHoldInput, "placeHold", (i) => ({
       type: "PlaceHold",
       ...common(i),
+      ...fields(i),
       holdId: i.holdId ?? ids.next(),
-      accountId: i.accountId,
-      itemId: i.itemId,
-      title: i.title,
-      pickupBranch: i.pickupBranch,
     })),
-    cancelHold: circulationCommand(Input.CancelHoldInput, "cancelHold", (i) => ({
-      type: "CancelHold",
-      ...common(i),
-      holdId: i.holdId,
-      accountId: i.accountId,
-    })),
-    suspendHold: circulationCommand(Input.SuspendHoldInput, "suspendHold", (i) => ({
-      type: "SuspendHold",
-      ...common(i),
-      holdId: i.holdId,
-      accountId: i.accountId,
-      until: i.until,
-    })),
-    resumeHold: circulationCommand(Input.ResumeHoldInput, "resumeHold", (i) => ({
-      type: "ResumeHold",
-      ...common(i),
-      holdId: i.holdId,
-      accountId: i.accountId,
-    })),
-    changeHoldPickupBranch: circulationCommand(Input.ChangeHoldPickupBranchInput, "changeHoldPickupBranch", (i) => ({
-      type: "ChangeHoldPickupBranch",
-      ...common(i),
-      holdId: i.holdId,
-      accountId: i.accountId,
-      pickupBranch: i.pickupBranch,
-    })),
-    recordHoldFulfilled: circulationCommand(Input.RecordHoldFulfilledInput, "recordHoldFulfilled", (i) => ({
-      type: "RecordHoldFulfilled",
-      ...common(i),
-      holdId: i.holdId,
-      accountId: i.accountId,
-    })),
+    cancelHold: circulationCommand(Input.CancelHoldInput, "cancelHold", (i) => ({ type: "CancelHold", ...common(i), ...fields(i) })),
+    suspendHold: circulationCommand(Input.SuspendHoldInput, "suspendHold", (i) => ({ type: "SuspendHold", ...common(i), ...fields(i) })),
+    resumeHold: circulationCommand(Input.ResumeHoldInput, "resumeHold", (i) => ({ type: "ResumeHold", ...common(i), ...fields(i) })),
+    changeHoldPickupBranch: circulationCommand(Input.ChangeHoldPickupBranchInput, "changeHoldPickupBranch", (i) => ({ type: "ChangeHoldPickupBranch", ...common(i), ...fields(i) })),
+    recordHoldFulfilled: circulationCommand(Input.RecordHoldFulfilledInput, "recordHoldFulfilled", (i) => ({ type: "RecordHoldFulfilled", ...common(i), ...fields(i) })),
     /**
      * The authoritative answer to "may this actor do this now?", from link state
      * read afresh from the store (R13), not from a read model that may lag.
