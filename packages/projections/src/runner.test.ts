@@ -141,6 +141,41 @@ describe("runner", () => {
     expect(accessNow(runner.state().access).explain("partner", "parent")).toMatchObject({ refusals: [{ code: "link-revoked", position: 20n }] });
   });
 
+  it("freshness: a reader told P is applied never later sees a state before P, even when this runner loses a checkpoint race", async () => {
+    const events = manyEvents(40);
+    const source = growingSource(events);
+    const shared = createInMemoryCheckpointStore();
+    const other = createRunner({ source, projection: appliedProjection, checkpoints: shared, batchSize: 5 });
+    let resolvedWith: bigint | undefined;
+    const reloadedAfterwards: bigint[] = [];
+    let raced = false;
+    // This runner's first save finds that another runner stored a checkpoint further back.
+    const racing: CheckpointStore = {
+      load: async (name) => {
+        const row = await shared.load(name);
+        if (resolvedWith !== undefined) reloadedAfterwards.push(row?.position ?? 0n);
+        return row;
+      },
+      save: async (name, expected, next) => {
+        if (!raced) {
+          raced = true;
+          await other.catchUp({ maxBatches: 1 });
+        }
+        return shared.save(name, expected, next);
+      },
+      close: () => shared.close(),
+    };
+    const runner = createRunner({ source, projection: appliedProjection, checkpoints: racing, batchSize: 5, checkpointEvery: 100 });
+    await runner.waitFor(20n, { timeoutMs: 5000 }).then((p) => {
+      resolvedWith = p;
+    });
+    await runner.catchUp();
+    expect(raced).toBe(true);
+    expect(resolvedWith).toBeGreaterThanOrEqual(20n);
+    for (const position of reloadedAfterwards) expect(position).toBeGreaterThanOrEqual(resolvedWith!);
+    expect(runner.position()).toBe(BigInt(events.at(-1)!.position));
+  });
+
   it("freshness: waitFor rejects clearly when the position does not arrive in time", async () => {
     const runner = createRunner({ source: growingSource(referenceStory()), projection: readModelsProjection });
     const wait = runner.waitFor(99n, { timeoutMs: 50 });
