@@ -29,6 +29,7 @@ import {
   type ReadAllOptions,
   type ReadStreamOptions,
 } from "./event-store.js";
+import { keysetPages } from "./keyset-pages.js";
 import { fromStored, toStoredBatch } from "./mapper.js";
 
 /** `readOnly`: open an existing store for reading only (audits): no migration, appends refused. */
@@ -217,31 +218,26 @@ export const createPostgresEventStore = async (options: PostgresEventStoreOption
     },
 
     async *readStream(stream: string, readOptions?: ReadStreamOptions) {
-      let next = readOptions?.fromRevision ?? 0n;
-      let left = readOptions?.maxCount ?? Number.POSITIVE_INFINITY;
-      while (left > 0) {
-        const size = Math.min(DEFAULT_BATCH, left);
-        const { rows } = await pool.query<Row>(pageOfStream, [stream, next.toString(), size]);
-        for (const row of rows) yield decode(row);
-        const last = rows.at(-1);
-        if (last === undefined || rows.length < size) return;
-        left -= rows.length;
-        next = BigInt(last.revision) + 1n;
-      }
+      const pages = keysetPages({
+        fetch: async (from, size) => (await pool.query<Row>(pageOfStream, [stream, from.toString(), size])).rows,
+        keyOf: (row) => BigInt(row.revision),
+        from: readOptions?.fromRevision ?? 0n,
+        pageSize: DEFAULT_BATCH,
+        ...(readOptions?.maxCount === undefined ? {} : { maxCount: readOptions.maxCount }),
+      });
+      for await (const row of pages) yield decode(row);
     },
 
     // Keyset pages, each its own snapshot: sound because every snapshot sees a
     // prefix of the position order (see the top of this file).
     async *readAll(readOptions?: ReadAllOptions) {
-      const size = readOptions?.batchSize ?? DEFAULT_BATCH;
-      let next = readOptions?.fromPosition ?? 1n;
-      for (;;) {
-        const { rows } = await pool.query<Row>(pageOfAll, [next.toString(), size]);
-        for (const row of rows) yield decode(row);
-        const last = rows.at(-1);
-        if (last === undefined || rows.length < size) return;
-        next = BigInt(last.position) + 1n;
-      }
+      const pages = keysetPages({
+        fetch: async (from, size) => (await pool.query<Row>(pageOfAll, [from.toString(), size])).rows,
+        keyOf: (row) => BigInt(row.position),
+        from: readOptions?.fromPosition ?? 1n,
+        pageSize: readOptions?.batchSize ?? DEFAULT_BATCH,
+      });
+      for await (const row of pages) yield decode(row);
     },
 
     async close() {

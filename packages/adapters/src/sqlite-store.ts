@@ -19,6 +19,7 @@ import {
   type ReadStreamOptions,
 } from "./event-store.js";
 import { expectationHolds } from "./expected-revision.js";
+import { keysetPages } from "./keyset-pages.js";
 import { type StoredEvent, fromStored, toStoredBatch } from "./mapper.js";
 
 export interface SqliteEventStoreOptions {
@@ -128,28 +129,24 @@ export const createSqliteEventStore = (options: SqliteEventStoreOptions): EventS
     // Paged, so a long read never holds a read transaction open (which would stop
     // WAL checkpoints) and other work interleaves between pages.
     async *readStream(stream: string, readOptions?: ReadStreamOptions) {
-      let next = readOptions?.fromRevision ?? 0n;
-      let left = readOptions?.maxCount ?? Number.POSITIVE_INFINITY;
-      while (left > 0) {
-        const rows = pageOfStream.all(stream, next, Math.min(DEFAULT_BATCH, left));
-        for (const row of rows) yield decode(row);
-        const last = rows.at(-1);
-        if (last === undefined || rows.length < Math.min(DEFAULT_BATCH, left)) return;
-        left -= rows.length;
-        next = BigInt(last.revision) + 1n;
-      }
+      const pages = keysetPages({
+        fetch: (from, size) => pageOfStream.all(stream, from, size),
+        keyOf: (row) => BigInt(row.revision),
+        from: readOptions?.fromRevision ?? 0n,
+        pageSize: DEFAULT_BATCH,
+        ...(readOptions?.maxCount === undefined ? {} : { maxCount: readOptions.maxCount }),
+      });
+      for await (const row of pages) yield decode(row);
     },
 
     async *readAll(readOptions?: ReadAllOptions) {
-      const size = readOptions?.batchSize ?? DEFAULT_BATCH;
-      let next = readOptions?.fromPosition ?? 1n;
-      for (;;) {
-        const rows = pageOfAll.all(next, size);
-        for (const row of rows) yield decode(row);
-        const last = rows.at(-1);
-        if (last === undefined || rows.length < size) return;
-        next = BigInt(last.position) + 1n;
-      }
+      const pages = keysetPages({
+        fetch: (from, size) => pageOfAll.all(from, size),
+        keyOf: (row) => BigInt(row.position),
+        from: readOptions?.fromPosition ?? 1n,
+        pageSize: readOptions?.batchSize ?? DEFAULT_BATCH,
+      });
+      for await (const row of pages) yield decode(row);
     },
 
     async close() {
