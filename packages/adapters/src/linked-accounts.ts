@@ -33,6 +33,7 @@ import {
   evolveLinking,
   initialCirculationState,
   initialLinkingState,
+  isLinkingCommand,
   isLinkingEvent,
   phrasesToCheck,
   refusalOf,
@@ -278,26 +279,18 @@ export const createLinkedAccounts = (options: LinkedAccountsOptions) => {
     ...rest
   }: A): Omit<A, "actor" | "commandId" | "correlationId"> => rest;
 
-  const linkingCommand =
+  /** A host-facing method: decode the input, make the command, run it on its streams. */
+  const handled =
     <A extends { actor: Command["actor"]; commandId?: string; correlationId?: string | null }>(
       codec: t.Decoder<unknown, A>,
       name: string,
-      toCommand: (input: A) => LinkingCommand,
+      toCommand: (input: A) => Command,
     ) =>
     async (input: unknown): Outcome => {
       const decoded = accept(codec, name, input);
-      return E.isLeft(decoded) ? decoded : runLinking(toCommand(decoded.right));
-    };
-
-  const circulationCommand =
-    <A extends { actor: Command["actor"]; commandId?: string; correlationId?: string | null }>(
-      codec: t.Decoder<unknown, A>,
-      name: string,
-      toCommand: (input: A) => CirculationCommand,
-    ) =>
-    async (input: unknown): Outcome => {
-      const decoded = accept(codec, name, input);
-      return E.isLeft(decoded) ? decoded : runCirculation(toCommand(decoded.right));
+      if (E.isLeft(decoded)) return decoded;
+      const command = toCommand(decoded.right);
+      return isLinkingCommand(command) ? runLinking(command) : runCirculation(command);
     };
 
   const actingAccount = (actor: Command["actor"]): E.Either<CommandFailure, string> =>
@@ -380,36 +373,36 @@ export const createLinkedAccounts = (options: LinkedAccountsOptions) => {
   };
 
   return {
-    registerAccount: linkingCommand(Input.RegisterAccountInput, "registerAccount", (i) => ({ type: "RegisterAccount", ...common(i), ...fields(i) })),
-    closeAccount: linkingCommand(Input.CloseAccountInput, "closeAccount", (i) => ({ type: "CloseAccount", ...common(i), ...fields(i) })),
+    registerAccount: handled(Input.RegisterAccountInput, "registerAccount", (i) => ({ type: "RegisterAccount", ...common(i), ...fields(i) })),
+    closeAccount: handled(Input.CloseAccountInput, "closeAccount", (i) => ({ type: "CloseAccount", ...common(i), ...fields(i) })),
     issueSharePhrase,
-    revokeSharePhrase: linkingCommand(Input.RevokeSharePhraseInput, "revokeSharePhrase", (i) => ({ type: "RevokeSharePhrase", ...common(i), ...fields(i) })),
+    revokeSharePhrase: handled(Input.RevokeSharePhraseInput, "revokeSharePhrase", (i) => ({ type: "RevokeSharePhrase", ...common(i), ...fields(i) })),
     connectAccount,
-    revokeLink: linkingCommand(Input.RevokeLinkInput, "revokeLink", (i) => ({
+    revokeLink: handled(Input.RevokeLinkInput, "revokeLink", (i) => ({
       type: "RevokeLink",
       ...common(i),
       linkId: i.linkId,
       reason: i.reason ?? "",
     })),
-    recordCheckout: circulationCommand(Input.RecordCheckoutInput, "recordCheckout", (i) => ({
+    recordCheckout: handled(Input.RecordCheckoutInput, "recordCheckout", (i) => ({
       type: "RecordCheckout",
       ...common(i),
       ...fields(i),
       loanId: i.loanId ?? ids.next(),
     })),
-    renewLoan: circulationCommand(Input.RenewLoanInput, "renewLoan", (i) => ({ type: "RenewLoan", ...common(i), ...fields(i) })),
-    recordReturn: circulationCommand(Input.RecordReturnInput, "recordReturn", (i) => ({ type: "RecordReturn", ...common(i), ...fields(i) })),
-    placeHold: circulationCommand(Input.PlaceHoldInput, "placeHold", (i) => ({
+    renewLoan: handled(Input.RenewLoanInput, "renewLoan", (i) => ({ type: "RenewLoan", ...common(i), ...fields(i) })),
+    recordReturn: handled(Input.RecordReturnInput, "recordReturn", (i) => ({ type: "RecordReturn", ...common(i), ...fields(i) })),
+    placeHold: handled(Input.PlaceHoldInput, "placeHold", (i) => ({
       type: "PlaceHold",
       ...common(i),
       ...fields(i),
       holdId: i.holdId ?? ids.next(),
     })),
-    cancelHold: circulationCommand(Input.CancelHoldInput, "cancelHold", (i) => ({ type: "CancelHold", ...common(i), ...fields(i) })),
-    suspendHold: circulationCommand(Input.SuspendHoldInput, "suspendHold", (i) => ({ type: "SuspendHold", ...common(i), ...fields(i) })),
-    resumeHold: circulationCommand(Input.ResumeHoldInput, "resumeHold", (i) => ({ type: "ResumeHold", ...common(i), ...fields(i) })),
-    changeHoldPickupBranch: circulationCommand(Input.ChangeHoldPickupBranchInput, "changeHoldPickupBranch", (i) => ({ type: "ChangeHoldPickupBranch", ...common(i), ...fields(i) })),
-    recordHoldFulfilled: circulationCommand(Input.RecordHoldFulfilledInput, "recordHoldFulfilled", (i) => ({ type: "RecordHoldFulfilled", ...common(i), ...fields(i) })),
+    cancelHold: handled(Input.CancelHoldInput, "cancelHold", (i) => ({ type: "CancelHold", ...common(i), ...fields(i) })),
+    suspendHold: handled(Input.SuspendHoldInput, "suspendHold", (i) => ({ type: "SuspendHold", ...common(i), ...fields(i) })),
+    resumeHold: handled(Input.ResumeHoldInput, "resumeHold", (i) => ({ type: "ResumeHold", ...common(i), ...fields(i) })),
+    changeHoldPickupBranch: handled(Input.ChangeHoldPickupBranchInput, "changeHoldPickupBranch", (i) => ({ type: "ChangeHoldPickupBranch", ...common(i), ...fields(i) })),
+    recordHoldFulfilled: handled(Input.RecordHoldFulfilledInput, "recordHoldFulfilled", (i) => ({ type: "RecordHoldFulfilled", ...common(i), ...fields(i) })),
     /**
      * The authoritative answer to "may this actor do this now?", from link state
      * read afresh from the store (R13), not from a read model that may lag.
