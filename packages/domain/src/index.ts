@@ -16,6 +16,7 @@ export {
   secret,
 } from "./codec.js";
 export * from "./events.js";
+export { type Query, type QueryItem, type Tag, covers, everything, matchesQuery, nothingAtAll, unionOf } from "./query.js";
 export * from "./commands.js";
 export { type DomainError, type DomainErrorCode, domainError, domainErrorCodes } from "./errors.js";
 export {
