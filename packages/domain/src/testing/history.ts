@@ -11,9 +11,10 @@
 import * as E from "fp-ts/lib/Either.js";
 import fc from "fast-check";
 import type { Actor, Direction, Id } from "../codec.js";
-import type { Command, CommandOf } from "../commands.js";
+import type { Command, CommandOf } from "../commands/index.js";
 import { canManage } from "../access.js";
-import { type LibraryState, circulationOf, libraryDecider } from "../decider.js";
+import { libraryDecider } from "../decider.js";
+import { type LibraryState, circulationOf } from "../library-state.js";
 import type { DomainError } from "../errors.js";
 import { type DomainEvent, type EventEnvelope, SCHEMA_VERSION } from "../events.js";
 import { phrasesToCheck } from "../linking.js";
