@@ -6,6 +6,7 @@
 export {
   Actor,
   Barcode,
+  Channel,
   DecodeError,
   Direction,
   Id,
@@ -16,6 +17,8 @@ export {
   secret,
 } from "./codec.js";
 export * from "./events.js";
+export { type RawEvent, type RawObject, type SchemaChange, upcaster } from "./upcasting.js";
+export { channelOfVersion1, schemaChanges } from "./schema-changes.js";
 export * from "./commands.js";
 export { type DomainError, type DomainErrorCode, domainError, domainErrorCodes } from "./errors.js";
 export {
