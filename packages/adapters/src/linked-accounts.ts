@@ -25,6 +25,7 @@ import {
   SCHEMA_VERSION,
   authorize,
   canManage,
+  channelOfVersion1,
   decideCirculation,
   decideLinking,
   decodeWith,
@@ -161,6 +162,8 @@ export const createLinkedAccounts = (options: LinkedAccountsOptions) => {
     schemaVersion: SCHEMA_VERSION,
     occurredAt: command.now,
     actor: command.actor,
+    // Until commands say which way they came in: what version 1 would imply.
+    channel: channelOfVersion1(command.actor),
     correlationId: command.correlationId ?? null,
     causationId: command.commandId,
   });

@@ -10,7 +10,8 @@ import { fold, libraryDecider } from "./decider.js";
 import type { DomainEvent, EventEnvelope } from "./events.js";
 import { type LibraryState, initialLibraryState } from "./library-state.js";
 import { type Query, covers, matchesQuery, unionOf } from "./query.js";
-import { type Tag, tagsOf } from "./tags.js";
+import type { Tag } from "./query.js";
+import { tagsOf } from "./tags.js";
 import { validHistory } from "./testing/history.js";
 
 const numRuns = Number(process.env.FC_RUNS ?? 300);

@@ -10,9 +10,10 @@ const START = Date.parse("2026-03-03T09:00:00.000Z");
 /** Metadata as a command handler writes it, at `START + offsetMs`. */
 export const sampleMetadata = (offsetMs = 0, overrides: Partial<EventMetadata> = {}): EventMetadata => ({
   eventId: uuidv7(),
-  schemaVersion: 1,
+  schemaVersion: 2,
   occurredAt: new Date(START + offsetMs).toISOString(),
   actor: { kind: "system" },
+  channel: "system",
   correlationId: null,
   causationId: null,
   ...overrides,
