@@ -21,14 +21,18 @@ export { type EventStoreDbEventStoreOptions, createEventStoreDbEventStore } from
 export {
   type Accepted,
   type CommandFailure,
-  type Connection,
-  type IssuedPhrase,
+  type CommandMethods,
+  type InputOf,
+  type LibrarySystem,
   type LinkedAccounts,
   type LinkedAccountsOptions,
   type Outcome,
+  type Patron,
+  type RetryPolicy,
+  type ScopeOptions,
+  type Staff,
   createLinkedAccounts,
 } from "./linked-accounts.js";
 export { type Clock, manualClock, systemClock } from "./clock.js";
 export { type Ids, uuidV7Ids } from "./ids.js";
 export { OWASP_SCRYPT_COST, type ScryptCost, type SharePhrases, scryptSharePhrases } from "./share-phrases.js";
-export { LINKING_STREAM, circulationStream } from "./streams.js";
