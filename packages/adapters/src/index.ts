@@ -10,9 +10,9 @@ export type { StoredEvent } from "./mapper.js";
 export { createInMemoryEventStore } from "./in-memory-store.js";
 export { type SqliteEventStoreOptions, createSqliteEventStore } from "./sqlite-store.js";
 export {
-  AppendFailedError,
   DEFAULT_SCHEMA as DEFAULT_POSTGRES_SCHEMA,
   type PostgresEventStoreOptions,
+  type PostgresTimeouts,
   createPostgresEventStore,
 } from "./postgres-store.js";
 export { type EventStoreDbEventStoreOptions, createEventStoreDbEventStore } from "./eventstoredb-store.js";
