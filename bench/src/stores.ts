@@ -11,12 +11,9 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import pg from "pg";
 import type { EventEnvelope } from "@linked-accounts/domain";
-import {
-  type EventStore,
-  createInMemoryEventStore,
-  createPostgresEventStore,
-  createSqliteEventStore,
-} from "@linked-accounts/adapters";
+import { type EventStore, createInMemoryEventStore } from "@linked-accounts/adapters";
+import { createPostgresEventStore } from "@linked-accounts/adapters/postgres";
+import { createSqliteEventStore } from "@linked-accounts/adapters/sqlite";
 import { sampleEvents } from "@linked-accounts/adapters/contract";
 import { median } from "./stats.js";
 
