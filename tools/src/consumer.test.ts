@@ -155,7 +155,8 @@ describe("a SQLite host that installs the packed packages with npm", () => {
     const result = await run(process.execPath, ["dist/host.js"], host);
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^linked: /m);
+    expect(result.stdout).toMatch(/^linked: \S+$/m);
+    expect(result.stdout).toMatch(/^parent manages child: true$/m);
   }, 300_000);
 
   it("audits the host's SQLite file with the installed command line", async () => {
