@@ -112,6 +112,14 @@ const hostTsconfig = {
   include: ["src"],
 };
 
+const entries = `import * as domain from "@linked-accounts/domain";
+import * as adapters from "@linked-accounts/adapters";
+import * as sqliteStore from "@linked-accounts/adapters/sqlite";
+import * as projections from "@linked-accounts/projections";
+import * as sqliteCheckpoints from "@linked-accounts/projections/sqlite";
+export const entries = [domain, adapters, sqliteStore, projections, sqliteCheckpoints];
+`;
+
 let installed: string[] = [];
 
 describe("a SQLite host that installs the packed packages with npm", () => {
@@ -131,6 +139,8 @@ describe("a SQLite host that installs the packed packages with npm", () => {
     writeFileSync(path.join(host, "package.json"), `${JSON.stringify({ name: "scratch-host", private: true, type: "module", dependencies }, null, 2)}\n`);
     writeFileSync(path.join(host, "tsconfig.json"), `${JSON.stringify(hostTsconfig, null, 2)}\n`);
     writeFileSync(path.join(host, "src", "host.ts"), hostExample(readFileSync(path.join(root, "README.md"), "utf8")));
+    // Typechecked, not run: every entry a SQLite host may import, so each one's declarations are checked too.
+    writeFileSync(path.join(host, "src", "entries.ts"), entries);
     await succeed("npm install", "npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error"], host, {
       ...nodeDir(),
       npm_config_update_notifier: "false",
@@ -144,7 +154,41 @@ describe("a SQLite host that installs the packed packages with npm", () => {
     expect(installed.filter((name) => name === "pg" || name.startsWith("pg-") || name.startsWith("@eventstore/") || name.startsWith("@grpc/"))).toEqual([]);
   });
 
-  it("typechecks the README's host example with strict and skipLibCheck: false", async () => {
+  it("installs each package with its LICENSE, README, engines and no workspace protocol left", () => {
+    for (const name of packages) {
+      const dir = path.join(host, "node_modules", "@linked-accounts", name);
+      const manifest = JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")) as Record<string, unknown>;
+      expect(manifest.license, name).toBe("MIT");
+      expect(manifest.engines, name).toEqual({ node: ">=20.19" });
+      expect(JSON.stringify(manifest), name).not.toContain("workspace:");
+      expect(readFileSync(path.join(dir, "LICENSE"), "utf8"), name).toMatch(/^MIT License/);
+      expect(readFileSync(path.join(dir, "README.md"), "utf8"), name).toMatch(/ESM only/);
+    }
+  });
+
+  it("ships source maps whose sources are in the package", () => {
+    const unresolved: string[] = [];
+    let maps = 0;
+    for (const name of packages) {
+      const dir = path.join(host, "node_modules", "@linked-accounts", name);
+      const visit = (at: string): void => {
+        for (const entry of readdirSync(at, { withFileTypes: true })) {
+          const full = path.join(at, entry.name);
+          if (entry.isDirectory()) visit(full);
+          else if (entry.name.endsWith(".map")) {
+            maps++;
+            const { sources } = JSON.parse(readFileSync(full, "utf8")) as { sources: string[] };
+            for (const source of sources) if (!existsSync(path.resolve(path.dirname(full), source))) unresolved.push(`${path.relative(host, full)} → ${source}`);
+          }
+        }
+      };
+      visit(path.join(dir, "dist"));
+    }
+    expect(maps).toBeGreaterThan(0);
+    expect(unresolved).toEqual([]);
+  });
+
+  it("typechecks the README's host example and every entry a SQLite host uses, with strict and skipLibCheck: false", async () => {
     const result = await run(process.execPath, [tsc, "-p", "tsconfig.json"], host);
     expect(`${result.stdout}${result.stderr}`).toBe("");
     expect(result.code).toBe(0);
