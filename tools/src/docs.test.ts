@@ -15,6 +15,7 @@ describe("docs/events.md", () => {
   it("describes codecs by their format and refuses a kind it cannot describe", () => {
     expect(describeCodec(Direction)).toBe('"one-way" | "two-way"');
     expect(describeCodec(t.union([Id, t.null]))).toBe("Id (1 to 64 of A-Z a-z 0-9 _ -) or null");
+    expect(describeCodec(t.intersection([t.type({ a: t.string }), t.partial({ b: t.null })]))).toBe("{ a: string, b?: null }");
     expect(() => describeCodec(t.array(t.string))).toThrow(/no description for a codec of kind ArrayType/);
   });
 });

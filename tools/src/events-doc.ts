@@ -45,24 +45,31 @@ export const describeCodec = (codec: t.Mixed): string => {
   if (c instanceof t.NumberType) return "number";
   if (c instanceof t.UnionType) return (c.types as ReadonlyArray<t.Mixed>).map(describeCodec).join(" or ");
   if (c instanceof t.ExactType) return describeCodec(c.type as t.Mixed);
-  if (c instanceof t.InterfaceType || c instanceof t.PartialType)
-    return `{ ${Object.entries(c.props as t.Props).map(([key, field]) => `${key}: ${describeCodec(field)}`).join(", ")} }`;
+  if (c instanceof t.InterfaceType || c instanceof t.PartialType || c instanceof t.IntersectionType)
+    return `{ ${fieldsOf(c).map(([key, field]) => `${key}${field.optional ? "?" : ""}: ${describeCodec(field.codec)}`).join(", ")} }`;
   if (c._tag === undefined) return c.name; // the domain's own codecs (Id, Barcode, IsoTime, Title, …) name their format
   throw new Error(`events-doc: no description for a codec of kind ${c._tag} (${c.name})`);
 };
 
-/** The fields of an `exact(type({...}))` codec, in declaration order. */
-const propsOf = (codec: t.Mixed): t.Props => {
+interface Field {
+  readonly codec: t.Mixed;
+  readonly optional: boolean;
+}
+
+/** The fields of an object codec (`exact`, `type`, `partial`, or an intersection of them), in declaration order. */
+const fieldsOf = (codec: t.Mixed): Array<[string, Field]> => {
   const c = codec as Any;
-  if (c instanceof t.ExactType) return propsOf(c.type as t.Mixed);
-  if (c instanceof t.InterfaceType) return c.props as t.Props;
+  if (c instanceof t.ExactType) return fieldsOf(c.type as t.Mixed);
+  if (c instanceof t.InterfaceType) return Object.entries(c.props as t.Props).map(([key, field]) => [key, { codec: field, optional: false }]);
+  if (c instanceof t.PartialType) return Object.entries(c.props as t.Props).map(([key, field]) => [key, { codec: field, optional: true }]);
+  if (c instanceof t.IntersectionType) return (c.types as ReadonlyArray<t.Mixed>).flatMap(fieldsOf);
   throw new Error(`events-doc: expected an object codec, got ${c.name}`);
 };
 
-const fieldTable = (props: t.Props): string[] => [
+const fieldTable = (codec: t.Mixed): string[] => [
   "| field | type |",
   "| --- | --- |",
-  ...Object.entries(props).map(([key, field]) => `| \`${key}\` | ${escapeCell(describeCodec(field))} |`),
+  ...fieldsOf(codec).map(([key, field]) => `| \`${key}\`${field.optional ? " (optional)" : ""} | ${escapeCell(describeCodec(field.codec))} |`),
 ];
 
 export const renderEventsDoc = (): string => {
@@ -70,9 +77,9 @@ export const renderEventsDoc = (): string => {
   const section = (type: EventType): string[] => {
     const sentence = meaning[type];
     if (sentence === undefined) throw new Error(`events-doc: ${type} has no sentence in tools/src/events-doc.ts`);
-    const data = propsOf(eventCodecs[type] as unknown as t.Mixed).data;
+    const data = fieldsOf(eventCodecs[type] as unknown as t.Mixed).find(([key]) => key === "data")?.[1].codec;
     if (data === undefined) throw new Error(`events-doc: ${type} has no data codec`);
-    return [`### ${type}`, "", sentence, "", ...fieldTable(propsOf(data)), ""];
+    return [`### ${type}`, "", sentence, "", ...fieldTable(data), ""];
   };
   return [
     "# Event catalogue",
@@ -89,7 +96,7 @@ export const renderEventsDoc = (): string => {
     "",
     "## Metadata (every event)",
     "",
-    ...fieldTable(propsOf(EventMetadata)),
+    ...fieldTable(EventMetadata),
     "",
     "## Linking events",
     "",
