@@ -154,7 +154,7 @@ describe("a SQLite host that installs the packed packages with npm", () => {
     expect(installed.filter((name) => name === "pg" || name.startsWith("pg-") || name.startsWith("@eventstore/") || name.startsWith("@grpc/"))).toEqual([]);
   });
 
-  it("installs each package with its LICENSE, README, engines and no workspace protocol left", () => {
+  it("installs each package with its LICENSE, README, CHANGELOG, engines and no workspace protocol left", () => {
     for (const name of packages) {
       const dir = path.join(host, "node_modules", "@linked-accounts", name);
       const manifest = JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")) as Record<string, unknown>;
@@ -163,6 +163,7 @@ describe("a SQLite host that installs the packed packages with npm", () => {
       expect(JSON.stringify(manifest), name).not.toContain("workspace:");
       expect(readFileSync(path.join(dir, "LICENSE"), "utf8"), name).toMatch(/^MIT License/);
       expect(readFileSync(path.join(dir, "README.md"), "utf8"), name).toMatch(/ESM only/);
+      expect(readFileSync(path.join(dir, "CHANGELOG.md"), "utf8"), name).toMatch(new RegExp(`^# @linked-accounts/${name}`));
     }
   });
 
