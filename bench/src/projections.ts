@@ -6,7 +6,7 @@
  * figure is measured.
  */
 import pg from "pg";
-import { createPostgresEventStore } from "@linked-accounts/adapters";
+import { createPostgresEventStore } from "@linked-accounts/adapters/postgres";
 import type { EventEnvelope } from "@linked-accounts/domain";
 import {
   type AccessGraphState,

@@ -28,7 +28,6 @@ import type { StoredEvent } from "../mapper.js";
 import { accountRegistered, sampleEvents, sampleMetadata, withTags } from "./sample-events.js";
 
 export { accountRegistered, loanRenewed, sampleEvents, sampleMetadata, withTags } from "./sample-events.js";
-export { type PostgresServer, postgresServer } from "./postgres-server.js";
 export type { StoredEvent } from "../mapper.js";
 
 export interface EventStoreContractOptions {
