@@ -7,7 +7,7 @@
  */
 import pg from "pg";
 import { createPostgresEventStore } from "@linked-accounts/adapters/postgres";
-import type { EventEnvelope } from "@linked-accounts/domain";
+import type { EventEnvelope } from "@linked-accounts/domain/internal";
 import {
   type AccessGraphState,
   type PositionedEvent,

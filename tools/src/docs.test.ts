@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import * as t from "io-ts";
 import { describe, expect, it } from "vitest";
-import { Direction, Id } from "@linked-accounts/domain";
+import { Direction, Id } from "@linked-accounts/domain/internal";
 import { PUBLISHED, newestFirst, releaseEntries, renderChangelog } from "./changelogs.js";
 import { describeCodec, renderEventsDoc } from "./events-doc.js";
 
@@ -47,8 +47,8 @@ describe("each package's CHANGELOG.md", () => {
 
   it("lists releases newest first, pre-releases before their release", () => {
     expect(["0.2.0", "0.10.0", "1.0.0", "1.0.0-rc.2", "1.0.0-rc.10"].sort(newestFirst)).toEqual(["1.0.0", "1.0.0-rc.10", "1.0.0-rc.2", "0.10.0", "0.2.0"]);
-    const text = renderChangelog("@linked-accounts/domain", new Map([["0.2.0", "## 0.2.0\n\n- b\n"], ["0.10.0", "## 0.10.0\n\n- c\n"]]));
+    const text = renderChangelog("@linked-accounts/domain/internal", new Map([["0.2.0", "## 0.2.0\n\n- b\n"], ["0.10.0", "## 0.10.0\n\n- c\n"]]));
     expect(text.indexOf("## 0.10.0")).toBeLessThan(text.indexOf("## 0.2.0"));
-    expect(renderChangelog("@linked-accounts/domain", new Map())).toContain("No release yet");
+    expect(renderChangelog("@linked-accounts/domain/internal", new Map())).toContain("No release yet");
   });
 });

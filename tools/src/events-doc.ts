@@ -5,7 +5,7 @@
  * `pnpm run docs` writes the file; a test fails when the committed file differs.
  */
 import * as t from "io-ts";
-import { EventMetadata, SCHEMA_VERSION, type EventType, eventCodecs, eventTypes, linkingEventTypes } from "@linked-accounts/domain";
+import { EventMetadata, SCHEMA_VERSION, type EventType, eventCodecs, eventTypes, linkingEventTypes } from "@linked-accounts/domain/internal";
 
 /**
  * One sentence per event type, for the reader. A new event type without one

@@ -35,7 +35,7 @@ import {
   tagsOf,
   unionOf,
   withoutCommonFields,
-} from "@linked-accounts/domain";
+} from "@linked-accounts/domain/internal";
 import type { Clock } from "./clock.js";
 import { AppendConditionError, type EventStore, type NewEvent, type RecordedEvent } from "./event-store.js";
 import type { Ids } from "./ids.js";

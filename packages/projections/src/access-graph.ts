@@ -19,7 +19,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
 import * as t from "io-ts";
-import { type DecodeError, type Direction, type Id, decodeWith, grantsOf } from "@linked-accounts/domain";
+import { type DecodeError, type Direction, type Id, decodeWith, grantsOf } from "@linked-accounts/domain/internal";
 import type { PositionedEvent, Projection } from "./projection.js";
 import { StringIndex, grownFloat64, grownInt32, grownUint8, hashOf, spread } from "./string-index.js";
 import { TimeIndex, isoMs } from "./time-index.js";

@@ -11,7 +11,7 @@ import pg from "pg";
 import type { EventStore } from "@linked-accounts/adapters";
 import { createPostgresEventStore } from "@linked-accounts/adapters/postgres";
 import { createSqliteEventStore } from "@linked-accounts/adapters/sqlite";
-import type { EventEnvelope } from "@linked-accounts/domain";
+import type { EventEnvelope } from "@linked-accounts/domain/internal";
 import { main } from "./command-line.js";
 import { exportText, referenceStory } from "./test-support.js";
 

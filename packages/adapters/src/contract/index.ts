@@ -14,7 +14,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Query, Tag } from "@linked-accounts/domain";
+import type { Query, Tag } from "@linked-accounts/domain/internal";
 import {
   type AppendCondition,
   AppendConditionError,
