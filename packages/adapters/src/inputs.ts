@@ -4,7 +4,7 @@
  * happens. Ids the host leaves out are made by the `Ids` port.
  */
 import * as t from "io-ts";
-import { Actor, Barcode, Direction, Id, IsoTime, Text, secret } from "@linked-accounts/domain";
+import { Actor, BarcodeAsTyped, Direction, Id, IsoTime, Text, secret } from "@linked-accounts/domain";
 
 /** The typed share phrase: a decode failure names the field but never shows it. */
 export const TypedPhrase = secret(Text("SharePhrase", 1, 200));
@@ -18,14 +18,14 @@ const input = <R extends t.Props, O extends t.Props>(name: string, required: R, 
     name,
   );
 
-export const RegisterAccountInput = input("registerAccount", { accountId: Id, barcode: Barcode, minor: t.boolean }, {});
+export const RegisterAccountInput = input("registerAccount", { accountId: Id, barcode: BarcodeAsTyped, minor: t.boolean }, {});
 export const CloseAccountInput = input("closeAccount", { accountId: Id }, {});
 export const IssueSharePhraseInput = input("issueSharePhrase", { direction: Direction }, {});
 export const RevokeSharePhraseInput = input("revokeSharePhrase", { phraseId: Id }, {});
 export const ConnectAccountInput = input(
   "connectAccount",
   // What the connector typed; an unknown or malformed barcode is a failed attempt, not bad input (R9).
-  { barcode: Text("Barcode", 1, 64), phrase: TypedPhrase },
+  { barcode: secret(Text("Barcode", 1, 64)), phrase: TypedPhrase }, // never echoed: it may hold a phrase (R6)
   {},
 );
 export const RevokeLinkInput = input("revokeLink", { linkId: Id }, { reason: Text("Reason", 0, 500) });

@@ -6,6 +6,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
 import * as t from "io-ts";
+import { canonicalBarcode } from "./barcode.js";
 
 /** A string codec that accepts only what `re` matches; `name` is what errors say was expected. */
 export const matching = (name: string, re: RegExp): t.Type<string, string, unknown> =>
@@ -22,6 +23,27 @@ export type Id = t.TypeOf<typeof Id>;
 
 export const Barcode = matching("Barcode (5 to 20 of A-Z a-z 0-9)", /^[A-Za-z0-9]{5,20}$/);
 export type Barcode = t.TypeOf<typeof Barcode>;
+
+const BARCODE_TYPED_MAX = 200;
+const canonicalIfBarcode = (u: unknown): string | undefined => {
+  if (typeof u !== "string" || u.length > BARCODE_TYPED_MAX) return undefined;
+  const canonical = canonicalBarcode(u);
+  return Barcode.is(canonical) ? canonical : undefined;
+};
+
+/**
+ * A barcode to register, as staff typed it: decodes to its canonical form (R7,
+ * barcode.ts), so ` p1234567 ` registers `P1234567`.
+ */
+export const BarcodeAsTyped: t.Type<string, string, unknown> = new t.Type<string, string, unknown>(
+  "Barcode (5 to 20 of A-Z 0-9; case, spaces and invisible characters ignored)",
+  (u): u is string => typeof u === "string" && canonicalIfBarcode(u) === u,
+  (u, c) => {
+    const canonical = canonicalIfBarcode(u);
+    return canonical === undefined ? t.failure(u, c) : t.success(canonical);
+  },
+  t.identity,
+);
 
 const ISO_SHAPE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const digitsAt = (s: string, from: number, count: number): number => {

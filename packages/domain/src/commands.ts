@@ -5,7 +5,7 @@
  * random source, a hash function or a plaintext phrase (R14, R6).
  */
 import * as t from "io-ts";
-import { Actor, Barcode, Base64Url, Direction, Id, IsoTime, Text } from "./codec.js";
+import { Actor, BarcodeAsTyped, Base64Url, Direction, Id, IsoTime, Text, secret } from "./codec.js";
 import { Branch, LoanFormat, Reason, Title, Verifier } from "./events.js";
 
 const command = <T extends string, P extends t.Props>(type: T, props: P) =>
@@ -26,7 +26,7 @@ const command = <T extends string, P extends t.Props>(type: T, props: P) =>
 
 export const RegisterAccount = command("RegisterAccount", {
   accountId: Id,
-  barcode: Barcode,
+  barcode: BarcodeAsTyped,
   minor: t.boolean,
 });
 export const CloseAccount = command("CloseAccount", { accountId: Id });
@@ -50,7 +50,7 @@ export type PhraseProof = t.TypeOf<typeof PhraseProof>;
 /** R8: `proofs` holds one proof per phrase `phrasesToCheck` named for this barcode. */
 export const ConnectAccount = command("ConnectAccount", {
   connectorAccountId: Id,
-  barcode: Text("Barcode as typed", 0, 64),
+  barcode: secret(Text("Barcode as typed", 0, 64)), // never echoed: it may hold a phrase typed in the wrong field (R6)
   linkId: Id,
   proofs: t.array(PhraseProof),
 });

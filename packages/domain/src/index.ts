@@ -6,6 +6,7 @@
 export {
   Actor,
   Barcode,
+  BarcodeAsTyped,
   Channel,
   DecodeError,
   Direction,
@@ -64,5 +65,6 @@ export {
   linkingDecider,
 } from "./decider.js";
 export { type LockoutRule, type Policy, RETAINED_FAILURES, defaultPolicy, lockedUntil, makePolicy } from "./policy.js";
+export { canonicalBarcode } from "./barcode.js";
 export { PHRASE_ALPHABET, PHRASE_LENGTH, formatPhrase, normalisePhrase, phraseEntropyBits, sameHash } from "./phrase.js";
 export { PersistentMap } from "./persistent-map.js";

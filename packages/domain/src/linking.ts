@@ -11,6 +11,7 @@ import type { ConnectionFailureReason, LinkingEvent, LinkRevoker } from "./event
 import { type LinkingState, type PhraseRecord } from "./linking-state.js";
 import { type Policy, lockedUntil } from "./policy.js";
 import { sameHash } from "./phrase.js";
+import { canonicalBarcode } from "./barcode.js";
 
 type Decision = E.Either<DomainError, ReadonlyArray<LinkingEvent>>;
 
@@ -40,7 +41,7 @@ export const phrasesToCheck = (
   state: LinkingState,
   barcode: string,
 ): ReadonlyArray<Pick<PhraseRecord, "phraseId" | "verifier">> => {
-  const issuer = state.accountsByBarcode.get(barcode);
+  const issuer = state.accountsByBarcode.get(canonicalBarcode(barcode));
   return issuer === undefined ? [] : currentPhrases(state, issuer).map(({ phraseId, verifier }) => ({ phraseId, verifier }));
 };
 
@@ -49,12 +50,13 @@ const register = (c: CommandOf<"RegisterAccount">, state: LinkingState): Decisio
     return E.left(domainError("not-authorised", "Accounts are registered by library staff or the library's system."));
   if (state.accounts.has(c.accountId))
     return E.left(domainError("account-already-registered", `Account ${c.accountId} is already registered.`));
-  if (state.accountsByBarcode.has(c.barcode))
-    return E.left(domainError("barcode-taken", `Barcode ${c.barcode} belongs to another account.`));
+  const barcode = canonicalBarcode(c.barcode); // R7: one barcode however typed
+  if (state.accountsByBarcode.has(barcode))
+    return E.left(domainError("barcode-taken", `Barcode ${barcode} belongs to another account.`));
   return E.right([
     {
       type: "AccountRegistered",
-      data: { accountId: c.accountId, barcode: c.barcode, minor: c.minor, registeredAt: c.now },
+      data: { accountId: c.accountId, barcode, minor: c.minor, registeredAt: c.now },
     },
   ]);
 };
@@ -157,7 +159,7 @@ const failed = (
         connectorAccountId: c.connectorAccountId,
         // R6: what was typed is kept only when it is a registered barcode. Anything
         // else may be a phrase typed into the wrong field, and no event may hold one.
-        attemptedBarcode: issuerAccountId === null ? "" : c.barcode,
+        attemptedBarcode: issuerAccountId === null ? "" : canonicalBarcode(c.barcode),
         issuerAccountId,
         reason,
         attemptedAt: c.now,
@@ -176,7 +178,7 @@ const connect = (c: CommandOf<"ConnectAccount">, state: LinkingState, policy: Po
   if (c.actor.kind !== "account") return E.left(domainError("self-service-only", "Only the account itself may connect."));
   const connector = state.accounts.get(c.connectorAccountId)!;
   const nowMs = Date.parse(c.now);
-  const issuerId = state.accountsByBarcode.get(c.barcode) ?? null;
+  const issuerId = state.accountsByBarcode.get(canonicalBarcode(c.barcode)) ?? null;
   if (nowMs < lockedUntil(connector.failuresAsConnector, policy.connectorLockout))
     return failed(c, issuerId, "connector-locked");
   if (issuerId === null) return failed(c, null, "unknown-barcode");
