@@ -4,10 +4,10 @@
  * happens. Ids the host leaves out are made by the `Ids` port.
  */
 import * as t from "io-ts";
-import { Actor, BarcodeAsTyped, Direction, Id, IsoTime, Text, secret } from "@linked-accounts/domain";
+import { Actor, BarcodeAsTyped, Direction, FreeText, Id, IsoTime, Text, secret } from "@linked-accounts/domain";
 
 /** The typed share phrase: a decode failure names the field but never shows it. */
-export const TypedPhrase = secret(Text("SharePhrase", 1, 200));
+export const TypedPhrase = secret(FreeText("SharePhrase", 1, 200));
 
 const input = <R extends t.Props, O extends t.Props>(name: string, required: R, optional: O) =>
   t.exact(
@@ -25,10 +25,10 @@ export const RevokeSharePhraseInput = input("revokeSharePhrase", { phraseId: Id 
 export const ConnectAccountInput = input(
   "connectAccount",
   // What the connector typed; an unknown or malformed barcode is a failed attempt, not bad input (R9).
-  { barcode: secret(Text("Barcode", 1, 64)), phrase: TypedPhrase }, // never echoed: it may hold a phrase (R6)
+  { barcode: secret(FreeText("Barcode", 1, 64)), phrase: TypedPhrase }, // never echoed: it may hold a phrase (R6)
   {},
 );
-export const RevokeLinkInput = input("revokeLink", { linkId: Id }, { reason: Text("Reason", 0, 500) });
+export const RevokeLinkInput = input("revokeLink", { linkId: Id }, { reason: FreeText("Reason", 0, 500) });
 export const RecordCheckoutInput = input(
   "recordCheckout",
   {

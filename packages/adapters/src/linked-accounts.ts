@@ -37,6 +37,7 @@ import {
   isLinkingCommand,
   isLinkingEvent,
   phrasesToCheck,
+  plainInput,
   refusalOf,
 } from "@linked-accounts/domain";
 import { type Clock, systemClock } from "./clock.js";
@@ -264,7 +265,8 @@ export const createLinkedAccounts = (options: LinkedAccountsOptions) => {
   /** Decodes the host's input; a failure names the field (and never shows a phrase). */
   const accept = <A>(codec: t.Decoder<unknown, A>, name: string, input: unknown): E.Either<CommandFailure, A> =>
     pipe(
-      decodeWith(codec, name)(input),
+      plainInput(input, name),
+      E.chain(decodeWith(codec, name)),
       E.mapLeft((error): CommandFailure => ({ code: "invalid-input", message: error.message })),
     );
 

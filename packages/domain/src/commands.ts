@@ -5,7 +5,7 @@
  * random source, a hash function or a plaintext phrase (R14, R6).
  */
 import * as t from "io-ts";
-import { Actor, BarcodeAsTyped, Base64Url, Direction, Id, IsoTime, Text, secret } from "./codec.js";
+import { Actor, BarcodeAsTyped, Base64Url, Direction, FreeText, Id, IsoTime, Text, secret } from "./codec.js";
 import { Branch, LoanFormat, Reason, Title, Verifier } from "./events.js";
 
 const command = <T extends string, P extends t.Props>(type: T, props: P) =>
@@ -50,7 +50,7 @@ export type PhraseProof = t.TypeOf<typeof PhraseProof>;
 /** R8: `proofs` holds one proof per phrase `phrasesToCheck` named for this barcode. */
 export const ConnectAccount = command("ConnectAccount", {
   connectorAccountId: Id,
-  barcode: secret(Text("Barcode as typed", 0, 64)), // never echoed: it may hold a phrase typed in the wrong field (R6)
+  barcode: secret(FreeText("Barcode as typed", 0, 64)), // never echoed: it may hold a phrase typed in the wrong field (R6)
   linkId: Id,
   proofs: t.array(PhraseProof),
 });

@@ -10,6 +10,7 @@ export {
   Channel,
   DecodeError,
   Direction,
+  FreeText,
   Id,
   IsoTime,
   Text,
@@ -17,6 +18,7 @@ export {
   describeErrors,
   secret,
 } from "./codec.js";
+export { MAX_INPUT_DEPTH, MAX_INPUT_NODES, MAX_INPUT_STRING, plainInput } from "./plain-input.js";
 export * from "./events.js";
 export { type RawEvent, type RawObject, type SchemaChange, upcaster } from "./upcasting.js";
 export { channelOfVersion1, schemaChanges } from "./schema-changes.js";
