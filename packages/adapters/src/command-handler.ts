@@ -32,6 +32,7 @@ import {
   decodeWith,
   evolveLibrary,
   initialLibraryState,
+  plainInput,
   tagsOf,
   unionOf,
   withoutCommonFields,
@@ -181,7 +182,10 @@ export const createCommandHandler = (ports: HandlerPorts) => {
     channel: Channel,
     rawInput: unknown,
   ): Promise<E.Either<CommandFailure, Accepted & Record<string, unknown>>> => {
-    const decoded = decodeWith(declaration.input, declaration.method)(rawInput);
+    // Plain data first: no class instance, getter, cycle or 5,000-deep nesting reaches the codecs.
+    const plain = plainInput(rawInput, declaration.method);
+    if (E.isLeft(plain)) return E.left(invalid(plain.left.message));
+    const decoded = decodeWith(declaration.input, declaration.method)(plain.right);
     if (E.isLeft(decoded)) return E.left(invalid(decoded.left.message));
     const input = decoded.right as { commandId?: string; correlationId?: string | null; phrase?: string };
     const commandId = input.commandId ?? ids.next();

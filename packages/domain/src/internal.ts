@@ -8,9 +8,11 @@
 export {
   Actor,
   Barcode,
+  BarcodeAsTyped,
   Channel,
   DecodeError,
   Direction,
+  FreeText,
   Id,
   IsoTime,
   Text,
@@ -18,6 +20,7 @@ export {
   describeErrors,
   secret,
 } from "./codec.js";
+export { MAX_INPUT_DEPTH, MAX_INPUT_NODES, MAX_INPUT_STRING, plainInput } from "./plain-input.js";
 export * from "./events.js";
 export { type Query, type QueryItem, type Tag, covers, everything, matchesQuery, nothingAtAll, unionOf } from "./query.js";
 export {
@@ -40,7 +43,7 @@ export {
   type PhraseCandidate,
 } from "./declaration.js";
 export { type InputOf, input, withoutCommonFields } from "./input.js";
-export { TypedBarcode, canonicalBarcode } from "./barcode.js";
+export { canonicalBarcode } from "./barcode.js";
 export { commandTag, tagsOf } from "./tags.js";
 export { type LibraryState, circulationOf, evolveLibrary, initialLibraryState } from "./library-state.js";
 export { type DomainError, type DomainErrorCode, domainError, domainErrorCodes } from "./errors.js";
