@@ -1,16 +1,17 @@
 /**
  * Where the audit tools read events from: an export file, standard input, or a
  * store (`sqlite:PATH`, `postgres://…`), opened with @linked-accounts/adapters.
+ * Everything store-specific is in `storeSource` and the two store cases.
  */
 import { createReadStream, existsSync } from "node:fs";
 import type { Readable } from "node:stream";
 import { type EventStore, createPostgresEventStore, createSqliteEventStore } from "@linked-accounts/adapters";
-import { type ExportedEvent, readExport } from "./ndjson.js";
+import { type ExportedEvent, type ReadExportOptions, readExportBatches } from "./ndjson.js";
 
-/** What the command line reads: events in global order, and a way to let go. */
+/** What the command line reads: events in global order, in batches, and a way to let go. */
 export interface OpenedSource {
   readonly description: string;
-  events(): AsyncIterable<ExportedEvent>;
+  batches(): AsyncIterable<ReadonlyArray<ExportedEvent>>;
   close(): Promise<void>;
 }
 
@@ -20,6 +21,18 @@ export type SourceSpec =
   | { readonly kind: "sqlite"; readonly path: string }
   | { readonly kind: "postgres"; readonly connectionString: string; readonly schema: string | undefined };
 
+/** A SOURCE that cannot be used as written (the message shows it with any password hidden). */
+export class SourceSpecError extends Error {
+  override readonly name = "SourceSpecError";
+}
+
+/**
+ * `text` with the password of every `scheme://user:password@` hidden, also when
+ * the URL is not a valid one (`postgres://u:secret@[bad/db`). For every message
+ * that may quote what a person typed.
+ */
+export const redactUrls = (text: string): string => text.replace(/([a-z][a-z0-9+.-]*:\/\/[^\s:/?#@]*:)[^\s@]*@/gi, "$1***@");
+
 /**
  * `-` (or nothing): standard input; `sqlite:PATH`; `postgres://…` or
  * `postgresql://…` (a `schema=NAME` query parameter picks the store's schema);
@@ -28,8 +41,14 @@ export type SourceSpec =
 export const parseSource = (text: string | undefined): SourceSpec => {
   if (text === undefined || text === "-") return { kind: "stdin" };
   if (text.startsWith("sqlite:")) return { kind: "sqlite", path: text.slice("sqlite:".length) };
-  if (/^postgres(ql)?:\/\//.test(text)) {
-    const url = new URL(text);
+  if (/^postgres(ql)?:\/\//i.test(text)) {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      // The URL parser's own error carries the input, password and all: never shown.
+      throw new SourceSpecError(`not a valid PostgreSQL URL: ${redactUrls(text)}`);
+    }
     const schema = url.searchParams.get("schema") ?? undefined;
     url.searchParams.delete("schema");
     return { kind: "postgres", connectionString: url.toString(), schema };
@@ -37,24 +56,34 @@ export const parseSource = (text: string | undefined): SourceSpec => {
   return { kind: "file", path: text };
 };
 
+/** Groups a store's events into batches (the command line folds a batch per await). */
+async function* inBatches(events: AsyncIterable<ExportedEvent>, size: number): AsyncGenerator<ReadonlyArray<ExportedEvent>> {
+  let batch: ExportedEvent[] = [];
+  for await (const event of events) if (batch.push(event) >= size) {
+    yield batch;
+    batch = [];
+  }
+  if (batch.length > 0) yield batch;
+}
+
 const storeSource = (description: string, store: EventStore): OpenedSource => ({
   description,
-  events: () => store.readAll({ batchSize: 5000 }),
+  batches: () => inBatches(store.readAll({ batchSize: 5000 }), 5000),
   close: () => store.close(),
 });
 
-export const openSource = async (spec: SourceSpec, stdin: Readable): Promise<OpenedSource> => {
+export const openSource = async (spec: SourceSpec, stdin: Readable, options: ReadExportOptions = {}): Promise<OpenedSource> => {
   switch (spec.kind) {
     case "stdin":
-      return { description: "standard input", events: () => readExport(stdin), close: async () => {} };
+      return { description: "standard input", batches: () => readExportBatches(stdin, options), close: async () => {} };
     case "file": {
       // Open first so that a missing file is reported before anything is read.
-      const stream = createReadStream(spec.path, { encoding: "utf8" });
+      const stream = createReadStream(spec.path, { highWaterMark: 1 << 16 });
       await new Promise<void>((resolve, reject) => {
         stream.once("open", () => resolve());
         stream.once("error", reject);
       });
-      return { description: spec.path, events: () => readExport(stream), close: async () => void stream.destroy() };
+      return { description: spec.path, batches: () => readExportBatches(stream, options), close: async () => void stream.destroy() };
     }
     case "sqlite": {
       // Opening a missing path would create an empty store: refuse instead.
