@@ -269,6 +269,33 @@ describe("linked-accounts: the trailer (a truncated or changed export is refused
     expect(plain.stderr).toBe("linked-accounts: warning: standard input has no header and trailer lines, so nothing shows it is complete (`linked-accounts export` writes them)\n");
   });
 
+  it("in a checked export, grants reads in full only the events the access graph needs; the trailer vouches for the rest", async () => {
+    // A line that is not valid (an empty title), with a trailer made to match: not something export writes.
+    const bad = story.map((e) => (e.type === "ItemCheckedOut" ? { ...e, data: { ...e.data, title: "" } } : e));
+    const crafted = checkedExportText(bad);
+    const grants = await run(["grants", "--json"], crafted);
+    expect(grants).toMatchObject({ status: 0, stderr: "" });
+    expect(JSON.parse(grants.stdout)).toEqual(JSON.parse((await run(["grants", "--json"], plainText)).stdout));
+    for (const argv of [["timeline", "child"], ["loans", "parent"], ["export"]]) {
+      const r = await run(argv, crafted);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/^linked-accounts: line 9: ItemCheckedOut\.data\.title: expected Title \(1 to 500 characters\), got ""\n$/);
+    }
+    // Without the header nothing vouches for the lines: every one is decoded.
+    const unchecked = await run(["grants"], exportText(bad));
+    expect(unchecked.status).toBe(2);
+    expect(unchecked.stderr).toMatch(/line 8: ItemCheckedOut\.data\.title/);
+  });
+
+  it("as of a time, the times of the lines grants does not read in full still count", async () => {
+    for (const minutes of [3, 5, 7, 8, 9, 13]) {
+      const checked = await run(["grants", "--json", "--as-of", fixtures.at(minutes)], storyText);
+      const plain = await run(["grants", "--json", "--as-of", fixtures.at(minutes)], plainText);
+      expect(checked.stdout).toBe(plain.stdout);
+      expect(JSON.parse(checked.stdout).position).toBe(minutes + 1);
+    }
+  });
+
   it("a trailer with no header is still checked", async () => {
     const noHeader = storyText.slice(storyText.indexOf("\n") + 1);
     const r = await run(["grants"], noHeader);

@@ -288,6 +288,10 @@ async function* increasing<E extends PositionedEvent>(batches: AsyncIterable<Rea
   }
 }
 
+/** The commands the access graph alone answers, and the events it reads beyond a position and a time. */
+const accessOnly: ReadonlySet<string> = new Set(["grants", "who-can-manage", "managed-by", "explain"]);
+const accessGraphTypes: ReadonlySet<string> = new Set(["AccountRegistered", "AccountClosed", "AccountConnected", "LinkRevoked"]);
+
 const openFor = async (parsed: Parsed, io: CommandLineIo, now: () => number) => {
   if (parsed.source.kind === "stdin" && io.stdinIsTerminal === true)
     io.stderr.write("linked-accounts: waiting for an export on standard input (end it with Ctrl-D; --from SOURCE reads a file or a store)\n");
@@ -295,6 +299,7 @@ const openFor = async (parsed: Parsed, io: CommandLineIo, now: () => number) => 
   const progress = new Progress(io, totalBytes, now);
   const source = await openSource(parsed.source, io.stdin, {
     maxLineBytes: parsed.maxLineBytes,
+    ...(accessOnly.has(parsed.command) ? { readInFull: accessGraphTypes } : {}),
     onBytes: (bytes) => progress.readBytes(bytes),
     onUnchecked: () => {
       progress.done();

@@ -24,7 +24,7 @@ import { createHash, type Hash } from "node:crypto";
 import type { Readable } from "node:stream";
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
-import { decodeEnvelope, decodeWith, encodeEvent, EventMetadata } from "@linked-accounts/domain";
+import { decodeEnvelope, decodeWith, encodeEvent, EventMetadata, isEventType } from "@linked-accounts/domain";
 import type { PositionedEvent } from "./projection.js";
 
 const isPosition = (u: unknown): u is number => typeof u === "number" && Number.isSafeInteger(u) && u > 0;
@@ -134,6 +134,16 @@ export const decodeExportLine = (text: string, line: number, previous: bigint): 
 export interface ReadExportOptions {
   /** The longest line accepted, in bytes (default `DEFAULT_MAX_LINE_BYTES`). */
   readonly maxLineBytes?: number;
+  /**
+   * The event types the caller reads in full. When given, and only in an export
+   * that began with the header (so its trailer is required and checked before
+   * the read ends), a line of any other type as `export` writes it is not parsed:
+   * it comes as a stub with only `position`, `type` and `metadata.occurredAt`.
+   * Safe because the trailer's SHA-256 proves every byte is what `export`
+   * wrote, and `export` writes only events it decoded; a line that does not
+   * look exactly as `export` writes it is decoded in full.
+   */
+  readonly readInFull?: ReadonlySet<string>;
   /** Told at the end of an export with no header: nothing says it is complete. */
   readonly onUnchecked?: () => void;
   /** Told of the bytes read so far, once per chunk (for progress). */
@@ -141,6 +151,41 @@ export interface ReadExportOptions {
 }
 
 type Chunk = Buffer | Uint8Array | string;
+
+const POSITION_PREFIX = Buffer.from('{"position":');
+const TYPE_KEY = Buffer.from('"type":"');
+const OCCURRED_AT_KEY = Buffer.from('"occurredAt":"');
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/**
+ * The stub of a line `[start, end)` of `buf` whose type is not read in full, or
+ * undefined when the line is not exactly as `export` writes it (then it is
+ * decoded in full). Reads the position, the first `"type":"` (nothing before it
+ * can hold an unescaped quote) and the first `"occurredAt":"` after it (the
+ * catalog's data has no such field; metadata follows data).
+ */
+const stubOf = (buf: Buffer, start: number, end: number, previous: bigint, full: ReadonlySet<string>): ExportedEvent | undefined => {
+  if (end - start < 64 || buf.compare(POSITION_PREFIX, 0, POSITION_PREFIX.length, start, start + POSITION_PREFIX.length) !== 0) return undefined;
+  let i = start + POSITION_PREFIX.length;
+  let p = 0;
+  const digitsFrom = i;
+  for (let c = buf[i]!; c >= 48 && c <= 57; c = buf[++i]!) p = p * 10 + (c - 48);
+  if (i === digitsFrom || i - digitsFrom > 15 || buf[digitsFrom] === 48 || buf[i] !== 44 /* , */) return undefined;
+  const t = buf.indexOf(TYPE_KEY, i);
+  if (t < 0 || t >= end) return undefined;
+  const typeStart = t + TYPE_KEY.length;
+  const typeEnd = buf.indexOf(34 /* " */, typeStart);
+  if (typeEnd < 0 || typeEnd >= end) return undefined;
+  const type = buf.toString("latin1", typeStart, typeEnd);
+  if (full.has(type) || !isEventType(type)) return undefined;
+  const o = buf.indexOf(OCCURRED_AT_KEY, typeEnd);
+  const atStart = o + OCCURRED_AT_KEY.length;
+  if (o < 0 || atStart + 25 > end || buf[atStart + 24] !== 34) return undefined;
+  const occurredAt = buf.toString("latin1", atStart, atStart + 24);
+  const position = BigInt(p);
+  if (!ISO_TIME.test(occurredAt) || position <= previous) return undefined;
+  return { position, type, stream: "", metadata: { occurredAt } } as unknown as ExportedEvent;
+};
 
 /**
  * Reads an export, yielding decoded events in batches (one await per batch, not
@@ -150,6 +195,7 @@ type Chunk = Buffer | Uint8Array | string;
  */
 export async function* readExportBatches(input: AsyncIterable<Chunk>, options: ReadExportOptions = {}): AsyncGenerator<ReadonlyArray<ExportedEvent>> {
   const max = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  const full = options.readInFull;
   let line = 0;
   let previous = 0n;
   let events = 0;
@@ -221,7 +267,13 @@ export async function* readExportBatches(input: AsyncIterable<Chunk>, options: R
       if (nl < 0) break;
       if (nl - start > max) throw tooLong();
       const end = nl > start && buf[nl - 1] === 13 ? nl - 1 : nl;
-      if (trailer === undefined) {
+      const stub = full !== undefined && headed && trailer === undefined ? stubOf(buf, start, end, previous, full) : undefined;
+      if (stub !== undefined) {
+        line++;
+        previous = stub.position;
+        events++;
+        batch.push(stub);
+      } else if (trailer === undefined) {
         const text = buf.toString("utf8", start, end);
         if (take(text, batch)) {
           hash.update(buf.subarray(hashed, start));

@@ -5,7 +5,7 @@
  */
 import { createReadStream, existsSync } from "node:fs";
 import type { Readable } from "node:stream";
-import { type EventStore, createPostgresEventStore, createSqliteEventStore } from "@linked-accounts/adapters";
+import type { EventStore } from "@linked-accounts/adapters";
 import { type ExportedEvent, type ReadExportOptions, readExportBatches } from "./ndjson.js";
 
 /** What the command line reads: events in global order, in batches, and a way to let go. */
@@ -88,7 +88,9 @@ export const openSource = async (spec: SourceSpec, stdin: Readable, options: Rea
     case "sqlite": {
       // Opening a missing path would create an empty store: refuse instead.
       if (!existsSync(spec.path)) throw new Error(`No SQLite store at ${spec.path}`);
-      // Read-only: an audit never changes the store it reads.
+      // Read-only: an audit never changes the store it reads. The stores (and their
+      // drivers) are loaded only when asked for: reading an export needs none of them.
+      const { createSqliteEventStore } = await import("@linked-accounts/adapters");
       return storeSource(`sqlite:${spec.path}`, createSqliteEventStore({ path: spec.path, readOnly: true }));
     }
     case "postgres": {
@@ -97,6 +99,7 @@ export const openSource = async (spec: SourceSpec, stdin: Readable, options: Rea
         readOnly: true,
         ...(spec.schema === undefined ? {} : { schema: spec.schema }),
       };
+      const { createPostgresEventStore } = await import("@linked-accounts/adapters");
       return storeSource("PostgreSQL", await createPostgresEventStore(options));
     }
   }
