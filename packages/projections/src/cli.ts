@@ -8,7 +8,7 @@ import { main, oneLine } from "./command-line.js";
 
 const die = (error: unknown): void => {
   if ((error as { code?: unknown } | null)?.code === "EPIPE") process.exit(process.exitCode ?? 0); // the reader went away: nothing more to say
-  process.stderr.write(`linked-accounts: ${oneLine(error instanceof Error ? error.message : String(error))}\n`);
+  process.stderr.write(`linked-accounts: ${oneLine(error instanceof Error ? error.message : String(error), process.argv)}\n`);
   process.exit(1);
 };
 process.on("uncaughtException", die);

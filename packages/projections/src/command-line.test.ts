@@ -6,7 +6,7 @@ import { Readable } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
 import type { DomainEvent } from "@linked-accounts/domain";
 import { fixtures } from "@linked-accounts/domain/testing";
-import { type CommandLineIo, main, parseAsOf, table } from "./command-line.js";
+import { type CommandLineIo, main, oneLine, parseAsOf, table } from "./command-line.js";
 import { checkedExportText, exportText, history, referenceStory } from "./test-support.js";
 
 const run = async (argv: string[], stdin = "", io: Partial<CommandLineIo> = {}) => {
@@ -371,6 +371,9 @@ describe("linked-accounts: credentials are never printed", () => {
     const r = await run(["grants", "--from", "postgres://u:secret@[bad/db"]);
     expect(r.status).toBe(2);
     expect(r.stderr).toBe("linked-accounts: not a valid PostgreSQL URL: postgres://u:***@[bad/db (see linked-accounts --help)\n");
+    const at = await run(["grants", "--from=postgres://u:p@ss:w%40rd@[bad/db"]);
+    expect(at.stderr).toBe("linked-accounts: not a valid PostgreSQL URL: postgres://u:***@[bad/db (see linked-accounts --help)\n");
+    expect(oneLine("a driver said: password p@ss:w@rd is wrong", ["--from", "postgres://u:p@ss:w%40rd@host/db"])).toBe("a driver said: password *** is wrong");
     const exported = await run(["export", "postgresql://u:secret@[bad/db"]);
     expect(exported.status).toBe(2);
     expect(exported.stderr).not.toContain("secret");

@@ -21,7 +21,7 @@ import { type LinkedLoans, loansFor } from "./linked-loans.js";
 import { DEFAULT_MAX_LINE_BYTES, ExportFormatError, ExportIntegrityError, writeExport } from "./ndjson.js";
 import { OpenLoans } from "./open-loans.js";
 import type { PositionedEvent } from "./projection.js";
-import { type SourceSpec, SourceSpecError, openSource, parseSource, redactUrls } from "./sources.js";
+import { type SourceSpec, SourceSpecError, openSource, parseSource, passwordsIn, redactUrls } from "./sources.js";
 
 export interface CommandLineIo {
   readonly stdin: Readable;
@@ -540,8 +540,15 @@ const answer = (parsed: Parsed, folded: Folded): string => {
   }
 };
 
-/** A message as one line: no stack, no newlines, no password. */
-export const oneLine = (message: string): string => redactUrls(message).replace(/\s*\n\s*/g, " ").trim();
+/**
+ * A message as one line: no stack, no newlines, no password (neither in a URL
+ * nor any password given in `argv`, wherever a driver might quote it).
+ */
+export const oneLine = (message: string, argv: ReadonlyArray<string> = []): string => {
+  let text = redactUrls(message);
+  for (const password of passwordsIn(argv)) text = text.split(password).join("***");
+  return text.replace(/\s*\n\s*/g, " ").trim();
+};
 
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
@@ -562,7 +569,7 @@ const writeOut = (stdout: CommandLineIo["stdout"], chunk: string): Promise<void>
 /** Runs the command line; returns the exit status. */
 export const main = async (argv: ReadonlyArray<string>, io: CommandLineIo): Promise<number> => {
   const fail = (status: number, message: string): number => {
-    io.stderr.write(`linked-accounts: ${oneLine(message)}\n`);
+    io.stderr.write(`linked-accounts: ${oneLine(message, argv)}\n`);
     return status;
   };
   let parsed: Parsed | "help";

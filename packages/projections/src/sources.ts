@@ -31,7 +31,24 @@ export class SourceSpecError extends Error {
  * the URL is not a valid one (`postgres://u:secret@[bad/db`). For every message
  * that may quote what a person typed.
  */
-export const redactUrls = (text: string): string => text.replace(/([a-z][a-z0-9+.-]*:\/\/[^\s:/?#@]*:)[^\s@]*@/gi, "$1***@");
+export const redactUrls = (text: string): string => text.replace(/([a-z][a-z0-9+.-]*:\/\/[^\s:/?#@]*:)\S*@/gi, "$1***@");
+
+/** The passwords written in `args` (`scheme://user:password@…`), as typed and percent-decoded. */
+export const passwordsIn = (args: ReadonlyArray<string>): string[] => {
+  const out = new Set<string>();
+  for (const arg of args)
+    for (const m of arg.matchAll(/[a-z][a-z0-9+.-]*:\/\/[^\s:/?#@]*:(\S*)@/gi)) {
+      const typed = m[1]!;
+      if (typed.length === 0) continue;
+      out.add(typed);
+      try {
+        out.add(decodeURIComponent(typed));
+      } catch {
+        // not percent-encoded: the typed form is enough
+      }
+    }
+  return [...out];
+};
 
 /**
  * `-` (or nothing): standard input; `sqlite:PATH`; `postgres://…` or
