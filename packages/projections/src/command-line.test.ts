@@ -412,10 +412,21 @@ describe("linked-accounts: at scale", () => {
     expect(text.split("\n")[1]).toBe("m0       a0       l0");
   });
 
-  it("grants as text over thousands of links", async () => {
-    const r = await run(["grants"], checkedExportText(manyEvents(6000)));
+  it("grants as text and as JSON over thousands of links, written a piece at a time, the same document as in one piece", async () => {
+    const text = checkedExportText(manyEvents(6000));
+    const r = await run(["grants"], text);
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/^Grants in force as of position 6000: 1500\n/);
+    expect(r.stdout).toMatch(/^Grants in force as of position 6000: 1500\nMANAGER  ACCOUNT  LINKS\na0       a1       l1\n/);
+    expect(r.stdout.split("\n")).toHaveLength(1503);
+    const chunks: string[] = [];
+    const j = await run(["grants", "--json"], text, { stdout: { write: (s: string) => chunks.push(s) } });
+    expect(j.status).toBe(0);
+    expect(chunks.length).toBeGreaterThan(1);
+    const doc = chunks.join("");
+    expect(doc).toBe(JSON.stringify(JSON.parse(doc), null, 2) + "\n");
+    expect(JSON.parse(doc).grants).toHaveLength(1500);
+    const none = await run(["grants", "--json", "--as-of", "1"], text);
+    expect(none.stdout).toBe('{\n  "position": 1,\n  "grants": []\n}\n');
   });
 
   it("timeline by barcode, and loans, fold only what they answer and still answer the same", async () => {

@@ -15,7 +15,7 @@
 import { stat } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import type { Id } from "@linked-accounts/domain";
-import { type AccessGraphState, type AccessView, type Explanation, type Refusal, accessAsOf, accessNow, evolveAccessGraph, initialAccessGraph } from "./access-graph.js";
+import { type AccessGraphState, type AccessView, type Explanation, type Grant, type Refusal, accessAsOf, accessNow, evolveAccessGraph, initialAccessGraph } from "./access-graph.js";
 import { type AuditTimelineState, type TimelineEntry, evolveAuditTimeline, timelineOf } from "./audit-timeline.js";
 import { type LinkedLoans, loansFor } from "./linked-loans.js";
 import { DEFAULT_MAX_LINE_BYTES, ExportFormatError, ExportIntegrityError, writeExport } from "./ndjson.js";
@@ -358,17 +358,23 @@ const jsonText = (value: unknown): string =>
   JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? Number(v) : v), 2) + "\n";
 
 /** Columns padded to the widest cell; the last column is not padded. */
-export const table = (headers: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): string => {
-  if (rows.length === 0) return "";
+export const table = (headers: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): string => [...tableChunks(headers, rows)].join("");
+
+/** `table`, in chunks of about 64 KiB. */
+function* tableChunks(headers: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): Generator<string> {
+  if (rows.length === 0) return;
   // A loop, not Math.max(...column): spreading 150,000 rows as arguments overflows the stack.
   const widths = headers.map((h) => h.length);
   for (const row of rows) for (let i = 0; i < widths.length; i++) widths[i] = Math.max(widths[i]!, (row[i] ?? "").length);
   const line = (cells: ReadonlyArray<string>) =>
     cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join("  ").trimEnd() + "\n";
-  const lines = [line(headers)];
-  for (const row of rows) lines.push(line(row));
-  return lines.join("");
-};
+  yield* chunksOf(
+    (function* () {
+      yield line(headers);
+      for (const row of rows) yield line(row);
+    })(),
+  );
+}
 
 const resolve = (view: AccessView, idOrBarcode: string): Id => {
   const account = view.account(idOrBarcode);
@@ -480,19 +486,46 @@ const loansText = (l: LinkedLoans): string => {
   return header + (rows.length === 0 ? "No open loans or holds.\n" : table(["ACCOUNT", "KIND", "ID", "TITLE", "STATUS", "ACTIONS"], rows)) + accountLevel;
 };
 
-const answer = (parsed: Parsed, folded: Folded): string => {
+/** Joins `pieces` into chunks of about 64 KiB, for writing as they are made. */
+function* chunksOf(pieces: Iterable<string>): Generator<string> {
+  let chunk = "";
+  for (const piece of pieces) {
+    chunk += piece;
+    if (chunk.length >= 1 << 16) {
+      yield chunk;
+      chunk = "";
+    }
+  }
+  if (chunk !== "") yield chunk;
+}
+
+/**
+ * Every grant, as text or as the JSON document `jsonText({ position, grants })`
+ * would be, written a piece at a time: there may be hundreds of thousands.
+ */
+function* grantsAnswer(grants: ReadonlyArray<Grant>, position: bigint, json: boolean): Generator<string> {
+  if (json) {
+    if (grants.length === 0) return yield jsonText({ position, grants });
+    yield `{\n  "position": ${jsonText(position).trimEnd()},\n  "grants": [\n`;
+    yield* chunksOf(
+      (function* () {
+        for (let i = 0; i < grants.length; i++)
+          yield JSON.stringify(grants[i], null, 2).replace(/^/gm, "    ") + (i === grants.length - 1 ? "\n" : ",\n");
+      })(),
+    );
+    return yield "  ]\n}\n";
+  }
+  yield `Grants in force as of position ${position}: ${grants.length}\n`;
+  yield* tableChunks(["MANAGER", "ACCOUNT", "LINKS"], grants.map((g) => [g.manager, g.account, g.linkIds.join(", ")]));
+}
+
+const answer = (parsed: Parsed, folded: Folded): string | Iterable<string> => {
   const { access, position } = folded;
   const view = parsed.asOf === undefined ? accessNow(access) : accessAsOf(access, position);
   const { json } = parsed;
   switch (parsed.command) {
-    case "grants": {
-      const grants = view.grants();
-      if (json) return jsonText({ position, grants });
-      return (
-        `Grants in force as of position ${position}: ${grants.length}\n` +
-        table(["MANAGER", "ACCOUNT", "LINKS"], grants.map((g) => [g.manager, g.account, g.linkIds.join(", ")]))
-      );
-    }
+    case "grants":
+      return grantsAnswer(view.grants(), position, json);
     case "who-can-manage": {
       const account = resolve(view, parsed.args[0]!);
       const managers = view.managersOf(account).map((manager) => ({ manager, linkIds: view.linksOf(manager, account) }));
@@ -606,7 +639,9 @@ export const main = async (argv: ReadonlyArray<string>, io: CommandLineIo): Prom
       return EXIT_OK;
     }
     const folded = await fold(parsed, io, now);
-    io.stdout.write(answer(parsed, folded));
+    const text = answer(parsed, folded);
+    if (typeof text === "string") io.stdout.write(text);
+    else for (const chunk of text) await writeOut(io.stdout, chunk);
     return EXIT_OK;
   } catch (error) {
     if (isBadInput(error) || error instanceof UsageError) return fail(EXIT_BAD_INPUT, messageOf(error));

@@ -5,81 +5,81 @@
  * same id is ignored, as the domain ignores it), so memory follows the loans
  * that are out, not every loan there ever was.
  */
-import { type Hold, type Id, type Loan, initialCirculationState, isLinkingEvent } from "@linked-accounts/domain";
+import { type CirculationState, type Hold, type Id, type Loan, initialCirculationState, isLinkingEvent } from "@linked-accounts/domain";
 import type { LinkedLoansState } from "./linked-loans.js";
 import type { PositionedEvent } from "./projection.js";
 
-interface AccountCirculation {
-  /** `null`: returned. */
-  readonly loans: Map<Id, Loan | null>;
-  readonly holds: Map<Id, Hold>;
-}
+/** `account NUL id`: ids never hold a NUL. */
+const keyOf = (accountId: Id, id: Id): string => `${accountId}\u0000${id}`;
+const accountOfKey = (key: string): Id => key.slice(0, key.indexOf("\u0000"));
 
 export class OpenLoans {
   private applied = 0;
-  private readonly accounts = new Map<Id, AccountCirculation>();
+  // Two maps for every account's loans and holds rather than two per account: most
+  // accounts have few, and a map apiece would cost more than what they hold.
+  /** `null`: returned (kept so that a later checkout with the same id is ignored, as the domain does). */
+  private readonly loans = new Map<string, Loan | null>();
+  private readonly holds = new Map<string, Hold>();
 
   evolve(event: PositionedEvent): void {
     this.applied = Number(event.position);
     if (isLinkingEvent(event)) return;
-    const id = event.data.accountId;
-    let a = this.accounts.get(id);
-    if (a === undefined) {
-      a = { loans: new Map(), holds: new Map() };
-      this.accounts.set(id, a);
-    }
-    const { loans, holds } = a;
+    const { loans, holds } = this;
     switch (event.type) {
       case "ItemCheckedOut": {
-        const { loanId, itemId, title, format, checkedOutAt, dueAt } = event.data;
-        if (!loans.has(loanId)) loans.set(loanId, { loanId, itemId, title, format, checkedOutAt, dueAt, returned: false });
+        const { loanId, accountId, itemId, title, format, checkedOutAt, dueAt } = event.data;
+        const key = keyOf(accountId, loanId);
+        if (!loans.has(key)) loans.set(key, { loanId, itemId, title, format, checkedOutAt, dueAt, returned: false });
         return;
       }
       case "LoanRenewed": {
         // A returned loan's due date no longer shows anywhere.
-        const loan = loans.get(event.data.loanId);
-        if (loan) loans.set(loan.loanId, { ...loan, dueAt: event.data.dueAt });
+        const key = keyOf(event.data.accountId, event.data.loanId);
+        const loan = loans.get(key);
+        if (loan) loans.set(key, { ...loan, dueAt: event.data.dueAt });
         return;
       }
-      case "ItemReturned":
-        if (loans.has(event.data.loanId)) loans.set(event.data.loanId, null);
+      case "ItemReturned": {
+        const key = keyOf(event.data.accountId, event.data.loanId);
+        if (loans.has(key)) loans.set(key, null);
         return;
+      }
       case "HoldPlaced": {
-        const { holdId, itemId, title, pickupBranch, placedAt } = event.data;
-        if (!holds.has(holdId)) holds.set(holdId, { holdId, itemId, title, pickupBranch, placedAt, status: "active", suspendedUntil: null });
+        const { holdId, accountId, itemId, title, pickupBranch, placedAt } = event.data;
+        const key = keyOf(accountId, holdId);
+        if (!holds.has(key)) holds.set(key, { holdId, itemId, title, pickupBranch, placedAt, status: "active", suspendedUntil: null });
         return;
       }
       case "HoldCancelled":
-        return updateHold(holds, event.data.holdId, (h) => ({ ...h, status: "cancelled", suspendedUntil: null }));
+        return updateHold(holds, keyOf(event.data.accountId, event.data.holdId), (h) => ({ ...h, status: "cancelled", suspendedUntil: null }));
       case "HoldSuspended":
-        return updateHold(holds, event.data.holdId, (h) => ({ ...h, status: "suspended", suspendedUntil: event.data.until }));
+        return updateHold(holds, keyOf(event.data.accountId, event.data.holdId), (h) => ({ ...h, status: "suspended", suspendedUntil: event.data.until }));
       case "HoldResumed":
-        return updateHold(holds, event.data.holdId, (h) => ({ ...h, status: "active", suspendedUntil: null }));
+        return updateHold(holds, keyOf(event.data.accountId, event.data.holdId), (h) => ({ ...h, status: "active", suspendedUntil: null }));
       case "HoldPickupBranchChanged":
-        return updateHold(holds, event.data.holdId, (h) => ({ ...h, pickupBranch: event.data.pickupBranch }));
+        return updateHold(holds, keyOf(event.data.accountId, event.data.holdId), (h) => ({ ...h, pickupBranch: event.data.pickupBranch }));
       case "HoldFulfilled":
-        return updateHold(holds, event.data.holdId, (h) => ({ ...h, status: "fulfilled", suspendedUntil: null }));
+        return updateHold(holds, keyOf(event.data.accountId, event.data.holdId), (h) => ({ ...h, status: "fulfilled", suspendedUntil: null }));
     }
   }
 
-  /** The state `loansFor` reads, holding these accounts only (their loans not returned). */
+  /** The state `loansFor` reads, holding these accounts only (their loans not returned), in the domain's order. */
   stateFor(ids: Iterable<Id>): LinkedLoansState {
-    const accounts = new Map<Id, LinkedLoansState["accounts"] extends Map<Id, infer C> ? C : never>();
+    const loans = new Map<Id, Map<Id, Loan>>();
+    const holds = new Map<Id, Map<Id, Hold>>();
     for (const id of ids) {
-      const a = this.accounts.get(id);
-      if (a === undefined) {
-        accounts.set(id, initialCirculationState);
-        continue;
-      }
-      const loans = new Map<Id, Loan>();
-      for (const [loanId, loan] of a.loans) if (loan !== null) loans.set(loanId, loan);
-      accounts.set(id, { loans, holds: new Map(a.holds) });
+      loans.set(id, new Map());
+      holds.set(id, new Map());
     }
+    for (const [key, loan] of this.loans) if (loan !== null) loans.get(accountOfKey(key))?.set(loan.loanId, loan);
+    for (const [key, hold] of this.holds) holds.get(accountOfKey(key))?.set(hold.holdId, hold);
+    const accounts = new Map<Id, CirculationState>();
+    for (const [id, l] of loans) accounts.set(id, l.size === 0 && holds.get(id)!.size === 0 ? initialCirculationState : { loans: l, holds: holds.get(id)! });
     return { applied: this.applied, accounts };
   }
 }
 
-const updateHold = (holds: Map<Id, Hold>, id: Id, f: (h: Hold) => Hold): void => {
-  const hold = holds.get(id);
-  if (hold !== undefined) holds.set(id, f(hold));
+const updateHold = (holds: Map<string, Hold>, key: string, f: (h: Hold) => Hold): void => {
+  const hold = holds.get(key);
+  if (hold !== undefined) holds.set(key, f(hold));
 };
