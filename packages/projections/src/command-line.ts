@@ -254,7 +254,7 @@ class Progress {
   }
 }
 
-/** A loans fold that remembers only what the answer can show, with the domain's semantics. */
+/** What a command's answer is made from: the read models it needs, folded up to the cut. */
 interface Folded {
   readonly access: AccessGraphState;
   /** The last position the answer includes (the as-of cut, or everything). */
