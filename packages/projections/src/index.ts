@@ -52,6 +52,18 @@ export {
 export { type Checkpoint, type CheckpointStore, createInMemoryCheckpointStore } from "./checkpoint.js";
 export { type SqliteCheckpointOptions, createSqliteCheckpointStore } from "./sqlite-checkpoint.js";
 export { type PostgresCheckpointOptions, createPostgresCheckpointStore } from "./postgres-checkpoint.js";
-export { type ExportedEvent, ExportFormatError, decodeExportLine, exportLine, readExport, sourceOf, writeExport } from "./ndjson.js";
+export {
+  type ExportedEvent,
+  type ReadExportOptions,
+  DEFAULT_MAX_LINE_BYTES,
+  ExportFormatError,
+  ExportIntegrityError,
+  decodeExportLine,
+  exportLine,
+  readExport,
+  readExportBatches,
+  sourceOf,
+  writeExport,
+} from "./ndjson.js";
 export { type CommandLineIo, main as runCommandLine } from "./command-line.js";
 export { accessGraphFrom, readModelsFrom } from "./from-store.js";
