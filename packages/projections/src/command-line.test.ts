@@ -429,6 +429,18 @@ describe("linked-accounts: at scale", () => {
     expect(none.stdout).toBe('{\n  "position": 1,\n  "grants": []\n}\n');
   });
 
+  it("a file of many chunks (read into one buffer over and over) reads as standard input does", async () => {
+    const text = checkedExportText(manyEvents(6000));
+    expect(text.length).toBeGreaterThan(4 * 2 ** 18);
+    const file = join(dir, "many.ndjson");
+    writeFileSync(file, text);
+    const fromFile = await run(["grants", "--json", "--from", file]);
+    expect(fromFile).toMatchObject({ status: 0, stderr: "" });
+    expect(fromFile.stdout).toBe((await run(["grants", "--json"], text)).stdout);
+    const exported = await run(["export", file]);
+    expect(exported.stdout).toBe(text);
+  });
+
   it("timeline by barcode, and loans, fold only what they answer and still answer the same", async () => {
     const byBarcode = await run(["timeline", fixtures.barcodeOf("child"), "--json", "--from", storyFile]);
     const byId = await run(["timeline", "child", "--json", "--from", storyFile]);

@@ -89,14 +89,18 @@ Export format (NDJSON, UTF-8, one JSON object per line):
   before the trailer line, header and newlines included. Readers check both: a file
   that begins with the header but is cut short or was changed is refused (status 2).
   A file without header and trailer (written by hand or by an older release) is read,
-  with a warning on standard error that nothing shows it is complete.
+  with a warning on standard error that nothing shows it is complete. In a file with
+  them, grants, who-can-manage, managed-by and explain decode in full only the events
+  that grant or end access (the trailer vouches for the other lines); without them,
+  and for every other command, every line is decoded.
 
 Progress is shown on standard error when it is a terminal and the work lasts more
 than a second.
 
 Exit status: 0 answered; 1 no answer (unknown account, store unreachable);
 2 bad usage or bad input (the error names the line and field; nothing is printed
-on standard output).
+on standard output, except by export, which streams: what it wrote then has no
+trailer, so readers refuse it).
 
 Examples:
   linked-accounts grants --from events.ndjson --json

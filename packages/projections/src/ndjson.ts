@@ -192,7 +192,8 @@ const stubOf = (buf: Buffer, start: number, end: number, previous: bigint, full:
 
 /**
  * Reads an export, yielding decoded events in batches (one await per batch, not
- * per event). Blank lines are skipped (a final newline is usual). Throws
+ * per event). Each chunk of `input` is used up before the next is asked for, so
+ * a source may read into the same buffer each time. Blank lines are skipped (a final newline is usual). Throws
  * `ExportFormatError` at the first bad line and `ExportIntegrityError` when the
  * header and trailer do not check out.
  */
@@ -288,7 +289,8 @@ export async function* readExportBatches(input: AsyncIterable<Chunk>, options: R
     }
     if (trailer === undefined) hash.update(buf.subarray(hashed, start));
     if (buf.length - start > max) throw tooLong();
-    if (start < buf.length) carry = buf.subarray(start);
+    // A copy: the chunk's buffer may be read into again (see `sources.ts`).
+    if (start < buf.length) carry = Buffer.from(buf.subarray(start));
     if (batch.length > 0) yield batch;
   }
   if (carry !== undefined && carry.length > 0) {

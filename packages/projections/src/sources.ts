@@ -3,7 +3,8 @@
  * store (`sqlite:PATH`, `postgres://…`), opened with @linked-accounts/adapters.
  * Everything store-specific is in `storeSource` and the two store cases.
  */
-import { createReadStream, existsSync } from "node:fs";
+import { existsSync } from "node:fs";
+import { type FileHandle, open } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import type { EventStore } from "@linked-accounts/adapters";
 import { type ExportedEvent, type ReadExportOptions, readExportBatches } from "./ndjson.js";
@@ -73,6 +74,20 @@ export const parseSource = (text: string | undefined): SourceSpec => {
   return { kind: "file", path: text };
 };
 
+/**
+ * A file's bytes, read into one buffer over and over (no buffer per read for the
+ * collector to find): each chunk is valid only until the next is asked for,
+ * which is how `readExportBatches` uses them.
+ */
+async function* chunksOf(file: FileHandle, size = 1 << 18): AsyncGenerator<Buffer> {
+  const buffer = Buffer.allocUnsafe(size);
+  for (;;) {
+    const { bytesRead } = await file.read(buffer, 0, size, null);
+    if (bytesRead === 0) return;
+    yield buffer.subarray(0, bytesRead);
+  }
+}
+
 /** Groups a store's events into batches (the command line folds a batch per await). */
 async function* inBatches(events: AsyncIterable<ExportedEvent>, size: number): AsyncGenerator<ReadonlyArray<ExportedEvent>> {
   let batch: ExportedEvent[] = [];
@@ -94,13 +109,9 @@ export const openSource = async (spec: SourceSpec, stdin: Readable, options: Rea
     case "stdin":
       return { description: "standard input", batches: () => readExportBatches(stdin, options), close: async () => {} };
     case "file": {
-      // Open first so that a missing file is reported before anything is read.
-      const stream = createReadStream(spec.path, { highWaterMark: 1 << 16 });
-      await new Promise<void>((resolve, reject) => {
-        stream.once("open", () => resolve());
-        stream.once("error", reject);
-      });
-      return { description: spec.path, batches: () => readExportBatches(stream, options), close: async () => void stream.destroy() };
+      // Opened first so that a missing file is reported before anything is read.
+      const file = await open(spec.path, "r");
+      return { description: spec.path, batches: () => readExportBatches(chunksOf(file), options), close: () => file.close() };
     }
     case "sqlite": {
       // Opening a missing path would create an empty store: refuse instead.
