@@ -280,7 +280,7 @@ describe("linked-accounts: the trailer (a truncated or changed export is refused
     for (const argv of [["timeline", "child"], ["loans", "parent"], ["export"]]) {
       const r = await run(argv, crafted);
       expect(r.status).toBe(2);
-      expect(r.stderr).toMatch(/^linked-accounts: line 9: ItemCheckedOut\.data\.title: expected Title \(1 to 500 characters\), got ""\n$/);
+      expect(r.stderr).toMatch(/^linked-accounts: line 9: ItemCheckedOut\.data\.title: expected Title \(1 to 500 characters of valid Unicode, no control characters\), got ""\n$/);
     }
     // Without the header nothing vouches for the lines: every one is decoded.
     const unchecked = await run(["grants"], exportText(bad));

@@ -25,7 +25,6 @@ import type { Readable } from "node:stream";
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
 import { decodeEnvelope, decodeWith, encodeEvent, EventMetadata, isEventType } from "@linked-accounts/domain/internal";
-import { checkedEnvelope } from "./compiled-check.js";
 import type { PositionedEvent } from "./projection.js";
 
 const isPosition = (u: unknown): u is number => typeof u === "number" && Number.isSafeInteger(u) && u > 0;
@@ -109,9 +108,8 @@ const decodeExportJson = (json: unknown, line: number, previous: bigint): E.Eith
   const position = BigInt(o.position as number);
   if (position <= previous)
     return E.left(new ExportFormatError(line, `event.position: expected more than ${previous} (strictly increasing), got ${position}`));
-  // Most lines decode to themselves: checked by the compiled check; io-ts for the rest (and for the message).
-  const checked = checkedEnvelope(json as { type?: unknown; data?: unknown; metadata?: unknown });
-  const event = checked !== undefined ? E.right(checked) : decodeEnvelope(json);
+  // The domain's decoding: every schema version upcast, a failure worded by field.
+  const event = decodeEnvelope(json);
   if (E.isLeft(event)) return E.left(new ExportFormatError(line, event.left.message));
   const exported = { ...event.right, position, stream: o.stream as string } as ExportedEvent & { tags?: ReadonlyArray<string> };
   if (o.tags !== undefined) exported.tags = o.tags as string[];
