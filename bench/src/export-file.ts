@@ -17,6 +17,7 @@
 import { createWriteStream } from "node:fs";
 import type { DomainEvent, EventEnvelope } from "@linked-accounts/domain";
 import { type ExportedEvent, writeExport } from "@linked-accounts/projections";
+import { random, uuidV7 } from "./deterministic.js";
 
 const out = process.argv[2];
 const total = Number(process.argv[3] ?? 1_050_000);
@@ -26,18 +27,6 @@ if (out === undefined || !Number.isSafeInteger(total) || total < 1) {
 }
 
 /** A deterministic pseudo-random source (mulberry32). */
-const random = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-  return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-};
-const hex = (n: number, digits: number) => n.toString(16).padStart(digits, "0").slice(-digits);
-const uuidV7 = (ms: number, counter: number) => {
-  const t = hex(ms, 12);
-  return `${t.slice(0, 8)}-${t.slice(8, 12)}-7${hex(Math.floor(counter / 2 ** 32), 3)}-8000-${hex(counter, 12)}`;
-};
-
 const titles = ["The Bone People", "Potiki", "The Luminaries", "Mister Pip", "Once Were Warriors", "Tangi", "The Whale Rider"];
 const branches = ["Central", "Ponsonby", "Grey Lynn", "Devonport", "Otara"];
 const verifier = { algorithm: "scrypt" as const, salt: "c2FsdHNhbHRzYWx0", hash: "aGFzaGhhc2hoYXNoaGFzaGhhc2g", N: 16384, r: 8, p: 1 };
