@@ -367,12 +367,12 @@ export const writeExport = async (
 
 /** An event source over events already read (an export held in memory). */
 export const sourceOf = (events: ReadonlyArray<PositionedEvent>) => ({
-  async *readAll(options: { readonly fromPosition?: bigint } = {}): AsyncGenerator<PositionedEvent> {
-    const from = options.fromPosition ?? 0n;
+  async *readAll(options: { readonly from?: bigint } = {}): AsyncGenerator<PositionedEvent> {
+    const from = options.from ?? 0n;
     for (const event of events) if (event.position >= from) yield event;
   },
-  async *readBatches(options: { readonly fromPosition?: bigint; readonly batchSize?: number } = {}): AsyncGenerator<ReadonlyArray<PositionedEvent>> {
-    const from = options.fromPosition ?? 0n;
+  async *readBatches(options: { readonly from?: bigint; readonly batchSize?: number } = {}): AsyncGenerator<ReadonlyArray<PositionedEvent>> {
+    const from = options.from ?? 0n;
     const size = Math.max(1, options.batchSize ?? 1000);
     let batch: PositionedEvent[] = [];
     for (const event of events)

@@ -13,6 +13,7 @@ import { createPostgresCheckpointStore } from "./postgres-checkpoint.js";
 import type { PositionedEvent, Projection } from "./projection.js";
 import { foldEvents } from "./projection.js";
 import { readModelsProjection } from "./read-models.js";
+import { createInMemoryEventStore } from "@linked-accounts/adapters";
 import { type EventSource, FreshnessTimeoutError, createRunner } from "./runner.js";
 import { createSqliteCheckpointStore } from "./sqlite-checkpoint.js";
 import { history, positioned, referenceStory, stamped } from "./test-support.js";
@@ -31,9 +32,9 @@ const appliedProjection: Projection<{ positions: number[] }> = {
 /** A growing log; every read yields to the event loop between events, so runners interleave. */
 const growingSource = (events: PositionedEvent[]): EventSource & { events: PositionedEvent[] } => ({
   events,
-  async *readAll({ fromPosition = 0n } = {}) {
+  async *readAll({ from = 0n } = {}) {
     for (const e of events) {
-      if (e.position < fromPosition) continue;
+      if (e.position < from) continue;
       await new Promise((r) => setImmediate(r));
       yield e;
     }
@@ -72,6 +73,17 @@ const twoRunnersDoNotDoubleApply = async (checkpoints: () => Promise<CheckpointS
 };
 
 describe("runner", () => {
+  it("over a real store, a second catch-up applies only what was stored since the first", async () => {
+    const store = createInMemoryEventStore();
+    const events = referenceStory();
+    await store.append(events.slice(0, 3).map(({ position: _p, stream, ...e }) => ({ ...e, tags: [stream] })));
+    const runner = createRunner({ source: store, projection: readModelsProjection });
+    expect((await runner.catchUp()).applied).toBe(3);
+    await store.append(events.slice(3, 5).map(({ position: _p, stream, ...e }) => ({ ...e, tags: [stream] })));
+    expect((await runner.catchUp()).applied).toBe(2);
+    expect((await runner.catchUp()).applied).toBe(0);
+  });
+
   const dir = mkdtempSync(join(tmpdir(), "projections-runner-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

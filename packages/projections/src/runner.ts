@@ -11,12 +11,12 @@ import type { PositionedEvent, Projection } from "./projection.js";
 
 /** All a runner needs from a store. Any `EventStore` of @linked-accounts/adapters is one; so is an export. */
 export interface EventSource {
-  readAll(options?: { readonly fromPosition?: bigint; readonly batchSize?: number }): AsyncIterable<PositionedEvent>;
+  readAll(options?: { readonly from?: bigint; readonly batchSize?: number }): AsyncIterable<PositionedEvent>;
   /**
    * Optional: the same events as `readAll`, in arrays of at most `batchSize`. A
    * runner prefers it: one await per batch instead of one per event.
    */
-  readBatches?(options?: { readonly fromPosition?: bigint; readonly batchSize?: number }): AsyncIterable<ReadonlyArray<PositionedEvent>>;
+  readBatches?(options?: { readonly from?: bigint; readonly batchSize?: number }): AsyncIterable<ReadonlyArray<PositionedEvent>>;
 }
 
 export interface RunnerOptions<S> {
@@ -184,14 +184,14 @@ export const createRunner = <S>(options: RunnerOptions<S>): Runner<S> => {
       };
       let more = true;
       if (source.readBatches !== undefined)
-        read: for await (const events of source.readBatches({ fromPosition: from, batchSize })) {
+        read: for await (const events of source.readBatches({ from: from, batchSize })) {
           for (const event of events) {
             batch.push(event);
             if (batch.length >= batchSize && !(more = await flush())) break read;
           }
         }
       else
-        for await (const event of source.readAll({ fromPosition: from, batchSize })) {
+        for await (const event of source.readAll({ from: from, batchSize })) {
           batch.push(event);
           if (batch.length >= batchSize && !(more = await flush())) break;
         }
