@@ -117,6 +117,10 @@ const fieldWords: Record<string, string> = {
 };
 const pleaseFill = (field: string) => `Please fill in ${fieldWords[field] ?? field}.`;
 
+/** A link would give this grant, but its manager is a child's account (a 2-way link with a child works one way). */
+const onlyForMinor = (e: Explanation): boolean =>
+  !e.granted && e.refusals.some((r) => r.code === "manager-is-minor") && !e.refusals.some((r) => r.code === "no-link" || r.code === "link-gives-other-direction" || r.code === "link-revoked");
+
 export const createPortal = (options: PortalOptions) => {
   const { store } = options;
   const library: LinkedAccounts = createLinkedAccounts({
@@ -152,8 +156,7 @@ export const createPortal = (options: PortalOptions) => {
       const youManage = await patron.canManage(other);
       const managesYou = await library.patron(other, { channel: "portal" }).canManage(me);
       if (!youManage && !managesYou) continue; // revoked since the read model looked
-      const explanation = view.explain(me, other);
-      const minor = !explanation.granted && explanation.refusals.some((r) => r.code === "manager-is-minor");
+      const minor = onlyForMinor(view.explain(me, other));
       rows.push({
         accountId: other,
         name: nameOf(view, other),
@@ -523,7 +526,7 @@ export const createPortal = (options: PortalOptions) => {
               direction: s.direction === "two-way" ? "2-way" : "1-way",
               connectedAt: formatTime(s.connectedAt),
             });
-        if (!e.granted && e.refusals.some((r) => r.code === "manager-is-minor"))
+        if (onlyForMinor(e))
           notInForce.push(`${name(m)} is a child, so the 2-way link with ${name(a)} works one way only: ${name(a)} manages ${name(m)}, not the other way round.`);
       }
     }
