@@ -67,9 +67,10 @@ export const libraryLog = (count: number, accounts: number): { events: Positione
       ...(event as EventEnvelope),
       metadata: {
         eventId: uuidV7(ms, n),
-        schemaVersion: 1,
+        schemaVersion: 2,
         occurredAt,
         actor: { kind: "account", accountId: actor },
+        channel: "portal",
         correlationId: null,
         causationId: null,
       },

@@ -2,83 +2,86 @@
  * The event store port: the only thing the rest of the library knows about
  * storage. Every store (in-memory, SQLite, PostgreSQL, EventStoreDB) implements
  * it and passes the contract suite in `./contract`.
+ *
+ * It speaks consistency per decision (the Dynamic Consistency Boundary model):
+ * every event carries tags (the accounts, barcode, link, phrase, loan or hold it
+ * concerns); a read selects events by type and tag; an append may carry a
+ * condition, "fail if any event matching this query was stored after position
+ * P", checked atomically with the append. A command's boundary is exactly the
+ * query it decided on, so two commands conflict only when one changed what the
+ * other read (R13, R16).
  */
-import type { EventEnvelope, EventType } from "@linked-accounts/domain";
+import type { EventEnvelope, EventType, Query, Tag } from "@linked-accounts/domain";
 
-/**
- * What the writer believes about the stream. Revisions count from 0n (the first
- * event of a stream has revision 0n), as in EventStoreDB.
- * - a bigint: the revision of the stream's last event;
- * - `"no-stream"`: the stream must not exist yet;
- * - `"stream-exists"`: the stream must have at least one event;
- * - `"any"`: no check.
- */
-export type ExpectedRevision = bigint | "no-stream" | "stream-exists" | "any";
+/** An event to append: an envelope of the catalog and the tags it is found by. */
+export type NewEvent = EventEnvelope & { readonly tags: ReadonlyArray<Tag> };
 
-export const NO_STREAM = "no-stream" as const;
-export const STREAM_EXISTS = "stream-exists" as const;
-export const ANY = "any" as const;
-
-/** An event as read back: the envelope, where it is, and in which order it was stored. */
+/** An event as read back: the envelope, its tags, and its place in the store's one global order. */
 export type RecordedEvent = EventEnvelope & {
-  readonly stream: string;
-  /** Its place in its stream, from 0n. */
-  readonly revision: bigint;
-  /** Its place in the store's global order: positive, strictly increasing, not necessarily contiguous. */
+  readonly tags: ReadonlyArray<Tag>;
+  /** Positive, strictly increasing in the order events were stored, not necessarily contiguous. */
   readonly position: bigint;
 };
 
+/**
+ * Append only if no event matching `failIfEventsMatch` was stored after
+ * position `after`; with `after` null, only if no matching event exists at all.
+ */
+export interface AppendCondition {
+  readonly failIfEventsMatch: Query;
+  readonly after: bigint | null;
+}
+
 export interface AppendResult {
-  /** The revision of the stream's last event now: what to expect on the next append. */
-  readonly nextExpectedRevision: bigint;
-  /** The global position of the last event appended: the freshness token readers wait for. */
+  /** The position of the last event appended: the freshness token readers wait for. */
   readonly position: bigint;
 }
 
-export interface ReadStreamOptions {
-  /** First revision to read, inclusive (default 0n). */
-  readonly fromRevision?: bigint;
+export interface ReadOptions {
+  /** First position to read, inclusive (default: the beginning). */
+  readonly from?: bigint;
   /** Read at most this many events. */
-  readonly maxCount?: number;
+  readonly limit?: number;
 }
 
 export interface ReadAllOptions {
-  /** First global position to read, inclusive (default: the beginning). */
-  readonly fromPosition?: bigint;
+  /** First position to read, inclusive (default: the beginning). */
+  readonly from?: bigint;
   /** How many events a store fetches per round trip; a hint. */
   readonly batchSize?: number;
 }
 
 export interface EventStore {
   /**
-   * Appends `events` (at least one) to `stream`, all or none. Throws
-   * `ConcurrencyError` when `expectedRevision` does not hold (default `"any"`),
-   * and `InvalidEventError`, appending nothing, when an event does not encode
-   * to a valid event of the catalog.
+   * Appends `events` (at least one), all or none, atomically with checking
+   * `condition`. Throws `AppendConditionError` when the condition fails,
+   * `InvalidEventError` when an event is not a valid event of the catalog, and
+   * `AppendFailedError` when the database failed; in each case saying whether
+   * anything may have been stored.
    */
-  appendToStream(
-    stream: string,
-    events: ReadonlyArray<EventEnvelope>,
-    options?: { readonly expectedRevision?: ExpectedRevision },
-  ): Promise<AppendResult>;
-  /** The stream's events in revision order; nothing for a stream that does not exist. */
-  readStream(stream: string, options?: ReadStreamOptions): AsyncIterable<RecordedEvent>;
-  /** Every event of every stream in global order, each exactly once. */
+  append(events: ReadonlyArray<NewEvent>, condition?: AppendCondition): Promise<AppendResult>;
+  /** The events matching `query`, in position order, each once. */
+  read(query: Query, options?: ReadOptions): AsyncIterable<RecordedEvent>;
+  /** Every event in position order, each exactly once: what read models and exports read. */
   readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent>;
+  /** The position of the last stored event, or 0n for an empty store. */
+  head(): Promise<bigint>;
   /** Releases connections and handles. */
   close(): Promise<void>;
 }
 
-/** The one error every store throws when an expected revision does not hold. */
-export class ConcurrencyError extends Error {
-  override readonly name = "ConcurrencyError";
+/** The one error every store throws when an append's condition does not hold; nothing was appended. */
+export class AppendConditionError extends Error {
+  override readonly name = "AppendConditionError";
   constructor(
-    readonly stream: string,
-    readonly expected: ExpectedRevision,
-    /** The stream's last revision, or `"no-stream"`; undefined where the store does not say. */
-    readonly actual: bigint | "no-stream" | undefined,
+    readonly condition: AppendCondition,
+    /** The position of a matching event stored after `condition.after`, where the store says. */
+    readonly conflictingPosition?: bigint,
   ) {
-    super(`Stream ${stream}: expected revision ${String(expected)}, but it is at ${String(actual ?? "an unknown revision")}.`);
+    super(
+      `Append refused: an event matching its condition was stored after position ${condition.after ?? "(none)"}` +
+        (conflictingPosition === undefined ? "." : ` (at position ${conflictingPosition}).`),
+    );
   }
 }
 
@@ -87,24 +90,45 @@ export class StoredEventDecodeError extends Error {
   override readonly name = "StoredEventDecodeError";
   constructor(
     readonly position: bigint,
-    readonly stream: string,
     readonly type: string,
     readonly reason: string,
   ) {
-    super(`Stored event at position ${position} (stream ${stream}, type ${type}) does not decode: ${reason}`);
+    super(`Stored event at position ${position} (type ${type}) does not decode: ${reason}`);
   }
 }
 
-/** An event handed to `appendToStream` that is not a valid event of the catalog. */
+/** An event handed to `append` that is not a valid event of the catalog; nothing was appended. */
 export class InvalidEventError extends Error {
   override readonly name = "InvalidEventError";
   constructor(
-    readonly stream: string,
     readonly index: number,
     readonly reason: string,
   ) {
-    super(`Event ${index} for stream ${stream} is not valid, nothing was appended: ${reason}`);
+    super(`Event ${index} of the batch is not valid, nothing was appended: ${reason}`);
   }
 }
 
-export type { EventEnvelope, EventType };
+/**
+ * A failed append whose cause is the database, not the events: a dropped
+ * connection, a terminated backend, a timeout. `outcome` says what is known:
+ * - `"not-appended"`: the database reported the error, so nothing was stored;
+ * - `"unknown"`: the connection was lost before an answer came, so the batch was
+ *   stored whole or not at all; retrying the same command id is safe (R15).
+ */
+export class AppendFailedError extends Error {
+  override readonly name = "AppendFailedError";
+  constructor(
+    readonly outcome: "not-appended" | "unknown",
+    cause: unknown,
+  ) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(
+      outcome === "not-appended"
+        ? `Append failed and was rolled back, nothing was appended: ${reason}`
+        : `Append lost its connection before the database answered (${reason}); the batch was stored whole or not at all.`,
+      { cause },
+    );
+  }
+}
+
+export type { EventEnvelope, EventType, Query, Tag };

@@ -1,120 +1,224 @@
-import { ANY, EventStoreDBClient, NO_STREAM, START, STREAM_EXISTS, WrongExpectedVersionError, jsonEvent } from "@eventstore/db-client";
+import {
+  ANY,
+  type AppendExpectedRevision,
+  EventStoreDBClient,
+  NO_STREAM,
+  START,
+  STREAM_EXISTS,
+  WrongExpectedVersionError,
+  jsonEvent,
+} from "@eventstore/db-client";
 import { describe, expect, it } from "vitest";
 import { eventStoreContract } from "./contract/index.js";
-import { loanRenewed } from "./contract/sample-events.js";
-import { ConcurrencyError, StoredEventDecodeError } from "./event-store.js";
-import {
-  fromEsdbCurrentRevision,
-  fromEsdbEvent,
-  isSystemEvent,
-  toConcurrencyError,
-  toEsdbExpectedRevision,
-  toEventData,
-  toPortPosition,
-  toReadFrom,
-} from "./eventstoredb-mapping.js";
-import { createEventStoreDbEventStore } from "./eventstoredb-store.js";
-import { toStoredBatch } from "./mapper.js";
+import { accountRegistered, loanRenewed, sampleEvents } from "./contract/sample-events.js";
+import { AppendConditionError, AppendFailedError, type RecordedEvent, StoredEventDecodeError } from "./event-store.js";
+import { type EsdbReadEvent, fromEsdbEvent, toEventData, toPosition, toRevision, typeAndTags } from "./eventstoredb-mapping.js";
+import { DEFAULT_ESDB_STREAM, type EsdbStreamClient, createEventStoreDbEventStore, eventStoreDbEventStoreOn } from "./eventstoredb-store.js";
+import { type StoredEvent, toStoredBatch } from "./mapper.js";
+
+const collect = async (events: AsyncIterable<RecordedEvent>) => {
+  const all: RecordedEvent[] = [];
+  for await (const event of events) all.push(event);
+  return all;
+};
+const byTag = (tag: string) => ({ items: [{ tags: [tag] }] });
+
+/**
+ * A fake of the little of EventStoreDB the store uses: one log per stream,
+ * optimistic concurrency on the expected revision exactly as the server checks
+ * it, and a hook that runs just before each append is checked, where a test
+ * can store someone else's events.
+ */
+const fakeEsdb = () => {
+  const streams = new Map<string, EsdbReadEvent[]>();
+  const logOf = (stream: string) => streams.get(stream) ?? (streams.set(stream, []), streams.get(stream)!);
+  const calls = { appends: [] as AppendExpectedRevision[], reads: [] as Array<bigint | string> };
+  const hooks: { beforeAppend?: (attempt: number) => void } = {};
+  const store = (stream: string, type: string, data: unknown, metadata: unknown) => {
+    const log = logOf(stream);
+    // As the server keeps it: JSON, not the caller's objects.
+    log.push({ revision: BigInt(log.length), type, data: JSON.parse(JSON.stringify(data)), metadata: JSON.parse(JSON.stringify(metadata)) });
+  };
+  const client: EsdbStreamClient = {
+    async appendToStream(stream, events, { expectedRevision }) {
+      calls.appends.push(expectedRevision);
+      await new Promise((resolve) => setImmediate(resolve)); // the round trip: others run meanwhile
+      hooks.beforeAppend?.(calls.appends.length);
+      const log = logOf(stream);
+      const current = log.length === 0 ? NO_STREAM : BigInt(log.length - 1);
+      const holds =
+        expectedRevision === ANY ||
+        (expectedRevision === NO_STREAM && current === NO_STREAM) ||
+        (expectedRevision === STREAM_EXISTS && current !== NO_STREAM) ||
+        expectedRevision === current;
+      if (!holds) throw new WrongExpectedVersionError(undefined, { streamName: stream, expected: expectedRevision, current });
+      for (const e of events) store(stream, e.type, e.data, e.metadata);
+      return { nextExpectedRevision: BigInt(log.length - 1) };
+    },
+    async *readStream(stream, { direction, fromRevision, maxCount }) {
+      calls.reads.push(fromRevision);
+      const log = logOf(stream);
+      let left = maxCount ?? Number.POSITIVE_INFINITY;
+      if (direction === "backwards") {
+        for (let i = fromRevision === "end" ? log.length - 1 : Number(fromRevision); i >= 0 && left-- > 0; i--) yield log[i]!;
+        return;
+      }
+      for (let i = fromRevision === START ? 0 : Number(fromRevision); i < log.length && left-- > 0; i++) yield log[i]!;
+    },
+    async dispose() {},
+  };
+  return {
+    client,
+    calls,
+    hooks,
+    log: logOf,
+    /** Stores an event as another writer (or an old version) would, unchecked. */
+    plant: (row: StoredEvent, stream = DEFAULT_ESDB_STREAM) => store(stream, row.type, row.data, { ...row.metadata, tags: row.tags }),
+  };
+};
 
 describe("EventStoreDB mapping (no server needed)", () => {
-  it("maps every expected revision to the client's", () => {
-    expect(toEsdbExpectedRevision("no-stream")).toBe(NO_STREAM);
-    expect(toEsdbExpectedRevision("stream-exists")).toBe(STREAM_EXISTS);
-    expect(toEsdbExpectedRevision("any")).toBe(ANY);
-    expect(toEsdbExpectedRevision(0n)).toBe(0n);
-    expect(toEsdbExpectedRevision(41n)).toBe(41n);
-  });
-
-  it("maps the server's current revision back", () => {
-    expect(fromEsdbCurrentRevision(NO_STREAM)).toBe("no-stream");
-    expect(fromEsdbCurrentRevision(7n)).toBe(7n);
-    expect(fromEsdbCurrentRevision(undefined)).toBeUndefined();
-  });
-
-  it("turns WrongExpectedVersionError into ConcurrencyError carrying stream, expected and actual", () => {
-    const wrong = new WrongExpectedVersionError(undefined, { streamName: "s", expected: 3n, current: 5n });
-    const error = toConcurrencyError("s", 3n, wrong);
-    expect(error).toBeInstanceOf(ConcurrencyError);
-    expect(error).toMatchObject({ stream: "s", expected: 3n, actual: 5n });
-    const missing = new WrongExpectedVersionError(undefined, { streamName: "s", expected: STREAM_EXISTS, current: NO_STREAM });
-    expect(toConcurrencyError("s", "stream-exists", missing)).toMatchObject({ expected: "stream-exists", actual: "no-stream" });
-  });
-
-  it("writes JSON data with the domain metadata as the event's metadata, and the domain eventId as its id", () => {
-    const envelope = loanRenewed(3);
-    const [stored] = toStoredBatch("s", [envelope]);
-    const data = toEventData(stored!);
-    expect(data).toMatchObject({
+  it("writes JSON data, the domain metadata with the tags beside it, and the domain eventId as the event's id", () => {
+    const envelope = loanRenewed(3, "account-1", ["loan:loan-3", "account:account-1"]);
+    const [stored] = toStoredBatch([envelope]);
+    expect(toEventData(stored!)).toMatchObject({
       id: envelope.metadata.eventId,
       type: "LoanRenewed",
       contentType: "application/json",
       data: envelope.data,
-      metadata: envelope.metadata,
+      metadata: { ...envelope.metadata, tags: ["loan:loan-3", "account:account-1"] },
     });
   });
 
-  it("gives odd port positions to records and reads each back inclusively, its successor exclusively", () => {
-    expect(toPortPosition(0n)).toBe(1n);
-    expect(toPortPosition(1234n)).toBe(2469n);
-    expect(toReadFrom(undefined)).toEqual({ from: START, keepFrom: 1n });
-    expect(toReadFrom(1n)).toEqual({ from: START, keepFrom: 1n });
-    // The event at commit 1234, inclusive:
-    expect(toReadFrom(2469n)).toEqual({ from: { commit: 1234n, prepare: 1234n }, keepFrom: 2469n });
-    // "last position + 1": start at that record again but keep nothing before 2470, so it is skipped.
-    const next = toReadFrom(2470n);
-    expect(next.from).toEqual({ commit: 1234n, prepare: 1234n });
-    expect(toPortPosition(1234n) >= next.keepFrom).toBe(false);
+  it("reads an event back with its tags split from its metadata, at position revision + 1", () => {
+    const envelope = loanRenewed(1, "account-1", ["a", "b"]);
+    const read = { revision: 4n, type: envelope.type, data: envelope.data, metadata: { ...envelope.metadata, tags: ["a", "b"] } };
+    expect(fromEsdbEvent(read)).toEqual({ type: envelope.type, data: envelope.data, metadata: envelope.metadata, tags: ["a", "b"], position: 5n });
+    expect(typeAndTags(read)).toEqual({ type: "LoanRenewed", tags: ["a", "b"] });
+    expect([toPosition(0n), toRevision(1n), toRevision(toPosition(41n))]).toEqual([1n, 0n, 41n]);
   });
 
-  it("keeps positions strictly increasing as commit positions grow", () => {
-    const commits = [0n, 1n, 88n, 89n, 10_000_000_000n];
-    const positions = commits.map(toPortPosition);
-    positions.slice(1).forEach((p, i) => expect(p > positions[i]!).toBe(true));
-    // And every position reads back the record it came from.
-    commits.forEach((c) => expect(toReadFrom(toPortPosition(c)).from).toEqual(c === 0n ? START : { commit: c, prepare: c }));
-  });
-
-  it("tells system events apart", () => {
-    expect(isSystemEvent({ streamId: "$stats-127.0.0.1:2113", type: "$statsCollected" })).toBe(true);
-    expect(isSystemEvent({ streamId: "$$account-1", type: "$metadata" })).toBe(true);
-    expect(isSystemEvent({ streamId: "$ce-account", type: "AccountRegistered" })).toBe(true);
-    expect(isSystemEvent({ streamId: "account-1", type: "AccountRegistered" })).toBe(false);
-  });
-
-  it("decodes a read event through the Mapper, and stops on one that does not decode", () => {
+  it("stops on an event that does not decode, naming its position and field", () => {
     const envelope = loanRenewed(1);
-    const read = { streamId: "s", revision: 4n, type: envelope.type, data: envelope.data, metadata: envelope.metadata, position: { commit: 500n } };
-    expect(fromEsdbEvent(read)).toMatchObject({ stream: "s", revision: 4n, position: 1001n, data: envelope.data });
-    const bad = { ...read, data: { ...envelope.data, dueAt: "tomorrow" } };
-    expect(() => fromEsdbEvent(bad)).toThrow(StoredEventDecodeError);
-    expect(() => fromEsdbEvent(bad)).toThrow(/position 1001 .*stream s, type LoanRenewed.*LoanRenewed\.data\.dueAt/);
-    // Binary data (not written by this store) does not decode either.
+    const read = { revision: 9n, type: envelope.type, data: { ...envelope.data, dueAt: "tomorrow" }, metadata: { ...envelope.metadata, tags: [] } };
+    expect(() => fromEsdbEvent(read)).toThrow(StoredEventDecodeError);
+    expect(() => fromEsdbEvent(read)).toThrow(/position 10 .*type LoanRenewed.*LoanRenewed\.data\.dueAt/);
+    // Binary data or metadata, or no tags (not written by this store), do not decode either.
     expect(() => fromEsdbEvent({ ...read, data: new Uint8Array([1, 2]) })).toThrow(StoredEventDecodeError);
-  });
-
-  it("refuses to make up a position the server did not give", () => {
-    const envelope = loanRenewed(1);
-    const read = { streamId: "s", revision: 0n, type: envelope.type, data: envelope.data, metadata: envelope.metadata };
-    expect(() => fromEsdbEvent(read)).toThrow(/22\.6 or later/);
-    expect(() => fromEsdbEvent({ ...read, position: { commit: 2n ** 64n - 1n } })).toThrow(/22\.6 or later/);
+    expect(() => fromEsdbEvent({ ...read, data: envelope.data, metadata: new Uint8Array([1]) })).toThrow(StoredEventDecodeError);
+    expect(() => fromEsdbEvent({ ...read, data: envelope.data, metadata: envelope.metadata })).toThrow(/tags/);
   });
 });
 
+describe("EventStoreDB conditions made exact (a fake client, no server needed)", () => {
+  it("appends without a condition expecting any revision", async () => {
+    const fake = fakeEsdb();
+    const store = eventStoreDbEventStoreOn(fake.client);
+    expect(await store.append(sampleEvents(2))).toEqual({ position: 2n });
+    expect(fake.calls.appends).toEqual([ANY]);
+  });
+
+  it("appends expecting the revision of the last event it checked, or no stream", async () => {
+    const fake = fakeEsdb();
+    const store = eventStoreDbEventStoreOn(fake.client);
+    await store.append(sampleEvents(1, 0, ["t"]), { failIfEventsMatch: byTag("t"), after: null });
+    await store.append(sampleEvents(2, 1, ["u"]));
+    await store.append(sampleEvents(1, 3, ["t"]), { failIfEventsMatch: byTag("t"), after: 1n });
+    expect(fake.calls.appends).toEqual([NO_STREAM, ANY, 2n]);
+    expect((await collect(store.read(byTag("t")))).map((e) => e.position)).toEqual([1n, 4n]);
+  });
+
+  it("retries at the store level when an unrelated append won the race: re-reads only the new events, never refuses", async () => {
+    const fake = fakeEsdb();
+    const store = eventStoreDbEventStoreOn(fake.client, { stream: "library" });
+    await store.append(sampleEvents(3, 0, ["mine"]));
+    const decidedAt = await store.head();
+    fake.hooks.beforeAppend = (attempt) => {
+      if (attempt === 2) for (const e of toStoredBatch(sampleEvents(2, 10, ["someone-else"]))) fake.plant(e, "library");
+    };
+    fake.calls.reads.length = 0;
+    const { position } = await store.append(sampleEvents(1, 20, ["mine"]), { failIfEventsMatch: byTag("mine"), after: decidedAt });
+    expect(fake.calls.appends.slice(1)).toEqual([2n, 4n]);
+    // The first check read from position 4 (revision 3); the re-check only the two new events (revisions 3 and 4).
+    expect(fake.calls.reads).toEqual([3n, 3n]);
+    expect(position).toBe(6n);
+    expect(fake.log("library").map((e) => typeAndTags(e).tags)).toEqual([["mine"], ["mine"], ["mine"], ["someone-else"], ["someone-else"], ["mine"]]);
+  });
+
+  it("refuses when the events that won the race match the condition, appending nothing", async () => {
+    const fake = fakeEsdb();
+    const store = eventStoreDbEventStoreOn(fake.client);
+    await store.append(sampleEvents(2, 0, ["mine"]));
+    fake.hooks.beforeAppend = (attempt) => {
+      if (attempt === 2) fake.plant(toStoredBatch([accountRegistered(5, {}, ["other", "mine"])])[0]!);
+    };
+    const error = await store.append(sampleEvents(1, 9, ["new"]), { failIfEventsMatch: byTag("mine"), after: 2n }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AppendConditionError);
+    expect(error).toMatchObject({ conflictingPosition: 3n });
+    expect(fake.calls.appends).toHaveLength(2);
+    expect(await collect(store.read(byTag("new")))).toEqual([]);
+  });
+
+  it("appends when `after` lies beyond the stream's end (nothing after it can match)", async () => {
+    const fake = fakeEsdb();
+    const store = eventStoreDbEventStoreOn(fake.client);
+    expect(await store.append(sampleEvents(1, 0, ["x"]), { failIfEventsMatch: byTag("x"), after: 50n })).toEqual({ position: 1n });
+    await store.append(sampleEvents(1, 1, ["x"]), { failIfEventsMatch: byTag("x"), after: 70n });
+    expect(await store.head()).toBe(2n);
+  });
+
+  it("gives up after its retries when the stream keeps moving, appending nothing", async () => {
+    const fake = fakeEsdb();
+    const store = eventStoreDbEventStoreOn(fake.client, { maxAppendRetries: 3 });
+    fake.hooks.beforeAppend = () => fake.plant(toStoredBatch(sampleEvents(1, 0, ["busy"]))[0]!);
+    const error = await store.append(sampleEvents(1, 0, ["quiet"]), { failIfEventsMatch: byTag("quiet"), after: null }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AppendFailedError);
+    expect(error).toMatchObject({ outcome: "not-appended" });
+    expect(fake.calls.appends).toHaveLength(4);
+    expect(await collect(store.read(byTag("quiet")))).toEqual([]);
+  });
+
+  it("says the outcome is unknown when the append itself fails without an answer", async () => {
+    const fake = fakeEsdb();
+    const store = eventStoreDbEventStoreOn({
+      ...fake.client,
+      appendToStream: async () => {
+        throw new Error("14 UNAVAILABLE: Connection dropped");
+      },
+    });
+    await expect(store.append(sampleEvents(1))).rejects.toMatchObject({ name: "AppendFailedError", outcome: "unknown" });
+  });
+});
+
+// The whole contract over the fake: the condition logic above, under 20 racing appenders.
+{
+  let fake = fakeEsdb();
+  eventStoreContract(
+    "EventStoreDB logic over a fake one-stream client",
+    () => {
+      fake = fakeEsdb();
+      return eventStoreDbEventStoreOn(fake.client);
+    },
+    { plantStoredEvent: (_store, row) => fake.plant(row) },
+  );
+}
+
 /**
  * The contract against a real server, when one is named. To run it:
- *   docker run -d -p 2113:2113 eventstore/eventstore:24.10 --insecure --run-projections=All
- *   EVENTSTORE_CONNECTION_STRING="esdb://localhost:2113?tls=false" npx vitest run packages/adapters
+ *   docker run -d -p 2113:2113 eventstore/eventstore:24.10 --insecure
+ *   EVENTSTORE_CONNECTION_STRING="esdb://localhost:2113?tls=false" pnpm exec vitest run packages/adapters/src/eventstoredb-store.test.ts
  */
 const connectionString = process.env.EVENTSTORE_CONNECTION_STRING;
+const serverStream = `linked-accounts-contract-${Date.now()}`;
 if (connectionString === undefined || connectionString === "")
-  console.log("EventStoreDB contract skipped: EVENTSTORE_CONNECTION_STRING is not set (no server runs here).");
+  console.log("EventStoreDB server contract skipped: EVENTSTORE_CONNECTION_STRING is not set (no server runs here).");
 
-describe.skipIf(connectionString === undefined || connectionString === "")("EventStoreDB", () => {
-  eventStoreContract("EventStoreDB", () => createEventStoreDbEventStore({ connectionString: connectionString! }), {
-    plantStoredEvent: async (_store, stream, row) => {
+describe.skipIf(connectionString === undefined || connectionString === "")("EventStoreDB server", () => {
+  eventStoreContract("EventStoreDB", () => createEventStoreDbEventStore({ connectionString: connectionString!, stream: serverStream }), {
+    plantStoredEvent: async (_store, row) => {
       const client = EventStoreDBClient.connectionString(connectionString!);
       try {
-        await client.appendToStream(stream, jsonEvent({ type: row.type, data: row.data, metadata: row.metadata }));
+        await client.appendToStream(serverStream, jsonEvent({ type: row.type, data: row.data, metadata: { ...row.metadata, tags: row.tags } }));
       } finally {
         await client.dispose();
       }

@@ -8,14 +8,15 @@ eventStoreContract("in-memory", createInMemoryEventStore, { plantStoredEvent });
 describe("in-memory store", () => {
   it("keeps each store's events to itself", async () => {
     const [a, b] = [createInMemoryEventStore(), createInMemoryEventStore()];
-    await a.appendToStream("s", sampleEvents(2));
+    await a.append(sampleEvents(2, 0, ["t"]));
     const inB: unknown[] = [];
     for await (const e of b.readAll()) inB.push(e);
     expect(inB).toEqual([]);
+    expect(await b.head()).toBe(0n);
   });
 
   it("plants rows only in stores it made", () => {
     const foreign = { ...createInMemoryEventStore() };
-    expect(() => plantStoredEvent(foreign, "s", { type: "X", data: {}, metadata: {} })).toThrow(/not an in-memory event store/);
+    expect(() => plantStoredEvent(foreign, { type: "X", data: {}, metadata: {}, tags: [] })).toThrow(/not an in-memory event store/);
   });
 });

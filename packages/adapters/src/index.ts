@@ -10,9 +10,9 @@ export type { StoredEvent } from "./mapper.js";
 export { createInMemoryEventStore } from "./in-memory-store.js";
 export { type SqliteEventStoreOptions, createSqliteEventStore } from "./sqlite-store.js";
 export {
-  AppendFailedError,
   DEFAULT_SCHEMA as DEFAULT_POSTGRES_SCHEMA,
   type PostgresEventStoreOptions,
+  type PostgresTimeouts,
   createPostgresEventStore,
 } from "./postgres-store.js";
 export { type EventStoreDbEventStoreOptions, createEventStoreDbEventStore } from "./eventstoredb-store.js";
@@ -21,14 +21,18 @@ export { type EventStoreDbEventStoreOptions, createEventStoreDbEventStore } from
 export {
   type Accepted,
   type CommandFailure,
-  type Connection,
-  type IssuedPhrase,
+  type CommandMethods,
+  type InputOf,
+  type LibrarySystem,
   type LinkedAccounts,
   type LinkedAccountsOptions,
   type Outcome,
+  type Patron,
+  type RetryPolicy,
+  type ScopeOptions,
+  type Staff,
   createLinkedAccounts,
 } from "./linked-accounts.js";
 export { type Clock, manualClock, systemClock } from "./clock.js";
 export { type Ids, uuidV7Ids } from "./ids.js";
 export { OWASP_SCRYPT_COST, type ScryptCost, type SharePhrases, scryptSharePhrases } from "./share-phrases.js";
-export { LINKING_STREAM, circulationStream } from "./streams.js";

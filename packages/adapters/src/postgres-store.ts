@@ -10,65 +10,84 @@
  * every new snapshot (xact.c: ProcArrayEndTransaction before ResourceOwnerRelease),
  * so whatever a reader's snapshot sees is a prefix of the position order: reading
  * on from "last position + 1" is always complete. Positions may have gaps (a
- * rolled-back append consumes sequence values) but never out-of-order arrivals.
- * The cost: appends do not run in parallel. The whole append (lock, revision
- * check, insert, commit) is one statement of one round trip, a PL/pgSQL function
- * called in autocommit mode, so the lock is held only for the server's own work;
- * `bench` measures what that costs.
+ * rolled-back append consumes identity values) but never out-of-order arrivals.
  *
- * The schema (table, function, version) is created and migrated by the store
+ * The same lock makes an append's condition exact: the check "no event matching
+ * the query was stored after position P" runs after the lock is taken, in a
+ * statement whose snapshot therefore sees every append that came before, and
+ * the insert follows in the same transaction, so nothing can be stored between
+ * the check and the insert. The cost: appends do not run in parallel. The whole
+ * append (lock, condition, insert, commit) is one statement of one round trip, a
+ * PL/pgSQL function called in autocommit mode, so the lock is held only for the
+ * server's own work; `bench` measures what that costs.
+ *
+ * Tags are a `text[]` column with a GIN index: "carries every tag of T" is
+ * `tags @> T`, answered from the index. Types have a b-tree on (type, position).
+ * Every query is SQL of a fixed shape per query shape, its values parameters.
+ *
+ * Its network: every client carries an 'error' listener for its whole life, so a
+ * connection that dies (idle or busy) never crashes the process; the query in
+ * flight fails instead. Connect, statement and lock timeouts bound every wait on
+ * the server, and a client-side query timeout bounds a server that accepts TCP
+ * and never answers. An append whose connection is lost before the answer came
+ * fails with `AppendFailedError("unknown")`: its transaction committed whole or
+ * not at all.
+ *
+ * The schema (tables, function, version) is created and migrated by the store
  * itself, in one transaction under a session-independent advisory lock, so
  * several processes starting at once migrate it exactly once.
  */
 import pg from "pg";
+import type { Query } from "@linked-accounts/domain";
 import {
+  type AppendCondition,
+  AppendConditionError,
+  AppendFailedError,
   type AppendResult,
-  ConcurrencyError,
   type EventStore,
-  type ExpectedRevision,
   type ReadAllOptions,
-  type ReadStreamOptions,
+  type ReadOptions,
 } from "./event-store.js";
 import { keysetPages } from "./keyset-pages.js";
-import { fromStored, toStoredBatch } from "./mapper.js";
+import { type StoredEvent, fromStored, toStoredBatch } from "./mapper.js";
 
-/** `readOnly`: open an existing store for reading only (audits): no migration, appends refused. */
-export type PostgresEventStoreOptions =
+/** How long the store waits on the server, in ms; every field has a default. */
+export interface PostgresTimeouts {
+  /** Opening a connection (TCP, TLS, authentication); default 5,000. */
+  readonly connectTimeoutMs?: number;
+  /** One statement on the server (`statement_timeout`); default 10,000. */
+  readonly statementTimeoutMs?: number;
+  /** Waiting for the append lock or any other lock (`lock_timeout`); default 5,000. */
+  readonly lockTimeoutMs?: number;
+  /**
+   * Waiting for the server's answer to one query, measured by the client: what
+   * stops a server that accepts TCP and never answers. Default: the statement
+   * timeout plus 2,000, so a live server's own timeout answers first.
+   */
+  readonly queryTimeoutMs?: number;
+}
+
+/**
+ * `readOnly`: open an existing store for reading only (audits): no migration,
+ * appends refused. With a host's own `pool`, the connect and statement timeouts
+ * are the pool's own; the lock and query timeouts are applied per query.
+ */
+export type PostgresEventStoreOptions = (
   | { readonly connectionString: string; readonly schema?: string; readonly readOnly?: boolean }
-  | { readonly pool: pg.Pool; readonly schema?: string; readonly readOnly?: boolean };
+  | { readonly pool: pg.Pool; readonly schema?: string; readonly readOnly?: boolean }
+) &
+  PostgresTimeouts;
 
 export const DEFAULT_SCHEMA = "linked_accounts";
 const DEFAULT_BATCH = 1000;
-/** The SQLSTATE `append_to_stream` raises when the expected revision does not hold. */
-const WRONG_EXPECTED_REVISION = "LA409";
-
-/**
- * A failed append whose cause is the database, not the events: a dropped
- * connection, a terminated backend, a timeout. `outcome` says what is known:
- * - `"not-appended"`: PostgreSQL reported the error, so the transaction rolled
- *   back and nothing of the batch was stored;
- * - `"unknown"`: the connection was lost before an answer came, so the batch was
- *   stored whole or not at all; read the stream to know which.
- */
-export class AppendFailedError extends Error {
-  override readonly name = "AppendFailedError";
-  constructor(
-    readonly stream: string,
-    readonly outcome: "not-appended" | "unknown",
-    cause: unknown,
-  ) {
-    const reason = cause instanceof Error ? cause.message : String(cause);
-    super(
-      outcome === "not-appended"
-        ? `Append to stream ${stream} failed and was rolled back, nothing was appended: ${reason}`
-        : `Append to stream ${stream} lost its connection before PostgreSQL answered (${reason}); the batch was stored whole or not at all: read the stream to know which.`,
-      { cause },
-    );
-  }
-}
+/** The SQLSTATE `append_events` raises when the append's condition does not hold. */
+const CONDITION_FAILED = "LA409";
+/** The SQLSTATE migration 2 raises for a schema holding events of the stream layout. */
+const STREAM_LAYOUT_HOLDS_EVENTS = "LA426";
 
 /** Migrations, in order; the schema records how many it has run. Never edit one that shipped: add the next. */
 const migrations = (schema: string): ReadonlyArray<string> => [
+  // 1: the stream layout (streams and expected revisions), as shipped.
   `
   CREATE TABLE ${schema}.events (
     position bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -80,7 +99,6 @@ const migrations = (schema: string): ReadonlyArray<string> => [
     CONSTRAINT events_stream_revision UNIQUE (stream, revision)
   );
 
-  -- The whole append in one statement; see the comment at the top of postgres-store.ts.
   CREATE FUNCTION ${schema}.append_to_stream(p_stream text, p_expected text, p_events jsonb)
   RETURNS TABLE (next_expected_revision bigint, last_position bigint)
   LANGUAGE plpgsql AS $fn$
@@ -97,7 +115,7 @@ const migrations = (schema: string): ReadonlyArray<string> => [
               ELSE coalesce(v_current = p_expected::bigint, false)
             END) THEN
       RAISE EXCEPTION USING
-        ERRCODE = '${WRONG_EXPECTED_REVISION}',
+        ERRCODE = 'LA409',
         MESSAGE = 'wrong expected revision for stream ' || p_stream,
         DETAIL = coalesce(v_current::text, 'no-stream');
     END IF;
@@ -113,135 +131,331 @@ const migrations = (schema: string): ReadonlyArray<string> => [
   END
   $fn$;
   `,
+  // 2: tags and append conditions. Events of the stream layout carry no tags, and
+  // which tags an event needs is the domain's knowledge, not the store's: a schema
+  // still holding such events is refused (nothing changes) rather than shown empty.
+  `
+  DO $do$
+  DECLARE v_count bigint;
+  BEGIN
+    SELECT count(*) INTO v_count FROM ${schema}.events;
+    IF v_count > 0 THEN
+      RAISE EXCEPTION USING
+        ERRCODE = '${STREAM_LAYOUT_HOLDS_EVENTS}',
+        MESSAGE = 'schema ${schema} holds ' || v_count || ' events of the stream layout (store version 1), which carry no tags; '
+          || 're-tag them with the library''s import before opening it with this version; nothing was changed';
+    END IF;
+  END
+  $do$;
+  DROP FUNCTION ${schema}.append_to_stream(text, text, jsonb);
+  DROP TABLE ${schema}.events;
+
+  CREATE TABLE ${schema}.events (
+    position bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    type     text   NOT NULL,
+    data     jsonb  NOT NULL,
+    metadata jsonb  NOT NULL,
+    tags     text[] NOT NULL
+  );
+  CREATE INDEX events_tags ON ${schema}.events USING gin (tags);
+  CREATE INDEX events_type ON ${schema}.events (type, position);
+
+  -- The whole append in one statement; see the comment at the top of postgres-store.ts.
+  -- p_condition: null, or {"after": bigint|null, "items": [{"tags": [text], "types": [text]|null}]}.
+  CREATE FUNCTION ${schema}.append_events(p_events jsonb, p_condition jsonb, p_lock_timeout text)
+  RETURNS bigint
+  LANGUAGE plpgsql AS $fn$
+  DECLARE
+    v_after bigint;
+    v_item jsonb;
+    v_tags text[];
+    v_types text[];
+    v_hit bigint;
+    v_conflict bigint;
+    v_last bigint;
+  BEGIN
+    PERFORM set_config('lock_timeout', p_lock_timeout, true);
+    PERFORM pg_advisory_xact_lock(hashtextextended('linked-accounts:append:${schema}', 0));
+    IF p_condition IS NOT NULL THEN
+      v_after := coalesce((p_condition->>'after')::bigint, 0);
+      FOR v_item IN SELECT value FROM jsonb_array_elements(p_condition->'items') LOOP
+        v_tags := ARRAY(SELECT jsonb_array_elements_text(v_item->'tags'));
+        v_types := CASE WHEN jsonb_typeof(v_item->'types') = 'array' THEN ARRAY(SELECT jsonb_array_elements_text(v_item->'types')) END;
+        -- EXECUTE plans with the values at hand, so a tag is found through the GIN
+        -- index (position + 0 keeps the planner off a walk of the primary key).
+        IF cardinality(v_tags) > 0 AND v_types IS NULL THEN
+          EXECUTE 'SELECT position FROM ${schema}.events WHERE tags @> $1 AND position > $2 ORDER BY position + 0 LIMIT 1'
+            INTO v_hit USING v_tags, v_after;
+        ELSIF cardinality(v_tags) > 0 THEN
+          EXECUTE 'SELECT position FROM ${schema}.events WHERE tags @> $1 AND type = ANY ($2) AND position > $3 ORDER BY position + 0 LIMIT 1'
+            INTO v_hit USING v_tags, v_types, v_after;
+        ELSIF v_types IS NULL THEN
+          EXECUTE 'SELECT position FROM ${schema}.events WHERE position > $1 ORDER BY position LIMIT 1'
+            INTO v_hit USING v_after;
+        ELSE
+          EXECUTE 'SELECT position FROM ${schema}.events WHERE type = ANY ($1) AND position > $2 ORDER BY position LIMIT 1'
+            INTO v_hit USING v_types, v_after;
+        END IF;
+        v_conflict := least(v_conflict, v_hit);
+      END LOOP;
+      IF v_conflict IS NOT NULL THEN
+        RAISE EXCEPTION USING
+          ERRCODE = '${CONDITION_FAILED}',
+          MESSAGE = 'append condition failed',
+          DETAIL = v_conflict::text;
+      END IF;
+    END IF;
+    WITH inserted AS (
+      INSERT INTO ${schema}.events (type, data, metadata, tags)
+      SELECT e.value->>'type', e.value->'data', e.value->'metadata', ARRAY(SELECT jsonb_array_elements_text(e.value->'tags'))
+      FROM jsonb_array_elements(p_events) WITH ORDINALITY AS e(value, ord)
+      ORDER BY e.ord
+      RETURNING events.position
+    )
+    SELECT max(inserted.position) INTO v_last FROM inserted;
+    RETURN v_last;
+  END
+  $fn$;
+  `,
 ];
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
+/** A query with the client-side timeout `pg` takes per query (its types leave it out). */
+type TimedQuery = { readonly text: string; readonly values?: unknown[]; readonly name?: string; readonly query_timeout: number };
+const timed = <R extends pg.QueryResultRow>(db: pg.Pool | pg.PoolClient, query: TimedQuery): Promise<pg.QueryResult<R>> =>
+  db.query<R>(query as unknown as pg.QueryConfig);
+
+/** Swallows a client's 'error' event: the query in flight, if any, fails on its own. */
+const ignore = (): void => undefined;
+const guard = (client: pg.PoolClient | pg.Client): void => {
+  if (!client.listeners("error").includes(ignore)) client.on("error", ignore);
+};
+
 /** Creates or migrates the store's schema; safe to run from many processes at once. */
-const migrate = async (pool: pg.Pool, schema: string): Promise<void> => {
+const migrate = async (pool: pg.Pool, schema: string, queryTimeout: number): Promise<void> => {
   const client = await pool.connect();
+  guard(client);
+  const run = (text: string, values?: unknown[]) => timed(client, { text, query_timeout: queryTimeout, ...(values && { values }) });
+  let broken: Error | undefined;
   try {
-    await client.query("BEGIN");
+    await run("BEGIN");
     // Transaction-scoped: released by COMMIT or ROLLBACK, even if this process dies.
-    await client.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [`linked-accounts:migrate:${schema}`]);
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-    await client.query(`CREATE TABLE IF NOT EXISTS ${schema}.schema_version (version integer NOT NULL)`);
-    const found = await client.query<{ version: number }>(`SELECT version FROM ${schema}.schema_version`);
-    const current = found.rows[0]?.version ?? 0;
+    await run("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [`linked-accounts:migrate:${schema}`]);
+    await run(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    await run(`CREATE TABLE IF NOT EXISTS ${schema}.schema_version (version integer NOT NULL)`);
+    const found = await run(`SELECT version FROM ${schema}.schema_version`);
+    const current = (found.rows[0] as { version: number } | undefined)?.version ?? 0;
     const steps = migrations(schema);
-    for (const step of steps.slice(current)) await client.query(step);
-    if (found.rows.length === 0) await client.query(`INSERT INTO ${schema}.schema_version VALUES ($1)`, [steps.length]);
-    else if (current < steps.length) await client.query(`UPDATE ${schema}.schema_version SET version = $1`, [steps.length]);
-    await client.query("COMMIT");
+    for (const step of steps.slice(current)) await run(step);
+    if (found.rows.length === 0) await run(`INSERT INTO ${schema}.schema_version VALUES ($1)`, [steps.length]);
+    else if (current < steps.length) await run(`UPDATE ${schema}.schema_version SET version = $1`, [steps.length]);
+    await run("COMMIT");
   } catch (error) {
-    await client.query("ROLLBACK").catch(() => undefined);
+    broken = error as Error;
+    await run("ROLLBACK").catch(() => undefined);
+    if (error instanceof pg.DatabaseError && error.code === STREAM_LAYOUT_HOLDS_EVENTS) throw new Error(error.message, { cause: error });
     throw error;
   } finally {
-    client.release();
+    client.release(broken);
   }
 };
 
 interface Row {
   readonly position: string;
-  readonly stream: string;
-  readonly revision: string;
   readonly type: string;
   readonly data: unknown;
   readonly metadata: unknown;
+  readonly tags: unknown;
 }
 
-const decode = (row: Row) =>
-  fromStored(row, { stream: row.stream, revision: BigInt(row.revision), position: BigInt(row.position) });
-
-const expectedAsText = (expected: ExpectedRevision): string => (typeof expected === "bigint" ? expected.toString() : expected);
+const decode = (row: Row) => fromStored(row, BigInt(row.position));
 
 const isDatabaseError = (error: unknown): error is pg.DatabaseError => error instanceof pg.DatabaseError;
+
+/** An item as the append function and the read SQL take it: tags (maybe none) and types (null: any). */
+interface NormalItem {
+  readonly tags: ReadonlyArray<string>;
+  readonly types: ReadonlyArray<string> | null;
+}
+/** Drops items that match nothing (`types: []`); says whether some item matches everything. */
+const normalise = (query: Query): { items: ReadonlyArray<NormalItem>; everything: boolean } => {
+  const items = query.items
+    .filter((item) => item.types === undefined || item.types.length > 0)
+    .map((item) => ({ tags: [...new Set(item.tags ?? [])], types: item.types === undefined ? null : [...item.types] }));
+  return { items, everything: items.some((item) => item.tags.length === 0 && item.types === null) };
+};
+
+const COLUMNS = "position, type, data, metadata, tags";
+
+/**
+ * The SQL of one page of a query: one OR-ed predicate per item, each value a
+ * parameter ($1 is the first position, $2 the page size). When every item names
+ * tags, `ORDER BY position + 0` makes the planner find them through the GIN
+ * index and sort, rather than walk the primary key hoping to meet them.
+ */
+const queryPage = (schema: string, items: ReadonlyArray<NormalItem>): { text: string; values: (from: bigint, size: number) => unknown[] } => {
+  const values: unknown[] = [];
+  const param = (value: unknown): string => {
+    values.push(value);
+    return `$${values.length + 2}`;
+  };
+  const predicates = items.map((item) => {
+    const parts = [
+      ...(item.tags.length > 0 ? [`tags @> ${param(item.tags)}::text[]`] : []),
+      ...(item.types !== null ? [`type = ANY (${param(item.types)}::text[])`] : []),
+    ];
+    return `(${parts.join(" AND ")})`;
+  });
+  const allTagged = items.every((item) => item.tags.length > 0);
+  return {
+    text: `SELECT ${COLUMNS} FROM ${schema}.events WHERE position >= $1 AND (${predicates.join(" OR ")})
+           ORDER BY position${allTagged ? " + 0" : ""} LIMIT $2`,
+    values: (from, size) => [from.toString(), size, ...values],
+  };
+};
+
+/**
+ * Test-only: writes `row` at the end of the store in `schema` through `db`,
+ * unchecked, as an older writer or a hand edit would have left it (for the
+ * contract's decode-failure tests).
+ */
+export const plantStoredPostgresEvent = async (
+  db: { query(text: string, values: unknown[]): Promise<unknown> },
+  schema: string,
+  row: StoredEvent,
+): Promise<void> => {
+  if (!SCHEMA_NAME.test(schema)) throw new RangeError(`schema must match ${SCHEMA_NAME}`);
+  await db.query(`INSERT INTO ${schema}.events (type, data, metadata, tags) VALUES ($1, $2, $3, $4)`, [
+    row.type,
+    JSON.stringify(row.data),
+    JSON.stringify(row.metadata),
+    [...row.tags],
+  ]);
+};
 
 export const createPostgresEventStore = async (options: PostgresEventStoreOptions): Promise<EventStore> => {
   const schema = options.schema ?? DEFAULT_SCHEMA;
   if (!SCHEMA_NAME.test(schema)) throw new RangeError(`schema must match ${SCHEMA_NAME}, got ${JSON.stringify(schema)}`);
+  const connectTimeout = options.connectTimeoutMs ?? 5000;
+  const statementTimeout = options.statementTimeoutMs ?? 10_000;
+  const lockTimeout = options.lockTimeoutMs ?? 5000;
+  const queryTimeout = options.queryTimeoutMs ?? statementTimeout + 2000;
   const ownPool = "connectionString" in options;
-  const pool = ownPool ? new pg.Pool({ connectionString: options.connectionString }) : options.pool;
-  // An idle client whose backend goes away emits "error" on the pool; unheard, it
-  // would crash the process. The next query gets a fresh connection.
-  if (ownPool) pool.on("error", () => undefined);
+  const pool = ownPool
+    ? new pg.Pool({
+        connectionString: options.connectionString,
+        connectionTimeoutMillis: connectTimeout,
+        statement_timeout: statementTimeout,
+        lock_timeout: lockTimeout,
+        query_timeout: queryTimeout,
+      })
+    : options.pool;
+  // An idle client whose backend goes away emits "error" on the pool, a busy one
+  // on itself; unheard, either would crash the process. Every client gets a
+  // listener as it connects (and, for a host's pool, as the store checks it out).
+  const onPoolError = (): void => undefined;
+  pool.on("error", onPoolError);
+  pool.on("connect", guard);
+  const detach = () => {
+    pool.off("error", onPoolError);
+    pool.off("connect", guard);
+  };
   try {
-    if (options.readOnly === true) await pool.query(`SELECT version FROM ${schema}.schema_version`);
-    else await migrate(pool, schema);
+    if (options.readOnly === true) await timed(pool, { text: `SELECT version FROM ${schema}.schema_version`, query_timeout: queryTimeout });
+    else await migrate(pool, schema, queryTimeout);
   } catch (error) {
-    if (ownPool) await pool.end();
+    if (ownPool) await pool.end().catch(() => undefined);
+    else detach();
     throw error;
   }
 
-  const appendQuery = `SELECT next_expected_revision, last_position FROM ${schema}.append_to_stream($1, $2, $3::jsonb)`;
-  const pageOfAll = `SELECT position, stream, revision, type, data, metadata FROM ${schema}.events
-                     WHERE position >= $1 ORDER BY position LIMIT $2`;
-  const pageOfStream = `SELECT position, stream, revision, type, data, metadata FROM ${schema}.events
-                        WHERE stream = $1 AND revision >= $2 ORDER BY revision LIMIT $3`;
+  const appendQuery = `SELECT ${schema}.append_events($1::jsonb, $2::jsonb, $3) AS last_position`;
+  const pageOfAll = `SELECT ${COLUMNS} FROM ${schema}.events WHERE position >= $1 ORDER BY position LIMIT $2`;
+  const rows = async (text: string, values: unknown[]): Promise<Row[]> =>
+    (await timed<Row>(pool, { text, values, query_timeout: queryTimeout })).rows;
+
+  const conditionJson = (condition: AppendCondition | undefined): string | null =>
+    condition === undefined
+      ? null
+      : JSON.stringify({ after: condition.after?.toString() ?? null, items: normalise(condition.failIfEventsMatch).items });
 
   return {
-    async appendToStream(stream, events, appendOptions): Promise<AppendResult> {
-      if (options.readOnly === true) throw new Error(`This PostgreSQL store (schema ${schema}) was opened read-only.`);
-      const batch = toStoredBatch(stream, events);
-      const expected = appendOptions?.expectedRevision ?? "any";
+    async append(events, condition): Promise<AppendResult> {
+      const batch = toStoredBatch(events);
+      if (options.readOnly === true) throw new AppendFailedError("not-appended", new Error(`this PostgreSQL store (schema ${schema}) was opened read-only`));
       let client: pg.PoolClient;
       try {
         client = await pool.connect();
       } catch (error) {
-        throw new AppendFailedError(stream, "not-appended", error);
+        throw new AppendFailedError("not-appended", error);
       }
-      let result: pg.QueryResult<{ next_expected_revision: string; last_position: string }>;
+      guard(client);
+      let result: pg.QueryResult<{ last_position: string }>;
       try {
-        result = await client.query({
+        result = await timed(client, {
           name: `linked-accounts-append-${schema}`,
           text: appendQuery,
-          values: [stream, expectedAsText(expected), JSON.stringify(batch)],
+          values: [JSON.stringify(batch), conditionJson(condition), `${lockTimeout}ms`],
+          query_timeout: queryTimeout,
         });
         client.release();
       } catch (error) {
-        const conflict = isDatabaseError(error) && (error.code === WRONG_EXPECTED_REVISION || error.code === "23505");
-        // A conflict leaves the session healthy: keep the connection (pool.query
-        // would drop it, and reconnecting costs more than the append). Anything
-        // else may have broken it: let the pool discard it.
-        client.release(conflict ? undefined : (error as Error));
-        if (isDatabaseError(error) && error.code === WRONG_EXPECTED_REVISION) {
-          const actual = error.detail === "no-stream" || error.detail === undefined ? "no-stream" : BigInt(error.detail);
-          throw new ConcurrencyError(stream, expected, actual);
-        }
-        // Cannot happen while appends are serialised; kept so a broken invariant still reads as a conflict.
-        if (conflict) throw new ConcurrencyError(stream, expected, undefined);
-        throw new AppendFailedError(stream, isDatabaseError(error) ? "not-appended" : "unknown", error);
+        const refused = isDatabaseError(error) && error.code === CONDITION_FAILED;
+        // A refusal leaves the session healthy: keep the connection (reconnecting
+        // costs more than the append). Anything else may have broken it: let the
+        // pool discard it.
+        client.release(refused ? undefined : (error as Error));
+        if (refused) throw new AppendConditionError(condition!, error.detail === undefined ? undefined : BigInt(error.detail));
+        if (isDatabaseError(error) && error.code === "55P03")
+          throw new AppendFailedError(
+            "not-appended",
+            new Error(`another session held the append lock for longer than the lock timeout (${lockTimeout} ms): ${error.message}`, { cause: error }),
+          );
+        // PostgreSQL answered with an error: the transaction rolled back. No answer
+        // (a lost connection, the client's query timeout): it may have committed.
+        throw new AppendFailedError(isDatabaseError(error) ? "not-appended" : "unknown", error);
       }
-      const row = result.rows[0];
-      if (row === undefined) throw new AppendFailedError(stream, "unknown", new Error("append_to_stream returned no row"));
-      return { nextExpectedRevision: BigInt(row.next_expected_revision), position: BigInt(row.last_position) };
-    },
-
-    async *readStream(stream: string, readOptions?: ReadStreamOptions) {
-      const pages = keysetPages({
-        fetch: async (from, size) => (await pool.query<Row>(pageOfStream, [stream, from.toString(), size])).rows,
-        keyOf: (row) => BigInt(row.revision),
-        from: readOptions?.fromRevision ?? 0n,
-        pageSize: DEFAULT_BATCH,
-        ...(readOptions?.maxCount === undefined ? {} : { maxCount: readOptions.maxCount }),
-      });
-      for await (const row of pages) yield decode(row);
+      const last = result.rows[0]?.last_position;
+      if (last === undefined || last === null) throw new AppendFailedError("unknown", new Error("append_events returned no position"));
+      return { position: BigInt(last) };
     },
 
     // Keyset pages, each its own snapshot: sound because every snapshot sees a
     // prefix of the position order (see the top of this file).
+    async *read(query: Query, readOptions?: ReadOptions) {
+      const { items, everything } = normalise(query);
+      if (items.length === 0) return;
+      const page = everything ? { text: pageOfAll, values: (from: bigint, size: number) => [from.toString(), size] } : queryPage(schema, items);
+      const pages = keysetPages({
+        fetch: (from, size) => rows(page.text, page.values(from, size)),
+        keyOf: (row) => BigInt(row.position),
+        from: readOptions?.from ?? 1n,
+        pageSize: DEFAULT_BATCH,
+        ...(readOptions?.limit === undefined ? {} : { maxCount: readOptions.limit }),
+      });
+      for await (const row of pages) yield decode(row);
+    },
+
     async *readAll(readOptions?: ReadAllOptions) {
       const pages = keysetPages({
-        fetch: async (from, size) => (await pool.query<Row>(pageOfAll, [from.toString(), size])).rows,
+        fetch: (from, size) => rows(pageOfAll, [from.toString(), size]),
         keyOf: (row) => BigInt(row.position),
-        from: readOptions?.fromPosition ?? 1n,
+        from: readOptions?.from ?? 1n,
         pageSize: readOptions?.batchSize ?? DEFAULT_BATCH,
       });
       for await (const row of pages) yield decode(row);
     },
 
+    async head() {
+      const [row] = (await timed<{ head: string | null }>(pool, { text: `SELECT max(position) AS head FROM ${schema}.events`, query_timeout: queryTimeout }))
+        .rows;
+      return BigInt(row?.head ?? 0);
+    },
+
     async close() {
       if (ownPool) await pool.end();
+      else detach();
     },
   };
 };

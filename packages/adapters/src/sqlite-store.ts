@@ -1,24 +1,32 @@
 /**
  * The SQLite event store (better-sqlite3): the embedded default, no server.
  *
- * One table. `position` is an AUTOINCREMENT rowid, so positions only grow and are
- * never reused, even after the newest rows are deleted; `(stream, revision)` is
- * unique, so two writers can never both own one revision. Each append is one
- * `BEGIN IMMEDIATE` transaction: SQLite's journal makes it all-or-nothing even
- * when the process is killed mid-append (the WAL frames of an uncommitted
- * transaction are ignored on the next open), and IMMEDIATE takes the write lock
- * before the revision is read, so another process cannot slip in between.
+ * Two tables. `events` holds each event (its tags too, as read back), and
+ * `position` is an AUTOINCREMENT rowid, so positions only grow and are never
+ * reused, even after the newest rows are deleted. `event_tags (tag, position)`
+ * is the tag index: one row per tag of each event, its primary key ordered by
+ * tag then position, so "the events carrying tag T from position P on" is one
+ * range of one b-tree, already in position order. An item with several tags
+ * walks the first tag's range and probes the others by key; types are found
+ * through an index on `(type, position)`.
+ *
+ * Each append is one `BEGIN IMMEDIATE` transaction: IMMEDIATE takes the write
+ * lock before the condition is read, so no other connection or process can
+ * store an event between the check and the insert, and SQLite's journal makes
+ * the batch all-or-nothing even when the process is killed mid-append (the WAL
+ * frames of an uncommitted transaction are ignored on the next open).
  */
 import Database from "better-sqlite3";
+import type { Query, QueryItem } from "@linked-accounts/domain";
 import {
+  type AppendCondition,
+  AppendConditionError,
+  AppendFailedError,
   type AppendResult,
-  ConcurrencyError,
   type EventStore,
-  type ExpectedRevision,
   type ReadAllOptions,
-  type ReadStreamOptions,
+  type ReadOptions,
 } from "./event-store.js";
-import { expectationHolds } from "./expected-revision.js";
 import { keysetPages } from "./keyset-pages.js";
 import { type StoredEvent, fromStored, toStoredBatch } from "./mapper.js";
 
@@ -33,27 +41,36 @@ export interface SqliteEventStoreOptions {
   readonly durability?: "full" | "normal";
   /** Open an existing store for reading only (audits): no schema change, appends refused. */
   readonly readOnly?: boolean;
+  /** How long an append waits for another process's write lock before failing, in ms; default 5,000. */
+  readonly busyTimeoutMs?: number;
 }
 
 interface Row {
   readonly position: number | bigint;
-  readonly stream: string;
-  readonly revision: number | bigint;
   readonly type: string;
   readonly data: string;
   readonly metadata: string;
+  readonly tags: string;
 }
+
+/** The layout's version, kept in `PRAGMA user_version`. Version 1 (streams and revisions) never set it. */
+const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS events (
     position INTEGER PRIMARY KEY AUTOINCREMENT,
-    stream   TEXT    NOT NULL,
-    revision INTEGER NOT NULL,
     type     TEXT    NOT NULL,
     data     TEXT    NOT NULL,
     metadata TEXT    NOT NULL,
-    UNIQUE (stream, revision)
+    tags     TEXT    NOT NULL
   );
+  CREATE INDEX IF NOT EXISTS events_by_type ON events (type, position);
+  CREATE TABLE IF NOT EXISTS event_tags (
+    tag      TEXT    NOT NULL,
+    position INTEGER NOT NULL REFERENCES events (position),
+    PRIMARY KEY (tag, position)
+  ) WITHOUT ROWID;
+  PRAGMA user_version = ${SCHEMA_VERSION};
 `;
 
 const DEFAULT_BATCH = 1000;
@@ -69,72 +86,162 @@ const parseColumn = (text: string): unknown => {
 
 const decode = (row: Row) =>
   fromStored(
-    { type: row.type, data: parseColumn(row.data), metadata: parseColumn(row.metadata) },
-    { stream: row.stream, revision: BigInt(row.revision), position: BigInt(row.position) },
+    { type: row.type, data: parseColumn(row.data), metadata: parseColumn(row.metadata), tags: parseColumn(row.tags) },
+    BigInt(row.position),
   );
 
-/** Opens (and creates, if needed) the store's database with its schema. */
+/**
+ * A database of the stream layout (version 1) is migrated only while it is
+ * empty: its events carry no tags, and which tags an event needs is the
+ * domain's knowledge, not the store's. A store holding version-1 events is
+ * refused rather than shown as empty.
+ */
+const migrateFromStreams = (db: Database.Database): void => {
+  const columns = db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('events')").all();
+  if (!columns.some((c) => c.name === "stream")) return;
+  const { n } = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM events").get()!;
+  if (n > 0)
+    throw new Error(
+      `This SQLite file holds ${n} events of the stream layout (store version 1), which carry no tags. ` +
+        "Re-tag them with the library's import before opening it with this version; nothing was changed.",
+    );
+  db.exec("DROP TABLE events");
+};
+
+/** Opens (and creates or migrates, if needed) the store's database. */
 const open = (options: SqliteEventStoreOptions): Database.Database => {
+  const busyTimeout = options.busyTimeoutMs ?? 5000;
   if (options.readOnly === true) {
     const db = new Database(options.path, { readonly: true, fileMustExist: true });
-    db.pragma("busy_timeout = 5000");
+    db.pragma(`busy_timeout = ${Number(busyTimeout)}`);
     return db;
   }
   const db = new Database(options.path);
-  db.pragma("journal_mode = WAL");
-  db.pragma(`synchronous = ${options.durability === "normal" ? "NORMAL" : "FULL"}`);
-  // Other processes may hold the write lock for a moment; wait rather than fail.
-  db.pragma("busy_timeout = 5000");
-  db.exec(SCHEMA);
+  try {
+    db.pragma("journal_mode = WAL");
+    db.pragma(`synchronous = ${options.durability === "normal" ? "NORMAL" : "FULL"}`);
+    // Other processes may hold the write lock for a moment; wait rather than fail.
+    db.pragma(`busy_timeout = ${Number(busyTimeout)}`);
+    db.transaction(() => {
+      if ((db.pragma("user_version", { simple: true }) as number) < SCHEMA_VERSION) migrateFromStreams(db);
+      db.exec(SCHEMA);
+    }).immediate();
+  } catch (error) {
+    db.close();
+    throw error;
+  }
   return db;
 };
 
+/**
+ * The SQL selecting the positions of the events matching `items` from a
+ * position on, in order, at most a number of them: one sub-select per item,
+ * each index-driven and limited, their union ordered and limited again.
+ * Values are always parameters; only the shape (how many types and tags) is
+ * written into the SQL.
+ */
+const positionsMatching = (items: ReadonlyArray<QueryItem>): { sql: string; params: (from: bigint, limit: number) => unknown[] } | undefined => {
+  // An item with `types: []` matches nothing; `tags: []` asks for no tag.
+  const live = items.filter((item) => item.types === undefined || item.types.length > 0);
+  if (live.length === 0) return undefined;
+  const parts = live.map((item) => {
+    const types = item.types ?? [];
+    const tags = [...new Set(item.tags ?? [])];
+    const inTypes = `(${types.map(() => "?").join(", ")})`;
+    if (tags.length === 0)
+      return {
+        sql: `SELECT position FROM events WHERE position >= ?${types.length > 0 ? ` AND type IN ${inTypes}` : ""} ORDER BY position LIMIT ?`,
+        params: (from: bigint, limit: number) => [from, ...types, limit],
+      };
+    const [first, ...others] = tags;
+    return {
+      sql:
+        `SELECT t.position FROM event_tags t WHERE t.tag = ? AND t.position >= ?` +
+        others.map(() => " AND EXISTS (SELECT 1 FROM event_tags o WHERE o.tag = ? AND o.position = t.position)").join("") +
+        (types.length > 0 ? ` AND EXISTS (SELECT 1 FROM events e WHERE e.position = t.position AND e.type IN ${inTypes})` : "") +
+        " ORDER BY t.position LIMIT ?",
+      params: (from: bigint, limit: number) => [first, from, ...others, ...types, limit],
+    };
+  });
+  return {
+    sql: `SELECT position FROM (${parts.map((p) => `SELECT position FROM (${p.sql})`).join(" UNION ")}) ORDER BY position LIMIT ?`,
+    params: (from, limit) => [...parts.flatMap((p) => p.params(from, limit)), limit],
+  };
+};
+
+const COLUMNS = "position, type, data, metadata, tags";
+
 export const createSqliteEventStore = (options: SqliteEventStoreOptions): EventStore => {
   const db = open(options);
-  const lastRevision = db.prepare<[string], { revision: number | bigint | null }>(
-    "SELECT max(revision) AS revision FROM events WHERE stream = ?",
-  );
-  const insert = db.prepare<[string, number | bigint, string, string, string]>(
-    "INSERT INTO events (stream, revision, type, data, metadata) VALUES (?, ?, ?, ?, ?)",
-  );
-  const pageOfAll = db.prepare<[number | bigint, number], Row>(
-    "SELECT position, stream, revision, type, data, metadata FROM events WHERE position >= ? ORDER BY position LIMIT ?",
-  );
-  const pageOfStream = db.prepare<[string, number | bigint, number], Row>(
-    "SELECT position, stream, revision, type, data, metadata FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?",
-  );
+  db.defaultSafeIntegers(true);
+  const insert = db.prepare<[string, string, string, string]>("INSERT INTO events (type, data, metadata, tags) VALUES (?, ?, ?, ?)");
+  const insertTag = options.readOnly === true ? undefined : db.prepare<[string, bigint]>("INSERT INTO event_tags (tag, position) VALUES (?, ?)");
+  const pageOfAll = db.prepare<[bigint, number], Row>(`SELECT ${COLUMNS} FROM events WHERE position >= ? ORDER BY position LIMIT ?`);
+  const lastPosition = db.prepare<[], { head: bigint | null }>("SELECT max(position) AS head FROM events");
 
-  const append = db.transaction(
-    (stream: string, batch: ReadonlyArray<StoredEvent>, expected: ExpectedRevision): AppendResult => {
-      const found = lastRevision.get(stream)?.revision;
-      const current = found === null || found === undefined ? undefined : BigInt(found);
-      if (!expectationHolds(expected, current)) throw new ConcurrencyError(stream, expected, current ?? "no-stream");
-      let revision = current ?? -1n;
-      let position = 0n;
-      for (const event of batch) {
-        revision += 1n;
-        const info = insert.run(stream, revision, event.type, JSON.stringify(event.data), JSON.stringify(event.metadata));
-        position = BigInt(info.lastInsertRowid);
-      }
-      return { nextExpectedRevision: revision, position };
-    },
-  );
+  // One prepared statement per query shape, kept for the store's life (shapes are few: a command's queries).
+  const statements = new Map<string, Database.Statement<unknown[], unknown>>();
+  const prepared = (sql: string) => {
+    let statement = statements.get(sql);
+    if (statement === undefined) {
+      statement = db.prepare<unknown[], unknown>(sql);
+      statements.set(sql, statement);
+    }
+    return statement;
+  };
+
+  /** Up to `limit` events matching `query` from `from` on, in position order. */
+  const pageOfQuery = (query: Query, from: bigint, limit: number): Row[] => {
+    const matching = positionsMatching(query.items);
+    if (matching === undefined) return [];
+    const sql = `SELECT ${COLUMNS} FROM events WHERE position IN (${matching.sql}) ORDER BY position`;
+    return prepared(sql).all(...matching.params(from, limit)) as Row[];
+  };
+
+  /** The first event after `condition.after` matching its query, or undefined. */
+  const firstConflict = (condition: AppendCondition): bigint | undefined => {
+    const matching = positionsMatching(condition.failIfEventsMatch.items);
+    if (matching === undefined) return undefined;
+    const row = prepared(matching.sql).get(...matching.params((condition.after ?? 0n) + 1n, 1)) as { position: bigint } | undefined;
+    return row?.position;
+  };
+
+  const append = db.transaction((batch: ReadonlyArray<StoredEvent>, condition: AppendCondition | undefined): AppendResult => {
+    if (condition !== undefined) {
+      const conflict = firstConflict(condition);
+      if (conflict !== undefined) throw new AppendConditionError(condition, BigInt(conflict));
+    }
+    let position = 0n;
+    for (const event of batch) {
+      const info = insert.run(event.type, JSON.stringify(event.data), JSON.stringify(event.metadata), JSON.stringify(event.tags));
+      position = BigInt(info.lastInsertRowid);
+      for (const tag of event.tags) insertTag!.run(tag, position);
+    }
+    return { position };
+  });
 
   return {
-    async appendToStream(stream, events, appendOptions) {
-      const batch = toStoredBatch(stream, events);
-      return append.immediate(stream, batch, appendOptions?.expectedRevision ?? "any");
+    async append(events, condition) {
+      const batch = toStoredBatch(events);
+      if (options.readOnly === true) throw new AppendFailedError("not-appended", new Error(`the SQLite store ${options.path} was opened readonly`));
+      try {
+        return append.immediate(batch, condition);
+      } catch (error) {
+        if (error instanceof AppendConditionError) throw error;
+        // SQLite rolled the transaction back: nothing of the batch was stored.
+        throw new AppendFailedError("not-appended", error);
+      }
     },
 
     // Paged, so a long read never holds a read transaction open (which would stop
     // WAL checkpoints) and other work interleaves between pages.
-    async *readStream(stream: string, readOptions?: ReadStreamOptions) {
+    async *read(query: Query, readOptions?: ReadOptions) {
       const pages = keysetPages({
-        fetch: (from, size) => pageOfStream.all(stream, from, size),
-        keyOf: (row) => BigInt(row.revision),
-        from: readOptions?.fromRevision ?? 0n,
+        fetch: (from, size) => pageOfQuery(query, from, size),
+        keyOf: (row) => BigInt(row.position),
+        from: readOptions?.from ?? 1n,
         pageSize: DEFAULT_BATCH,
-        ...(readOptions?.maxCount === undefined ? {} : { maxCount: readOptions.maxCount }),
+        ...(readOptions?.limit === undefined ? {} : { maxCount: readOptions.limit }),
       });
       for await (const row of pages) yield decode(row);
     },
@@ -143,14 +250,38 @@ export const createSqliteEventStore = (options: SqliteEventStoreOptions): EventS
       const pages = keysetPages({
         fetch: (from, size) => pageOfAll.all(from, size),
         keyOf: (row) => BigInt(row.position),
-        from: readOptions?.fromPosition ?? 1n,
+        from: readOptions?.from ?? 1n,
         pageSize: readOptions?.batchSize ?? DEFAULT_BATCH,
       });
       for await (const row of pages) yield decode(row);
+    },
+
+    async head() {
+      return BigInt(lastPosition.get()?.head ?? 0n);
     },
 
     async close() {
       db.close();
     },
   };
+};
+
+/**
+ * Test-only: writes `row` at the end of the SQLite store at `path` through a
+ * connection of its own, unchecked, as an older writer or a hand edit would
+ * have left it (for the contract's decode-failure tests).
+ */
+export const plantStoredSqliteEvent = (path: string, row: StoredEvent): void => {
+  const raw = new Database(path);
+  try {
+    raw.pragma("busy_timeout = 5000");
+    raw.transaction(() => {
+      const { lastInsertRowid } = raw
+        .prepare("INSERT INTO events (type, data, metadata, tags) VALUES (?, ?, ?, ?)")
+        .run(row.type, JSON.stringify(row.data), JSON.stringify(row.metadata), JSON.stringify(row.tags));
+      for (const tag of row.tags) raw.prepare("INSERT INTO event_tags (tag, position) VALUES (?, ?)").run(tag, lastInsertRowid);
+    }).immediate();
+  } finally {
+    raw.close();
+  }
 };

@@ -93,6 +93,10 @@ export const SystemActor = t.exact(t.type({ kind: t.literal("system") }));
 export const Actor = t.union([AccountActor, StaffActor, SystemActor], "Actor");
 export type Actor = t.TypeOf<typeof Actor>;
 
+/** Which way a command came in: the patron portal, the app, the library desk, or the system itself. */
+export const Channel = t.keyof({ portal: null, app: null, desk: null, system: null }, "Channel");
+export type Channel = t.TypeOf<typeof Channel>;
+
 /**
  * Codecs whose values are secrets: a decode failure names the field but never
  * prints the value (a share phrase must appear in no error, R6).

@@ -18,6 +18,7 @@ export const domainErrorCodes = {
     "The barcode and phrase do not open any account for connecting (R9: the reason is recorded for audit, never told).",
   "cannot-connect-to-own-account": "The barcode typed is the connector's own (R8).",
   "too-many-attempts": "This account made too many failed connection attempts and must wait (R10).",
+  "too-many-phrases": "This account issued too many share phrases recently and must wait (R10).",
   "link-not-found": "No link with that id exists.",
   "link-id-taken": "A link with that id already exists.",
   "loan-not-found": "That account has no such loan.",
@@ -38,6 +39,9 @@ export type DomainErrorCode = keyof typeof domainErrorCodes;
 export interface DomainError {
   readonly code: DomainErrorCode;
   readonly message: string;
+  /** When a refusal that only time lifts ends (a lockout, a rate limit): ISO time. */
+  readonly retryAt?: string;
 }
 
-export const domainError = (code: DomainErrorCode, message: string): DomainError => ({ code, message });
+export const domainError = (code: DomainErrorCode, message: string, retryAt?: string): DomainError =>
+  retryAt === undefined ? { code, message } : { code, message, retryAt };

@@ -1,7 +1,8 @@
 /**
- * The event catalog, schema version 1 (DOMAIN.md "Events"). These codecs are the
+ * The event catalog, schema version 2 (DOMAIN.md "Events"). These codecs are the
  * public contract: hosts keep these events for years and replay them for audit.
- * A change to any of them needs a new schema version and an upcaster.
+ * A change to any of them needs a new schema version and an upcaster: a
+ * `SchemaChange` in schema-changes.ts, which every read path applies.
  */
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
@@ -9,6 +10,7 @@ import {
   Actor,
   Barcode,
   Base64Url,
+  Channel,
   DecodeError,
   Direction,
   Id,
@@ -19,6 +21,8 @@ import {
   decodeWith,
   show,
 } from "./codec.js";
+import { schemaChanges } from "./schema-changes.js";
+import { upcaster } from "./upcasting.js";
 
 const event = <T extends string, P extends t.Props>(type: T, data: P) =>
   t.exact(t.type({ type: t.literal(type), data: t.exact(t.type(data)) }), type);
@@ -232,15 +236,20 @@ const linkingEventTypeSet: ReadonlySet<string> = new Set(linkingEventTypes);
 /** Asked once per folded event, so a set lookup rather than a scan. */
 export const isLinkingEvent = (e: DomainEvent): e is LinkingEvent => linkingEventTypeSet.has(e.type);
 
-export const SCHEMA_VERSION = 1 as const;
+/** The version this release writes; events of versions 1 to this one are read (upcast). */
+export const SCHEMA_VERSION = 2 as const;
 
-/** The metadata every stored event carries. */
+/**
+ * The metadata every stored event carries. Version 2 added `channel` (which way
+ * the command came in; null when not recorded).
+ */
 export const EventMetadata = t.exact(
   t.type({
     eventId: UuidV7,
     schemaVersion: t.literal(SCHEMA_VERSION),
     occurredAt: IsoTime,
     actor: Actor,
+    channel: t.union([Channel, t.null]),
     correlationId: t.union([t.string, t.null]),
     causationId: t.union([t.string, t.null]),
   }),
@@ -272,8 +281,18 @@ export const decodeEvent = (u: unknown): E.Either<DecodeError, DomainEvent> => {
   return eventDecoders[u.type](u);
 };
 
-/** Decodes `{type, data, metadata}`. */
-export const decodeEnvelope = (u: unknown): E.Either<DecodeError, EventEnvelope> => {
+/** Reads an event of any earlier schema version as this version writes it (see upcasting.ts). */
+export const upcast = upcaster(schemaChanges, isEventType);
+
+/**
+ * Decodes `{type, data, metadata}` of any schema version this release reads:
+ * upcast first, then validated as today's event. Every read path (each store's
+ * Mapper, the export reader) comes through here.
+ */
+export const decodeEnvelope = (given: unknown): E.Either<DecodeError, EventEnvelope> => {
+  const upcasted = upcast(given);
+  if (E.isLeft(upcasted)) return upcasted;
+  const u = upcasted.right;
   const event = decodeEvent(u);
   if (E.isLeft(event)) return event;
   const metadata = metadataDecoders[event.right.type]((u as { metadata?: unknown }).metadata);

@@ -6,6 +6,7 @@
 export {
   Actor,
   Barcode,
+  Channel,
   DecodeError,
   Direction,
   Id,
@@ -16,8 +17,33 @@ export {
   secret,
 } from "./codec.js";
 export * from "./events.js";
-export * from "./commands.js";
+export { type Query, type QueryItem, type Tag, covers, everything, matchesQuery, nothingAtAll, unionOf } from "./query.js";
+export {
+  type Command,
+  type CommandOf,
+  type CommandType,
+  type Declarations,
+  PhraseProof,
+  commandCodecs,
+  declarationOf,
+  declarations,
+  refusalOf,
+} from "./commands/index.js";
+export {
+  type ActorKind,
+  type AnyDeclaration,
+  type CommandContext,
+  type CommandDeclaration,
+  type CommonFields,
+  type PhraseCandidate,
+} from "./declaration.js";
+export { type InputOf, input, withoutCommonFields } from "./input.js";
+export { TypedBarcode, canonicalBarcode } from "./barcode.js";
+export { commandTag, tagsOf } from "./tags.js";
+export { type LibraryState, circulationOf, evolveLibrary, initialLibraryState } from "./library-state.js";
 export { type DomainError, type DomainErrorCode, domainError, domainErrorCodes } from "./errors.js";
+export { type RawEvent, type RawObject, type SchemaChange, upcaster } from "./upcasting.js";
+export { channelOfVersion1, schemaChanges } from "./schema-changes.js";
 export {
   type Action,
   type Authority,
@@ -40,26 +66,10 @@ export {
   initialLinkingState,
   pairKey,
 } from "./linking-state.js";
-export { decideLinking, isActive, phrasesToCheck, refusalOf } from "./linking.js";
-export {
-  type CirculationContext,
-  type CirculationState,
-  type Hold,
-  type HoldStatus,
-  type Loan,
-  decideCirculation,
-  evolveCirculation,
-  initialCirculationState,
-} from "./circulation.js";
-export {
-  type Decider,
-  type LibraryState,
-  circulationDecider,
-  circulationOf,
-  fold,
-  libraryDecider,
-  linkingDecider,
-} from "./decider.js";
+export { currentPhrases, isActive, phrasesToCheck } from "./linking.js";
+export { authorityOver } from "./commands/reads.js";
+export { type CirculationState, type Hold, type HoldStatus, type Loan, evolveCirculation, initialCirculationState } from "./circulation.js";
+export { type Decider, fold, libraryDecider } from "./decider.js";
 export { type LockoutRule, type Policy, RETAINED_FAILURES, defaultPolicy, lockedUntil, makePolicy } from "./policy.js";
 export { PHRASE_ALPHABET, PHRASE_LENGTH, formatPhrase, normalisePhrase, phraseEntropyBits, sameHash } from "./phrase.js";
 export { PersistentMap } from "./persistent-map.js";

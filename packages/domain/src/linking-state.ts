@@ -18,6 +18,8 @@ export interface AccountRecord {
   readonly failuresAsIssuer: ReadonlyArray<number>;
   /** R10: counted failed attempts made by this account, ms, oldest first. */
   readonly failuresAsConnector: ReadonlyArray<number>;
+  /** R10: when this account issued its latest phrases, ms, oldest first. */
+  readonly phrasesIssuedAt: ReadonlyArray<number>;
 }
 
 export interface PhraseRecord {
@@ -100,6 +102,7 @@ export const evolveLinking = (state: LinkingState, event: LinkingEvent): Linking
           currentPhrases: {},
           failuresAsIssuer: [],
           failuresAsConnector: [],
+          phrasesIssuedAt: [],
         }),
         accountsByBarcode: state.accountsByBarcode.set(barcode, accountId),
       };
@@ -122,6 +125,7 @@ export const evolveLinking = (state: LinkingState, event: LinkingEvent): Linking
       return updateAccount(withPhrase, issuerAccountId, (a) => ({
         ...a,
         currentPhrases: { ...a.currentPhrases, [direction]: phraseId },
+        phrasesIssuedAt: remember(a.phrasesIssuedAt, Date.parse(event.data.issuedAt)),
       }));
     }
     case "SharePhraseRevoked": {

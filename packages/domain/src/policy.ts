@@ -15,6 +15,8 @@ export interface Policy {
   readonly issuerLockout: LockoutRule;
   /** R10: failures by one connector. */
   readonly connectorLockout: LockoutRule;
+  /** R10: how often one account may issue phrases: `maxFailures` counts phrases issued here. */
+  readonly issueLimit: LockoutRule;
 }
 
 const MINUTE = 60_000;
@@ -23,6 +25,9 @@ export const defaultPolicy: Policy = {
   phraseLifetimeMs: 7 * 24 * 60 * MINUTE,
   issuerLockout: { maxFailures: 5, windowMs: 15 * MINUTE, lockMs: 15 * MINUTE },
   connectorLockout: { maxFailures: 10, windowMs: 60 * MINUTE, lockMs: 60 * MINUTE },
+  // Enough for a family setting up its links at one sitting; a button pressed
+  // once a second stops after the fifth phrase for a quarter of an hour.
+  issueLimit: { maxFailures: 5, windowMs: 15 * MINUTE, lockMs: 15 * MINUTE },
 };
 
 /**
@@ -37,17 +42,19 @@ export const makePolicy = (overrides: {
   readonly phraseLifetimeMs?: number;
   readonly issuerLockout?: Partial<LockoutRule>;
   readonly connectorLockout?: Partial<LockoutRule>;
+  readonly issueLimit?: Partial<LockoutRule>;
 } = {}): Policy => {
   const policy: Policy = {
     phraseLifetimeMs: overrides.phraseLifetimeMs ?? defaultPolicy.phraseLifetimeMs,
     issuerLockout: { ...defaultPolicy.issuerLockout, ...overrides.issuerLockout },
     connectorLockout: { ...defaultPolicy.connectorLockout, ...overrides.connectorLockout },
+    issueLimit: { ...defaultPolicy.issueLimit, ...overrides.issueLimit },
   };
   const positive = (name: string, n: number) => {
     if (!Number.isSafeInteger(n) || n <= 0) throw new RangeError(`policy.${name}: expected a positive integer, got ${n}`);
   };
   positive("phraseLifetimeMs", policy.phraseLifetimeMs);
-  for (const role of ["issuerLockout", "connectorLockout"] as const) {
+  for (const role of ["issuerLockout", "connectorLockout", "issueLimit"] as const) {
     const rule = policy[role];
     positive(`${role}.windowMs`, rule.windowMs);
     positive(`${role}.lockMs`, rule.lockMs);

@@ -6,7 +6,7 @@ import * as E from "fp-ts/lib/Either.js";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { canManage, grantLinks } from "./access.js";
-import type { LibraryState } from "./decider.js";
+import type { LibraryState } from "./library-state.js";
 import { validHistory } from "./testing/history.js";
 import type { History } from "./testing/history.js";
 import { NaiveModel } from "./testing/oracle.js";

@@ -5,11 +5,11 @@
 import * as E from "fp-ts/lib/Either.js";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { CommandOf } from "./commands.js";
-import type { LibraryState } from "./decider.js";
+import type { CommandOf } from "./commands/index.js";
+import type { LibraryState } from "./library-state.js";
 import { libraryDecider } from "./decider.js";
 import type { DomainEvent } from "./events.js";
-import { refusalOf } from "./linking.js";
+import { refusalOf } from "./commands/index.js";
 import { type History, type HistoryStep, validHistory } from "./testing/history.js";
 import { NaiveModel } from "./testing/oracle.js";
 
@@ -85,9 +85,14 @@ describe("properties of connecting over random valid histories", () => {
           const locked =
             before.issuerLockedAt(issuer, nowMs, h.policy.issuerLockout) ||
             before.connectorLockedAt(c.connectorAccountId, nowMs, h.policy.connectorLockout);
-          if (locked) {
+          const connectorLocked = before.connectorLockedAt(c.connectorAccountId, nowMs, h.policy.connectorLockout);
+          if (connectorLocked) {
+            // R10: refused before any derivation, and nothing is appended.
+            expect(step.appended).toEqual([]);
+            expect(E.isLeft(step.decision) && step.decision.left.code).toBe("too-many-attempts");
+          } else if (locked) {
             expect(step.appended.some((e) => e.type === "AccountConnected")).toBe(false);
-            expect(["issuer-locked", "connector-locked"]).toContain(failureOf(step.appended)?.data.reason);
+            expect(failureOf(step.appended)?.data.reason).toBe("issuer-locked");
           } else if (E.isLeft(step.decision)) {
             expect(step.decision.left.code).toBe("link-id-taken");
           } else {
@@ -138,7 +143,6 @@ describe("properties of connecting over random valid histories", () => {
     const wanted = [
       ...hiding.map((r) => `reason ${r}`),
       "reason issuer-locked",
-      "reason connector-locked",
       "reason self-link",
       "reason account-closed",
       "correct phrase during an issuer lockout",

@@ -1,5 +1,5 @@
 /** Helpers the tests share: envelopes for hand-written histories, positions, exports. Not exported by the package. */
-import type { Actor, DomainEvent, EventEnvelope } from "@linked-accounts/domain";
+import { type Actor, type DomainEvent, type EventEnvelope, SCHEMA_VERSION, channelOfVersion1 } from "@linked-accounts/domain";
 import { fixtures, uuidV7 } from "@linked-accounts/domain/testing";
 import type { ExportedEvent } from "./ndjson.js";
 import { exportLine } from "./ndjson.js";
@@ -10,9 +10,10 @@ export const stamped = (event: DomainEvent, actor: Actor | string, minutes: numb
     ...event,
     metadata: {
       eventId: uuidV7(Date.parse(fixtures.at(minutes)), counter),
-      schemaVersion: 1,
+      schemaVersion: SCHEMA_VERSION,
       occurredAt: fixtures.at(minutes),
       actor: typeof actor === "string" ? { kind: "account", accountId: actor } : actor,
+      channel: typeof actor === "string" ? "portal" : channelOfVersion1(actor),
       correlationId: null,
       causationId: null,
     },

@@ -7,40 +7,43 @@
  *   eventStoreContract("my store", () => createMyStore(), { plantStoredEvent });
  *
  * It makes one store for the whole suite and never assumes the store starts
- * empty: every test writes to streams of its own, and reads of the global order
- * look only at those streams, so a shared database or server is fine.
+ * empty: every test tags its events with tags of its own (a random run id in
+ * each), reads by those tags, and looks at the global order only from its own
+ * first position on and only at its own events, so a shared database or server
+ * is fine.
  */
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { EventEnvelope } from "@linked-accounts/domain";
+import type { Query, Tag } from "@linked-accounts/domain";
 import {
-  ConcurrencyError,
+  type AppendCondition,
+  AppendConditionError,
   type EventStore,
-  type ExpectedRevision,
   InvalidEventError,
+  type NewEvent,
   type RecordedEvent,
   StoredEventDecodeError,
 } from "../event-store.js";
 import type { StoredEvent } from "../mapper.js";
-import { accountRegistered, sampleEvents, sampleMetadata } from "./sample-events.js";
+import { accountRegistered, sampleEvents, sampleMetadata, withTags } from "./sample-events.js";
 
-export { accountRegistered, loanRenewed, sampleEvents, sampleMetadata } from "./sample-events.js";
+export { accountRegistered, loanRenewed, sampleEvents, sampleMetadata, withTags } from "./sample-events.js";
 export { type PostgresServer, postgresServer } from "./postgres-server.js";
 export type { StoredEvent } from "../mapper.js";
 
 export interface EventStoreContractOptions {
   /**
-   * Writes `row` at the end of `stream` behind the store's back, unchecked, as an
-   * older version of the code or a hand edit would have left it. Needed for the
+   * Writes `row` at the end of the store behind its back, unchecked, as an older
+   * version of the code or a hand edit would have left it. Needed for the
    * decode-failure tests, which are reported as skipped without it.
    */
-  readonly plantStoredEvent?: (store: EventStore, stream: string, row: StoredEvent) => Promise<void> | void;
-  /** Events in the large-stream test; default 10,000. */
-  readonly largeStreamEvents?: number;
-  /** Appenders racing on one stream; default 20. */
+  readonly plantStoredEvent?: (store: EventStore, row: StoredEvent) => Promise<void> | void;
+  /** Events in the large-read test; default 10,000. */
+  readonly largeReadEvents?: number;
+  /** Appenders racing at once in the concurrency tests; default 20. */
   readonly concurrentAppenders?: number;
-  /** Whether `ConcurrencyError.actual` names the stream's revision; default true. */
-  readonly reportsActualRevision?: boolean;
+  /** Timeout of the slow tests (large reads, races), in ms; default 120,000. */
+  readonly slowTestTimeoutMs?: number;
 }
 
 const collect = async <A>(events: AsyncIterable<A>): Promise<A[]> => {
@@ -66,8 +69,9 @@ const rejection = (promise: Promise<unknown>): Promise<unknown> =>
     (error: unknown) => error,
   );
 
-/** What a store must give back: the envelope exactly as it was appended. */
-const envelopeOf = (e: EventEnvelope | RecordedEvent) => ({ type: e.type, data: e.data, metadata: e.metadata });
+/** What a store must give back: the event exactly as it was appended. */
+const contentOf = (e: NewEvent | RecordedEvent) => ({ type: e.type, data: e.data, metadata: e.metadata, tags: [...e.tags] });
+const idsOf = (events: ReadonlyArray<NewEvent | RecordedEvent>) => events.map((e) => e.metadata.eventId);
 
 const expectStrictlyIncreasing = (values: ReadonlyArray<bigint>): void => {
   for (let i = 1; i < values.length; i++) {
@@ -77,18 +81,20 @@ const expectStrictlyIncreasing = (values: ReadonlyArray<bigint>): void => {
   }
 };
 
+const byTags = (...tags: Tag[]): Query => ({ items: [{ tags }] });
+
 export const eventStoreContract = (
   name: string,
   makeStore: () => Promise<EventStore> | EventStore,
   options: EventStoreContractOptions = {},
 ): void => {
-  const largeStreamEvents = options.largeStreamEvents ?? 10_000;
+  const largeReadEvents = options.largeReadEvents ?? 10_000;
   const appenders = options.concurrentAppenders ?? 20;
-  const reportsActual = options.reportsActualRevision ?? true;
-  const run = randomUUID().slice(0, 8);
+  const slow = options.slowTestTimeoutMs ?? 120_000;
+  const run = randomUUID();
   let counter = 0;
-  /** A stream no other test (or earlier run against the same database) writes to. */
-  const freshStream = (label: string): string => `contract-${label}-${run}-${++counter}`;
+  /** A tag no other test (or earlier run against the same database) uses. */
+  const freshTag = (label: string): Tag => `contract:${label}:${run}:${++counter}`;
 
   describe(`EventStore contract: ${name}`, () => {
     let store: EventStore;
@@ -99,302 +105,397 @@ export const eventStoreContract = (
       await store?.close();
     });
 
-    const readStream = (stream: string, from?: bigint, maxCount?: number) =>
-      collect(store.readStream(stream, { ...(from !== undefined && { fromRevision: from }), ...(maxCount !== undefined && { maxCount }) }));
-    /** readAll from `from`, keeping only the events of `streams`. */
-    const readAllOf = async (streams: ReadonlyArray<string>, from: bigint, batchSize?: number) =>
-      (await collect(store.readAll({ fromPosition: from, ...(batchSize !== undefined && { batchSize }) }))).filter((e) =>
-        streams.includes(e.stream),
+    const read = (query: Query, from?: bigint, limit?: number) =>
+      collect(store.read(query, { ...(from !== undefined && { from }), ...(limit !== undefined && { limit }) }));
+    /** Every event carrying `tag`. */
+    const read_ = (tag: Tag) => read(byTags(tag));
+    /** readAll from `from`, keeping only the events among `ids`. */
+    const readAllOf = async (ids: ReadonlyArray<string>, from: bigint, batchSize?: number) => {
+      const wanted = new Set(ids);
+      return (await collect(store.readAll({ from, ...(batchSize !== undefined && { batchSize }) }))).filter((e) =>
+        wanted.has(e.metadata.eventId),
       );
-
-    const expectConflict = async (
-      append: Promise<unknown>,
-      stream: string,
-      expected: ExpectedRevision,
-      actual: bigint | "no-stream",
-    ): Promise<void> => {
-      const error = await rejection(append);
-      expect(error).toBeInstanceOf(ConcurrencyError);
-      expect(error).toMatchObject({ stream, expected });
-      if (reportsActual) expect((error as ConcurrencyError).actual).toBe(actual);
     };
 
     describe("append and read back", () => {
-      it("gives back every event exactly as appended, metadata included, with revisions from 0n", async () => {
-        const stream = freshStream("round-trip");
-        const events = sampleEvents(3);
-        const result = await store.appendToStream(stream, events, { expectedRevision: "no-stream" });
-        const read = await readStream(stream);
-        expect(read.map(envelopeOf)).toEqual(events.map(envelopeOf));
-        expect(read.map((e) => e.revision)).toEqual([0n, 1n, 2n]);
-        expect(read.every((e) => e.stream === stream)).toBe(true);
-        expectStrictlyIncreasing(read.map((e) => e.position));
-        expect(read[0]!.position > 0n).toBe(true);
-        expect(result).toEqual({ nextExpectedRevision: 2n, position: read[2]!.position });
+      it("gives back every event exactly as appended (type, data, metadata, tags), positions strictly increasing", async () => {
+        const [a, b] = [freshTag("round-trip-a"), freshTag("round-trip-b")];
+        const events = [withTags(accountRegistered(1), [a]), withTags(sampleEvents(2, 1)[0]!, [a, b]), withTags(accountRegistered(4), [b, a])];
+        const result = await store.append(events);
+        const back = await read({ items: [{ tags: [a] }] });
+        expect(back.map(contentOf)).toEqual(events.map(contentOf));
+        expectStrictlyIncreasing(back.map((e) => e.position));
+        expect(back[0]!.position > 0n).toBe(true);
+        expect(result).toEqual({ position: back[2]!.position });
       });
 
-      it("continues revisions across appends and returns the position of the last event", async () => {
-        const stream = freshStream("revisions");
-        const first = await store.appendToStream(stream, sampleEvents(2), { expectedRevision: "no-stream" });
-        const second = await store.appendToStream(stream, sampleEvents(3, 2), { expectedRevision: first.nextExpectedRevision });
-        expect(first.nextExpectedRevision).toBe(1n);
-        expect(second.nextExpectedRevision).toBe(4n);
+      it("keeps an event with no tags, found by its type and in readAll", async () => {
+        const event = sampleEvents(1, 6)[0]!;
+        const { position } = await store.append([event]);
+        const back = await read({ items: [{ types: ["AccountRegistered"] }] }, position);
+        expect(back.map(contentOf)).toEqual([contentOf(event)]);
+        expect((await readAllOf(idsOf([event]), position)).map(contentOf)).toEqual([contentOf(event)]);
+      });
+
+      it("orders events as they were appended, across appends, and returns the position of each append's last event", async () => {
+        const tag = freshTag("order");
+        const first = await store.append(sampleEvents(2, 0, [tag]));
+        const second = await store.append(sampleEvents(3, 2, [tag]));
         expect(second.position > first.position).toBe(true);
-        const read = await readStream(stream);
-        expect(read.map((e) => e.revision)).toEqual([0n, 1n, 2n, 3n, 4n]);
-        expect(read[1]!.position).toBe(first.position);
-        expect(read[4]!.position).toBe(second.position);
+        const back = await read(byTags(tag));
+        expect(back).toHaveLength(5);
+        expectStrictlyIncreasing(back.map((e) => e.position));
+        expect(back[1]!.position).toBe(first.position);
+        expect(back[4]!.position).toBe(second.position);
       });
 
-      it("reads back in readAll the same events, revisions and positions as in readStream", async () => {
-        const stream = freshStream("read-all-round-trip");
-        const events = sampleEvents(4);
-        await store.appendToStream(stream, events);
-        const byStream = await readStream(stream);
-        const byAll = await readAllOf([stream], byStream[0]!.position);
-        expect(byAll).toEqual(byStream);
+      it("reads back in readAll the same events, tags and positions as in read", async () => {
+        const tag = freshTag("read-all-round-trip");
+        await store.append(sampleEvents(4, 0, [tag]));
+        const byQuery = await read(byTags(tag));
+        expect(await readAllOf(idsOf(byQuery), byQuery[0]!.position)).toEqual(byQuery);
       });
 
-      it("yields nothing for a stream that does not exist", async () => {
-        expect(await readStream(freshStream("missing"))).toEqual([]);
+      it("yields nothing for a tag nobody used, and for the query with no items", async () => {
+        const tag = freshTag("used");
+        const { position } = await store.append(sampleEvents(1, 0, [tag]));
+        expect(await read(byTags(freshTag("unused")))).toEqual([]);
+        expect(await read(byTags(tag, freshTag("unused")))).toEqual([]);
+        expect(await read({ items: [] }, position)).toEqual([]);
+      });
+
+      it("says where the store ends: head() is at least the last appended position", async () => {
+        const before = await store.head();
+        const { position } = await store.append(sampleEvents(2, 0, [freshTag("head")]));
+        expect(position > before).toBe(true);
+        const after = await store.head();
+        expect(after >= position).toBe(true);
+        const last = (await collect(store.readAll({ from: position }))).at(-1);
+        expect(last?.position).toBe(after);
       });
     });
 
-    describe("expected revisions", () => {
-      it("no-stream: succeeds on a new stream, fails with ConcurrencyError on an existing one", async () => {
-        const stream = freshStream("no-stream");
-        await store.appendToStream(stream, sampleEvents(1), { expectedRevision: "no-stream" });
-        await expectConflict(store.appendToStream(stream, sampleEvents(1), { expectedRevision: "no-stream" }), stream, "no-stream", 0n);
-        expect(await readStream(stream)).toHaveLength(1);
+    describe("read by query", () => {
+      // e0 AccountRegistered [a, x]; e1 LoanRenewed [a, y]; e2 AccountRegistered [b];
+      // e3 LoanRenewed [a, x, b]; e4 AccountRegistered [y]
+      let t: { a: Tag; b: Tag; x: Tag; y: Tag };
+      let e: RecordedEvent[];
+      beforeAll(async () => {
+        t = { a: freshTag("a"), b: freshTag("b"), x: freshTag("x"), y: freshTag("y") };
+        const tagsOf = [[t.a, t.x], [t.a, t.y], [t.b], [t.a, t.x, t.b], [t.y]];
+        const events = sampleEvents(5, 20).map((event, i) => withTags(event, tagsOf[i]!));
+        await store.append(events.slice(0, 2));
+        await store.append(events.slice(2));
+        e = await read({ items: [{ tags: [t.a] }, { tags: [t.b] }, { tags: [t.y] }] });
+        expect(idsOf(e)).toEqual(idsOf(events));
       });
+      const indices = (events: ReadonlyArray<RecordedEvent>) => events.map((r) => e.findIndex((x) => x.position === r.position));
 
-      it("stream-exists: fails with ConcurrencyError on a new stream, succeeds on an existing one", async () => {
-        const stream = freshStream("stream-exists");
-        await expectConflict(
-          store.appendToStream(stream, sampleEvents(1), { expectedRevision: "stream-exists" }),
-          stream,
-          "stream-exists",
-          "no-stream",
+      it("selects by type alone", async () => {
+        const loans = (await read({ items: [{ types: ["LoanRenewed"] }] }, e[0]!.position)).filter((r) => e.some((x) => x.position === r.position));
+        expect(indices(loans)).toEqual([1, 3]);
+        const both = (await read({ items: [{ types: ["LoanRenewed", "AccountRegistered"] }] }, e[0]!.position)).filter((r) =>
+          e.some((x) => x.position === r.position),
         );
-        expect(await readStream(stream)).toEqual([]);
-        await store.appendToStream(stream, sampleEvents(1), { expectedRevision: "no-stream" });
-        const result = await store.appendToStream(stream, sampleEvents(1, 1), { expectedRevision: "stream-exists" });
-        expect(result.nextExpectedRevision).toBe(1n);
+        expect(indices(both)).toEqual([0, 1, 2, 3, 4]);
       });
 
-      it("any (and no expectation at all): succeeds on a new and on an existing stream", async () => {
-        const stream = freshStream("any");
-        expect((await store.appendToStream(stream, sampleEvents(1), { expectedRevision: "any" })).nextExpectedRevision).toBe(0n);
-        expect((await store.appendToStream(stream, sampleEvents(1, 1), { expectedRevision: "any" })).nextExpectedRevision).toBe(1n);
-        expect((await store.appendToStream(stream, sampleEvents(1, 2))).nextExpectedRevision).toBe(2n);
-        expect(await readStream(stream)).toHaveLength(3);
+      it("selects by one tag, and by several tags as an AND", async () => {
+        expect(indices(await read(byTags(t.a)))).toEqual([0, 1, 3]);
+        expect(indices(await read(byTags(t.a, t.x)))).toEqual([0, 3]);
+        expect(indices(await read(byTags(t.x, t.b, t.a)))).toEqual([3]);
+        expect(indices(await read(byTags(t.y, t.b)))).toEqual([]);
       });
 
-      it("an exact revision: succeeds when it is the stream's last, fails when behind, ahead, or the stream is new", async () => {
-        const stream = freshStream("exact");
-        await expectConflict(store.appendToStream(stream, sampleEvents(1), { expectedRevision: 0n }), stream, 0n, "no-stream");
-        await store.appendToStream(stream, sampleEvents(3), { expectedRevision: "no-stream" });
-        await expectConflict(store.appendToStream(stream, sampleEvents(1), { expectedRevision: 1n }), stream, 1n, 2n);
-        await expectConflict(store.appendToStream(stream, sampleEvents(1), { expectedRevision: 3n }), stream, 3n, 2n);
-        const result = await store.appendToStream(stream, sampleEvents(1, 3), { expectedRevision: 2n });
-        expect(result.nextExpectedRevision).toBe(3n);
-        expect((await readStream(stream)).map((e) => e.revision)).toEqual([0n, 1n, 2n, 3n]);
+      it("selects by type and tags together", async () => {
+        expect(indices(await read({ items: [{ types: ["LoanRenewed"], tags: [t.a] }] }))).toEqual([1, 3]);
+        expect(indices(await read({ items: [{ types: ["AccountRegistered"], tags: [t.a] }] }))).toEqual([0]);
+        expect(indices(await read({ items: [{ types: ["AccountRegistered", "LoanRenewed"], tags: [t.x] }] }))).toEqual([0, 3]);
+        expect(indices(await read({ items: [{ types: ["AccountClosed"], tags: [t.a] }] }))).toEqual([]);
       });
+
+      it("selects the union of its items, each event once, in position order", async () => {
+        expect(indices(await read({ items: [{ tags: [t.x] }, { tags: [t.a] }] }))).toEqual([0, 1, 3]);
+        expect(indices(await read({ items: [{ tags: [t.b] }, { types: ["LoanRenewed"], tags: [t.a] }] }))).toEqual([1, 2, 3]);
+        expect(indices(await read({ items: [{ tags: [t.y] }, { tags: [t.a, t.x] }, { tags: [t.b] }] }))).toEqual([0, 1, 2, 3, 4]);
+        expect(indices(await read({ items: [{ tags: [t.y] }, { tags: [t.y] }] }))).toEqual([1, 4]);
+      });
+
+      it("starts at `from`, inclusive", async () => {
+        expect(indices(await read(byTags(t.a), e[1]!.position))).toEqual([1, 3]);
+        expect(indices(await read(byTags(t.a), e[1]!.position + 1n))).toEqual([3]);
+        expect(indices(await read(byTags(t.a), e[3]!.position + 1n))).toEqual([]);
+        expect(indices(await read(byTags(t.a), 0n))).toEqual([0, 1, 3]);
+      });
+
+      it("stops after `limit` matching events", async () => {
+        expect(indices(await read(byTags(t.a), undefined, 2))).toEqual([0, 1]);
+        expect(indices(await read(byTags(t.a), e[1]!.position, 1))).toEqual([1]);
+        expect(indices(await read({ items: [{ tags: [t.a] }, { tags: [t.b] }] }, e[1]!.position, 2))).toEqual([1, 2]);
+        expect(await read(byTags(t.a), undefined, 0)).toEqual([]);
+        expect(indices(await read(byTags(t.a), undefined, 100))).toEqual([0, 1, 3]);
+      });
+    });
+
+    describe("readAll", () => {
+      it("reads every event in order from any position, inclusive, in pages of any size", async () => {
+        const tag = freshTag("read-all");
+        await store.append(sampleEvents(3, 0, [tag]));
+        await store.append(sampleEvents(2, 3, [freshTag("read-all-other")]));
+        await store.append(sampleEvents(2, 5, [tag]));
+        const first = (await read(byTags(tag)))[0]!.position;
+        const everything = (await collect(store.readAll({ from: first }))).slice(0, 7);
+        expect(everything).toHaveLength(7);
+        expectStrictlyIncreasing(everything.map((r) => r.position));
+        const ids = idsOf(everything);
+        for (const [i, event] of everything.entries()) expect(await readAllOf(ids, event.position)).toEqual(everything.slice(i));
+        for (const batchSize of [1, 2, 3, 1000]) expect(await readAllOf(ids, first, batchSize)).toEqual(everything);
+        expect(await readAllOf(ids, everything[6]!.position + 1n)).toEqual([]);
+        expect(await readAllOf(ids, 0n)).toEqual(everything);
+      });
+    });
+
+    describe("append conditions", () => {
+      const condition = (query: Query, after: bigint | null): AppendCondition => ({ failIfEventsMatch: query, after });
+
+      it("refuses an append when an event matching the condition was stored after its position, appending nothing", async () => {
+        const [tag, mine] = [freshTag("cond"), freshTag("cond-mine")];
+        const { position: decidedAt } = await store.append(sampleEvents(1, 0, [tag]));
+        const { position: later } = await store.append(sampleEvents(1, 1, [tag]));
+        const when = condition(byTags(tag), decidedAt);
+        const error = await rejection(store.append(sampleEvents(3, 2, [mine, tag]), when));
+        expect(error).toBeInstanceOf(AppendConditionError);
+        expect((error as AppendConditionError).condition).toEqual(when);
+        const conflict = (error as AppendConditionError).conflictingPosition;
+        if (conflict !== undefined) expect(conflict).toBe(later);
+        expect(await read_(mine)).toEqual([]);
+        expect(await read_(tag)).toHaveLength(2);
+      });
+
+      it("refuses when the matching event came from a query item of type and tags, or from any of several items", async () => {
+        const [tag, other] = [freshTag("cond-items"), freshTag("cond-items-other")];
+        const { position } = await store.append(sampleEvents(1, 0, [tag]));
+        await store.append(sampleEvents(1, 1, [tag, other])); // a LoanRenewed
+        const byTypeAndTag = condition({ items: [{ types: ["LoanRenewed"], tags: [tag] }] }, position);
+        expect(await rejection(store.append(sampleEvents(1, 2), byTypeAndTag))).toBeInstanceOf(AppendConditionError);
+        const union = condition({ items: [{ tags: [freshTag("nobody")] }, { tags: [other] }] }, position);
+        expect(await rejection(store.append(sampleEvents(1, 2), union))).toBeInstanceOf(AppendConditionError);
+      });
+
+      it("appends when the events after its position do not match: another tag, another type, or one tag of two", async () => {
+        const [tag, other, mine] = [freshTag("free"), freshTag("free-other"), freshTag("free-mine")];
+        const { position } = await store.append(sampleEvents(1, 0, [tag]));
+        await store.append(sampleEvents(1, 1, [tag])); // a LoanRenewed
+        await store.append(sampleEvents(1, 2, [other]));
+        const conditions = [
+          condition(byTags(freshTag("nobody")), position),
+          condition({ items: [{ types: ["AccountRegistered"], tags: [tag] }] }, position),
+          condition(byTags(tag, other), position),
+          condition({ items: [] }, null),
+        ];
+        for (const [i, when] of conditions.entries()) await store.append([withTags(accountRegistered(100 + i), [mine])], when);
+        expect(await read_(mine)).toHaveLength(conditions.length);
+      });
+
+      it("does not count a matching event at the position itself, only after it", async () => {
+        const [tag, mine] = [freshTag("at"), freshTag("at-mine")];
+        const { position } = await store.append(sampleEvents(2, 0, [tag]));
+        const result = await store.append(sampleEvents(1, 2, [mine]), condition(byTags(tag), position));
+        expect(result.position > position).toBe(true);
+        expect(await read_(mine)).toHaveLength(1);
+      });
+
+      it("with `after: null`, appends only when no matching event exists at all", async () => {
+        const tag = freshTag("null");
+        const first = await store.append(sampleEvents(1, 0, [tag]), condition(byTags(tag), null));
+        const error = await rejection(store.append(sampleEvents(1, 1, [tag]), condition(byTags(tag), null)));
+        expect(error).toBeInstanceOf(AppendConditionError);
+        const conflict = (error as AppendConditionError).conflictingPosition;
+        if (conflict !== undefined) expect(conflict).toBe(first.position);
+        expect(await read_(tag)).toHaveLength(1);
+      });
+
+      it("does not check the batch against its own condition", async () => {
+        const tag = freshTag("own");
+        const { position } = await store.append(sampleEvents(3, 0, [tag]), condition(byTags(tag), null));
+        expect(await store.append(sampleEvents(1, 3, [tag]), condition(byTags(tag), position))).toMatchObject({});
+        expect(await read_(tag)).toHaveLength(4);
+      });
+
+      it(
+        `lets exactly one of each group of overlapping conditions win when ${appenders} appenders race`,
+        async () => {
+          const groups = Array.from({ length: 4 }, (_, g) => freshTag(`race-${g}`));
+          const seeded = await store.append(groups.map((tag, g) => withTags(accountRegistered(g), [tag])));
+          const outcomes = await Promise.allSettled(
+            Array.from({ length: appenders }, (_, i) => {
+              const tag = groups[i % groups.length]!;
+              return store.append(sampleEvents(2, 10 + 2 * i, [tag, freshTag("racer")]), condition(byTags(tag), seeded.position));
+            }),
+          );
+          for (const [g, tag] of groups.entries()) {
+            const mine = outcomes.filter((_, i) => i % groups.length === g);
+            expect(mine.filter((o) => o.status === "fulfilled")).toHaveLength(1);
+            for (const o of mine) if (o.status === "rejected") expect(o.reason).toBeInstanceOf(AppendConditionError);
+            expect(await read_(tag)).toHaveLength(1 + 2);
+          }
+        },
+        slow,
+      );
+
+      it(
+        `lets all of ${appenders} appenders with disjoint conditions win`,
+        async () => {
+          const tags = Array.from({ length: appenders }, (_, i) => freshTag(`disjoint-${i}`));
+          const { position } = await store.append(sampleEvents(1, 0, [freshTag("disjoint-start")]));
+          const results = await Promise.all(
+            tags.map((tag, i) => store.append(sampleEvents(2, 2 * i, [tag]), condition(byTags(tag), position))),
+          );
+          expect(new Set(results.map((r) => r.position)).size).toBe(appenders);
+          for (const tag of tags) expect(await read_(tag)).toHaveLength(2);
+        },
+        slow,
+      );
+
+      it(
+        `serialises ${appenders} appenders that read, decide and retry on conflict: each append was decided on everything before it`,
+        async () => {
+          const tag = freshTag("retry-race");
+          const perAppender = 3;
+          const won: Array<{ after: bigint | null; position: bigint }> = [];
+          const appender = async (a: number) => {
+            for (let k = 0; k < perAppender; k++) {
+              for (;;) {
+                const seen = await read_(tag);
+                const after = seen.at(-1)?.position ?? null;
+                try {
+                  const { position } = await store.append([withTags(accountRegistered(a * 100 + k), [tag])], condition(byTags(tag), after));
+                  won.push({ after, position });
+                  break;
+                } catch (error) {
+                  if (!(error instanceof AppendConditionError)) throw error;
+                }
+              }
+            }
+          };
+          await Promise.all(Array.from({ length: appenders }, (_, a) => appender(a)));
+          const stored = await read_(tag);
+          expect(stored).toHaveLength(appenders * perAppender);
+          const ordered = [...won].sort((x, y) => (x.position < y.position ? -1 : 1));
+          expect(ordered.map((w) => w.position)).toEqual(stored.map((e) => e.position));
+          ordered.forEach((w, i) => expect(w.after).toBe(i === 0 ? null : ordered[i - 1]!.position));
+        },
+        slow,
+      );
     });
 
     describe("a batch is all or nothing", () => {
       it("appends nothing and throws InvalidEventError naming the event and field when one event is invalid", async () => {
-        const stream = freshStream("invalid");
-        const [first, , third] = sampleEvents(3);
-        const invalid = accountRegistered(7);
-        const bad = { ...invalid, data: { ...invalid.data, barcode: "no!" } } as EventEnvelope;
-        const error = await rejection(store.appendToStream(stream, [first!, bad, third!]));
+        const tag = freshTag("invalid");
+        const [first, , third] = sampleEvents(3, 0, [tag]);
+        const invalid = accountRegistered(7, {}, [tag]);
+        const bad = { ...invalid, data: { ...invalid.data, barcode: "no!" } } as NewEvent;
+        const error = await rejection(store.append([first!, bad, third!]));
         expect(error).toBeInstanceOf(InvalidEventError);
-        expect(error).toMatchObject({ stream, index: 1 });
+        expect(error).toMatchObject({ index: 1 });
         expect((error as InvalidEventError).reason).toContain("AccountRegistered.data.barcode");
-        expect(await readStream(stream)).toEqual([]);
+        expect(await read_(tag)).toEqual([]);
       });
 
-      it("appends nothing when an event's metadata is invalid or its type is unknown", async () => {
-        const stream = freshStream("invalid-metadata");
-        const good = accountRegistered(1);
-        const badMetadata = { ...good, metadata: { ...good.metadata, eventId: "not-a-uuid" } } as EventEnvelope;
-        const unknownType = { ...good, type: "AccountMerged" } as unknown as EventEnvelope;
-        const metadataError = await rejection(store.appendToStream(stream, [good, badMetadata]));
+      it("appends nothing when an event's metadata, type or tags are invalid", async () => {
+        const tag = freshTag("invalid-more");
+        const good = accountRegistered(1, {}, [tag]);
+        const badMetadata = { ...good, metadata: { ...good.metadata, eventId: "not-a-uuid" } } as NewEvent;
+        const unknownType = { ...good, type: "AccountMerged" } as unknown as NewEvent;
+        const emptyTag = { ...accountRegistered(2), tags: [tag, ""] } as NewEvent;
+        const noTags = { ...accountRegistered(3), tags: undefined } as unknown as NewEvent;
+        const metadataError = await rejection(store.append([good, badMetadata]));
         expect(metadataError).toBeInstanceOf(InvalidEventError);
         expect((metadataError as InvalidEventError).reason).toContain("metadata.eventId");
-        const typeError = await rejection(store.appendToStream(stream, [unknownType]));
-        expect(typeError).toBeInstanceOf(InvalidEventError);
-        expect(await readStream(stream)).toEqual([]);
+        expect(await rejection(store.append([unknownType]))).toBeInstanceOf(InvalidEventError);
+        for (const [index, batch] of [[1, [good, emptyTag]], [2, [good, good, noTags]]] as const) {
+          const error = await rejection(store.append(batch));
+          expect(error).toBeInstanceOf(InvalidEventError);
+          expect(error).toMatchObject({ index });
+          expect((error as InvalidEventError).reason).toContain("tags");
+        }
+        expect(await read_(tag)).toEqual([]);
       });
 
-      it("appends nothing when the batch conflicts", async () => {
-        const stream = freshStream("conflicting-batch");
-        const kept = sampleEvents(2);
-        await store.appendToStream(stream, kept, { expectedRevision: "no-stream" });
-        await expectConflict(store.appendToStream(stream, sampleEvents(5, 2), { expectedRevision: 0n }), stream, 0n, 1n);
-        expect((await readStream(stream)).map(envelopeOf)).toEqual(kept.map(envelopeOf));
+      it("appends nothing of a batch whose condition fails", async () => {
+        const [tag, mine] = [freshTag("conflicting-batch"), freshTag("conflicting-batch-mine")];
+        await store.append(sampleEvents(2, 0, [tag]));
+        const error = await rejection(store.append(sampleEvents(5, 2, [mine]), { failIfEventsMatch: byTags(tag), after: null }));
+        expect(error).toBeInstanceOf(AppendConditionError);
+        expect(await read_(mine)).toEqual([]);
       });
 
       it("refuses an empty batch", async () => {
-        const stream = freshStream("empty");
-        await expect(store.appendToStream(stream, [])).rejects.toThrow();
-        expect(await readStream(stream)).toEqual([]);
-      });
-    });
-
-    describe("the global order", () => {
-      it("orders events across streams as they were appended, positions strictly increasing", async () => {
-        const streams = [freshStream("order-a"), freshStream("order-b"), freshStream("order-c")];
-        const appended: EventEnvelope[] = [];
-        let first: bigint | undefined;
-        for (let round = 0; round < 4; round++) {
-          for (const [i, stream] of streams.entries()) {
-            const events = sampleEvents(1 + ((round + i) % 3), round * 10 + i * 3);
-            const result = await store.appendToStream(stream, events);
-            first ??= result.position - BigInt(events.length - 1);
-            appended.push(...events);
-          }
-        }
-        const read = await readAllOf(streams, first!);
-        expect(read.map(envelopeOf)).toEqual(appended.map(envelopeOf));
-        expectStrictlyIncreasing(read.map((e) => e.position));
-      });
-
-      it("reads from any position, inclusive, in pages of any size", async () => {
-        const streams = [freshStream("from-a"), freshStream("from-b")];
-        await store.appendToStream(streams[0]!, sampleEvents(3));
-        await store.appendToStream(streams[1]!, sampleEvents(2, 3));
-        await store.appendToStream(streams[0]!, sampleEvents(2, 5));
-        const everything = await readAllOf(streams, (await readStream(streams[0]!))[0]!.position);
-        expect(everything).toHaveLength(7);
-        for (const [i, event] of everything.entries()) {
-          const fromHere = await readAllOf(streams, event.position);
-          expect(fromHere).toEqual(everything.slice(i));
-        }
-        for (const batchSize of [1, 2, 3, 1000]) expect(await readAllOf(streams, everything[0]!.position, batchSize)).toEqual(everything);
-        expect(await readAllOf(streams, everything[6]!.position + 1n)).toEqual([]);
-      });
-    });
-
-    describe("readStream's window", () => {
-      it("starts at fromRevision, inclusive, and stops after maxCount events", async () => {
-        const stream = freshStream("window");
-        await store.appendToStream(stream, sampleEvents(10));
-        const revisions = async (from?: bigint, maxCount?: number) => (await readStream(stream, from, maxCount)).map((e) => e.revision);
-        expect(await revisions(3n, 4)).toEqual([3n, 4n, 5n, 6n]);
-        expect(await revisions(8n, 10)).toEqual([8n, 9n]);
-        expect(await revisions(undefined, 2)).toEqual([0n, 1n]);
-        expect(await revisions(9n)).toEqual([9n]);
-        expect(await revisions(10n)).toEqual([]);
+        const before = await store.head();
+        await expect(store.append([])).rejects.toThrow();
+        expect(await store.head()).toBe(before);
       });
     });
 
     describe.skipIf(options.plantStoredEvent === undefined)("a stored event that no longer decodes", () => {
-      const plant = async (stream: string, row: StoredEvent) => {
-        await options.plantStoredEvent!(store, stream, row);
+      const plant = async (row: StoredEvent) => {
+        await options.plantStoredEvent!(store, row);
       };
 
-      it("stops readStream and readAll with StoredEventDecodeError naming position, stream, type and field", async () => {
-        const stream = freshStream("undecodable");
-        const before = await store.appendToStream(stream, sampleEvents(1));
+      it("stops read and readAll with StoredEventDecodeError naming position, type and field", async () => {
+        const tag = freshTag("undecodable");
+        const before = await store.append(sampleEvents(1, 0, [tag]));
         const good = accountRegistered(2);
         // As a hand edit or an older writer might have left it: a barcode the catalog refuses.
-        await plant(stream, { type: "AccountRegistered", data: { ...good.data, barcode: "??" }, metadata: { ...good.metadata } });
-        const after = await store.appendToStream(stream, sampleEvents(1, 3));
+        await plant({ type: "AccountRegistered", data: { ...good.data, barcode: "??" }, metadata: { ...good.metadata }, tags: [tag] });
+        const after = await store.append(sampleEvents(1, 3, [tag]));
 
-        for (const read of [store.readStream(stream), store.readAll({ fromPosition: before.position })]) {
-          const { yielded, error } = await collectUntilError(read);
-          expect(yielded.filter((e) => e.stream === stream).map((e) => e.revision)).toEqual([0n]);
+        for (const reading of [store.read(byTags(tag)), store.readAll({ from: before.position })]) {
+          const { yielded, error } = await collectUntilError(reading);
+          expect(yielded.filter((e) => e.tags.includes(tag)).map((e) => e.position)).toEqual([before.position]);
           expect(error).toBeInstanceOf(StoredEventDecodeError);
           const decodeError = error as StoredEventDecodeError;
-          expect(decodeError).toMatchObject({ stream, type: "AccountRegistered" });
+          expect(decodeError).toMatchObject({ type: "AccountRegistered" });
           expect(decodeError.position > before.position && decodeError.position < after.position).toBe(true);
           expect(decodeError.reason).toContain("AccountRegistered.data.barcode");
           expect(decodeError.message).toContain(String(decodeError.position));
         }
         // Reading past it, from the next position, works again: nothing else is affected.
-        const rest = await readAllOf([stream], after.position);
-        expect(rest.map((e) => e.revision)).toEqual([2n]);
+        expect((await read(byTags(tag), after.position)).map((e) => e.position)).toEqual([after.position]);
       });
 
       it("stops the read on a type the catalog does not know, rather than skipping it", async () => {
-        const stream = freshStream("unknown-type");
-        await plant(stream, { type: "AccountMerged", data: { accountId: "a-1" }, metadata: { ...sampleMetadata() } });
-        const { yielded, error } = await collectUntilError(store.readStream(stream));
+        const tag = freshTag("unknown-type");
+        await plant({ type: "AccountMerged", data: { accountId: "a-1" }, metadata: { ...sampleMetadata() }, tags: [tag] });
+        const { yielded, error } = await collectUntilError(store.read(byTags(tag)));
         expect(yielded).toEqual([]);
         expect(error).toBeInstanceOf(StoredEventDecodeError);
-        expect(error).toMatchObject({ stream, type: "AccountMerged" });
+        expect(error).toMatchObject({ type: "AccountMerged" });
       });
     });
 
-    describe("scale and concurrency", () => {
-      it(`keeps a stream of ${largeStreamEvents} events complete and in order`, async () => {
-        const stream = freshStream("large");
-        const events = sampleEvents(largeStreamEvents);
-        let expectedRevision: ExpectedRevision = "no-stream";
-        for (let i = 0; i < events.length; i += 500) {
-          const result = await store.appendToStream(stream, events.slice(i, i + 500), { expectedRevision });
-          expectedRevision = result.nextExpectedRevision;
-        }
-        expect(expectedRevision).toBe(BigInt(largeStreamEvents - 1));
-        const read = await readStream(stream);
-        expect(read).toHaveLength(largeStreamEvents);
-        read.forEach((e, i) => {
-          if (e.revision !== BigInt(i) || e.metadata.eventId !== events[i]!.metadata.eventId)
-            expect.fail(`event ${i} read back as revision ${e.revision}, eventId ${e.metadata.eventId}`);
-        });
-        expectStrictlyIncreasing(read.map((e) => e.position));
-        const all = await readAllOf([stream], read[0]!.position);
-        expect(all.map((e) => e.metadata.eventId)).toEqual(events.map((e) => e.metadata.eventId));
-      });
-
-      it(`lets exactly one of ${appenders} appenders expecting the same revision win`, async () => {
-        const stream = freshStream("race");
-        await store.appendToStream(stream, sampleEvents(1), { expectedRevision: "no-stream" });
-        const outcomes = await Promise.allSettled(
-          Array.from({ length: appenders }, (_, i) => store.appendToStream(stream, sampleEvents(2, 10 + 2 * i), { expectedRevision: 0n })),
-        );
-        const won = outcomes.filter((o) => o.status === "fulfilled");
-        const lost = outcomes.flatMap((o) => (o.status === "rejected" ? [o.reason as unknown] : []));
-        expect(won).toHaveLength(1);
-        expect(lost).toHaveLength(appenders - 1);
-        for (const error of lost) {
-          expect(error).toBeInstanceOf(ConcurrencyError);
-          expect(error).toMatchObject({ stream, expected: 0n });
-        }
-        expect((await readStream(stream)).map((e) => e.revision)).toEqual([0n, 1n, 2n]);
-      });
-
-      it(`keeps every revision won exactly once when ${appenders} appenders retry on conflict`, async () => {
-        const stream = freshStream("retry-race");
-        const perAppender = 3;
-        const written: string[] = [];
-        const wonRevisions: bigint[] = [];
-        const appender = async (a: number) => {
-          for (let k = 0; k < perAppender; k++) {
-            const event = accountRegistered(a * 100 + k);
-            for (;;) {
-              const last = (await readStream(stream)).at(-1)?.revision;
-              try {
-                const result = await store.appendToStream(stream, [event], { expectedRevision: last ?? "no-stream" });
-                wonRevisions.push(result.nextExpectedRevision);
-                written.push(event.metadata.eventId);
-                break;
-              } catch (error) {
-                if (!(error instanceof ConcurrencyError)) throw error;
-              }
-            }
-          }
-        };
-        await Promise.all(Array.from({ length: appenders }, (_, a) => appender(a)));
-        const read = await readStream(stream);
-        const total = appenders * perAppender;
-        expect(read.map((e) => e.revision)).toEqual(Array.from({ length: total }, (_, i) => BigInt(i)));
-        expect(new Set(read.map((e) => e.metadata.eventId)).size).toBe(total);
-        expect([...read.map((e) => e.metadata.eventId)].sort()).toEqual([...written].sort());
-        expect([...wonRevisions].sort((x, y) => (x < y ? -1 : 1))).toEqual(read.map((e) => e.revision));
-      });
+    describe("scale", () => {
+      it(
+        `reads ${largeReadEvents} events complete and in order, by tag, by a sparse tag, with a limit, and in readAll`,
+        async () => {
+          const [big, sparse] = [freshTag("large"), freshTag("large-sparse")];
+          const events = sampleEvents(largeReadEvents, 0, [big]).map((e, i) => (i % 7 === 3 ? withTags(e, [big, sparse]) : e));
+          for (let i = 0; i < events.length; i += 500) await store.append(events.slice(i, i + 500));
+          const back = await read_(big);
+          expect(back).toHaveLength(largeReadEvents);
+          back.forEach((e, i) => {
+            if (e.metadata.eventId !== events[i]!.metadata.eventId) expect.fail(`event ${i} read back as eventId ${e.metadata.eventId}`);
+          });
+          expectStrictlyIncreasing(back.map((e) => e.position));
+          expect(idsOf(await read_(sparse))).toEqual(idsOf(events.filter((_, i) => i % 7 === 3)));
+          const middle = back[Math.floor(largeReadEvents / 3)]!.position;
+          const window = await read(byTags(big), middle, 1500);
+          expect(idsOf(window)).toEqual(idsOf(back.filter((e) => e.position >= middle).slice(0, 1500)));
+          expect(idsOf(await readAllOf(idsOf(events), back[0]!.position))).toEqual(idsOf(events));
+        },
+        slow,
+      );
     });
+
   });
 };

@@ -1,25 +1,29 @@
 /**
- * Valid envelopes for tests of a store: the contract suite builds its events
- * here, and a host testing its own store can too.
+ * Valid events for tests of a store: the contract suite builds its events here,
+ * and a host testing its own store can too. Each helper takes the tags the
+ * event is found by (none unless given), so a test that tags its events
+ * uniquely can read exactly its own back from a shared store.
  */
-import type { EventEnvelope, EventMetadata } from "@linked-accounts/domain";
+import type { EventMetadata, Tag } from "@linked-accounts/domain";
 import { v7 as uuidv7 } from "uuid";
+import type { NewEvent } from "../event-store.js";
 
 const START = Date.parse("2026-03-03T09:00:00.000Z");
 
 /** Metadata as a command handler writes it, at `START + offsetMs`. */
 export const sampleMetadata = (offsetMs = 0, overrides: Partial<EventMetadata> = {}): EventMetadata => ({
   eventId: uuidv7(),
-  schemaVersion: 1,
+  schemaVersion: 2,
   occurredAt: new Date(START + offsetMs).toISOString(),
   actor: { kind: "system" },
+  channel: "system",
   correlationId: null,
   causationId: null,
   ...overrides,
 });
 
 /** An `AccountRegistered` for account `n`; its barcode carries `n` so events tell apart. */
-export const accountRegistered = (n: number, metadata: Partial<EventMetadata> = {}): EventEnvelope => ({
+export const accountRegistered = (n: number, metadata: Partial<EventMetadata> = {}, tags: ReadonlyArray<Tag> = []): NewEvent => ({
   type: "AccountRegistered",
   data: {
     accountId: `account-${n}`,
@@ -28,10 +32,11 @@ export const accountRegistered = (n: number, metadata: Partial<EventMetadata> = 
     registeredAt: new Date(START + n).toISOString(),
   },
   metadata: sampleMetadata(n, metadata),
+  tags,
 });
 
 /** A `LoanRenewed`: a manager renewing a loan of the account, with richer metadata. */
-export const loanRenewed = (n: number, accountId = "account-1"): EventEnvelope => ({
+export const loanRenewed = (n: number, accountId = "account-1", tags: ReadonlyArray<Tag> = []): NewEvent => ({
   type: "LoanRenewed",
   data: {
     loanId: `loan-${n}`,
@@ -45,8 +50,14 @@ export const loanRenewed = (n: number, accountId = "account-1"): EventEnvelope =
     correlationId: `command-${n}`,
     causationId: "cause-1",
   }),
+  tags,
 });
 
-/** `count` distinct valid events, alternating between two event types. */
-export const sampleEvents = (count: number, from = 0): EventEnvelope[] =>
-  Array.from({ length: count }, (_, i) => ((from + i) % 2 === 0 ? accountRegistered(from + i) : loanRenewed(from + i)));
+/** `count` distinct valid events, alternating `AccountRegistered` (even) and `LoanRenewed` (odd), each carrying `tags`. */
+export const sampleEvents = (count: number, from = 0, tags: ReadonlyArray<Tag> = []): NewEvent[] =>
+  Array.from({ length: count }, (_, i) =>
+    (from + i) % 2 === 0 ? accountRegistered(from + i, {}, tags) : loanRenewed(from + i, "account-1", tags),
+  );
+
+/** `event` carrying `tags` instead of its own. */
+export const withTags = (event: NewEvent, tags: ReadonlyArray<Tag>): NewEvent => ({ ...event, tags });

@@ -5,7 +5,7 @@
  */
 import fc from "fast-check";
 import type { Actor, Direction, Id, IsoTime } from "../codec.js";
-import type { Command, CommandOf, CommandType } from "../commands.js";
+import type { Command, CommandOf, CommandType } from "../commands/index.js";
 import type { DomainEvent, EventOf, EventType, Verifier } from "../events.js";
 import { PHRASE_ALPHABET, PHRASE_LENGTH } from "../phrase.js";
 

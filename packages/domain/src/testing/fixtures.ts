@@ -3,8 +3,8 @@
  * readable defaults, and a clock in minutes from a fixed start.
  */
 import type { Actor, Direction, Id } from "../codec.js";
-import type { Command, CommandOf } from "../commands.js";
-import type { LibraryState } from "../decider.js";
+import type { Command, CommandOf } from "../commands/index.js";
+import type { LibraryState } from "../library-state.js";
 import type { EventOf } from "../events.js";
 import { phrasesToCheck } from "../linking.js";
 import { defaultPolicy } from "../policy.js";

@@ -11,11 +11,13 @@
 import * as E from "fp-ts/lib/Either.js";
 import fc from "fast-check";
 import type { Actor, Direction, Id } from "../codec.js";
-import type { Command, CommandOf } from "../commands.js";
+import type { Command, CommandOf } from "../commands/index.js";
 import { canManage } from "../access.js";
-import { type LibraryState, circulationOf, libraryDecider } from "../decider.js";
+import { libraryDecider } from "../decider.js";
+import { type LibraryState, circulationOf } from "../library-state.js";
 import type { DomainError } from "../errors.js";
 import { type DomainEvent, type EventEnvelope, SCHEMA_VERSION } from "../events.js";
+import { channelOfVersion1 } from "../schema-changes.js";
 import { phrasesToCheck } from "../linking.js";
 import { type Policy, defaultPolicy } from "../policy.js";
 import { PHRASE_ALPHABET, formatPhrase } from "../phrase.js";
@@ -162,6 +164,7 @@ export const envelope = (event: DomainEvent, command: Command, counter: number):
       schemaVersion: SCHEMA_VERSION,
       occurredAt: command.now,
       actor: command.actor,
+      channel: channelOfVersion1(command.actor),
       correlationId: null,
       causationId: command.commandId,
     },

@@ -5,7 +5,7 @@
  * (its output is upper-case, the alphabet lower-case: R6, R9 tests rely on it).
  */
 import type { Verifier } from "../events.js";
-import type { PhraseProof } from "../commands.js";
+import type { PhraseProof } from "../commands/index.js";
 import { normalisePhrase } from "../phrase.js";
 
 const fnv = (text: string, seed: number): number => {

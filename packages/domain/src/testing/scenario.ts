@@ -3,8 +3,9 @@
  * command, then these events or this error.
  */
 import * as E from "fp-ts/lib/Either.js";
-import type { Command } from "../commands.js";
-import { type LibraryState, fold, libraryDecider } from "../decider.js";
+import type { Command } from "../commands/index.js";
+import { fold, libraryDecider } from "../decider.js";
+import { type LibraryState } from "../library-state.js";
 import type { DomainError } from "../errors.js";
 import type { DomainEvent } from "../events.js";
 import { type Policy, defaultPolicy } from "../policy.js";

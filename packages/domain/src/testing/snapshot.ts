@@ -2,7 +2,7 @@
  * A library state as plain, sorted data, so two states compare structurally
  * (`expect(snapshot(a)).toEqual(snapshot(b))`) whatever the maps' internal shape.
  */
-import type { LibraryState } from "../decider.js";
+import type { LibraryState } from "../library-state.js";
 import type { CirculationState } from "../circulation.js";
 import type { PersistentMap } from "../persistent-map.js";
 

@@ -6,7 +6,7 @@ import * as E from "fp-ts/lib/Either.js";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Barcode, Id, IsoTime } from "../codec.js";
-import { commandCodecs } from "../commands.js";
+import { commandCodecs } from "../commands/index.js";
 import { EventMetadata, Verifier } from "../events.js";
 import { barcode, command, id, isoTime, verifier } from "./arbitraries.js";
 import { historyPlan, playHistory, uuidV7 } from "./history.js";

@@ -1,0 +1,42 @@
+/**
+ * Every store reads through the Mapper, so an event a store kept from an earlier
+ * release (schema version 1) is read as today's, and one from a later release is
+ * refused with the field named.
+ */
+import { describe, expect, it } from "vitest";
+import { StoredEventDecodeError } from "./event-store.js";
+import { fromStored, toStoredBatch } from "./mapper.js";
+
+const where = { stream: "linking", revision: 0n, position: 7n };
+const row = (metadata: Record<string, unknown>) => ({
+  type: "AccountRegistered",
+  data: { accountId: "aroha", barcode: "P1000001", minor: false, registeredAt: "2026-03-02T09:00:00.000Z" },
+  metadata: {
+    eventId: "01900000-0000-7000-8000-000000000001",
+    occurredAt: "2026-03-02T09:00:00.000Z",
+    actor: { kind: "staff", staffId: "desk-central" },
+    correlationId: null,
+    causationId: "register-aroha",
+    ...metadata,
+  },
+});
+
+describe("the Mapper reads every schema version this release knows", () => {
+  it("a stored version-1 row reads as version 2, its channel implied by the actor", () => {
+    const read = fromStored(row({ schemaVersion: 1 }), where);
+    expect(read.metadata).toEqual({ ...row({}).metadata, schemaVersion: 2, channel: "desk" });
+    expect(read.position).toBe(7n);
+  });
+
+  it("a stored version-3 row is refused, naming where it is and the field", () => {
+    expect(() => fromStored(row({ schemaVersion: 3, channel: "desk" }), where)).toThrow(StoredEventDecodeError);
+    expect(() => fromStored(row({ schemaVersion: 3, channel: "desk" }), where)).toThrow(
+      /position 7 .*AccountRegistered\.metadata\.schemaVersion: expected a schema version from 1 to 2 \(written by a later release/,
+    );
+  });
+
+  it("a version-1 envelope handed to a store is kept as version 2", () => {
+    const [stored] = toStoredBatch("linking", [row({ schemaVersion: 1 }) as never]);
+    expect(stored?.metadata).toMatchObject({ schemaVersion: 2, channel: "desk" });
+  });
+});

@@ -1,0 +1,168 @@
+/**
+ * R8 to R10: the logged-in account types another account's barcode and share
+ * phrase. The handler derives one proof of the typed phrase per stored
+ * candidate; the decision compares them in constant time. A refused attempt is
+ * itself a fact, a `ConnectionAttemptFailed` with the precise reason, which the
+ * connector is told only as R9 allows.
+ */
+import * as E from "fp-ts/lib/Either.js";
+import * as t from "io-ts";
+import { Base64Url, Id, Text, secret } from "../codec.js";
+import type { Id as IdType } from "../codec.js";
+import { authorize, grantsOf, linksGiving } from "../access.js";
+import { canonicalBarcode } from "../barcode.js";
+import { type Decision, declare } from "../declaration.js";
+import { type DomainError, domainError } from "../errors.js";
+import type { ConnectionFailureReason, DomainEvent } from "../events.js";
+import { input } from "../input.js";
+import type { LibraryState } from "../library-state.js";
+import { currentPhrases, isActive } from "../linking.js";
+import { type Policy, lockedUntil } from "../policy.js";
+import { sameHash } from "../phrase.js";
+import { command } from "./command.js";
+import { accountFacts, attemptsBy, attemptsOn, barcodeOwner, linkFacts, pairLinks, phrasesOf } from "./reads.js";
+
+/** The hash of the typed phrase under one stored phrase's salt and cost. */
+export const PhraseProof = t.exact(t.type({ phraseId: Id, hash: Base64Url }), "PhraseProof");
+export type PhraseProof = t.TypeOf<typeof PhraseProof>;
+
+export const ConnectAccount = command("ConnectAccount", {
+  connectorAccountId: Id,
+  /** Canonical (R7) when it is a barcode at all; kept in an event only when it is a registered one (R6). */
+  barcode: Text("Barcode as typed", 0, 64),
+  linkId: Id,
+  proofs: t.array(PhraseProof),
+});
+type ConnectAccount = t.TypeOf<typeof ConnectAccount>;
+
+/** R10: until when the connector is locked out, in ms (0 when not). */
+const connectorLockedUntil = (c: ConnectAccount, { linking }: LibraryState, policy: Policy): number => {
+  const connector = linking.accounts.get(c.connectorAccountId);
+  return connector === undefined ? 0 : lockedUntil(connector.failuresAsConnector, policy.connectorLockout);
+};
+
+const tooManyAttempts = (untilMs: number): DomainError => {
+  const retryAt = new Date(untilMs).toISOString();
+  return domainError("too-many-attempts", `Too many failed attempts to connect; try again after ${retryAt}.`, retryAt);
+};
+
+const failed = (c: ConnectAccount, issuerAccountId: IdType | null, reason: ConnectionFailureReason): Decision =>
+  E.right([
+    {
+      type: "ConnectionAttemptFailed",
+      data: {
+        connectorAccountId: c.connectorAccountId,
+        // R6: what was typed is kept only when it is a registered barcode. Anything
+        // else may be a phrase typed into the wrong field, and no event may hold one.
+        attemptedBarcode: issuerAccountId === null ? "" : c.barcode,
+        issuerAccountId,
+        reason,
+        attemptedAt: c.now,
+      },
+    },
+  ]);
+
+const decideConnect = (c: ConnectAccount, { linking: state }: LibraryState, policy: Policy): Decision => {
+  const allowed = authorize(c.actor, "connect", c.connectorAccountId, state);
+  if (E.isLeft(allowed)) return allowed;
+  if (c.actor.kind !== "account") return E.left(domainError("self-service-only", "Only the account itself may connect."));
+  const connector = state.accounts.get(c.connectorAccountId)!;
+  const nowMs = Date.parse(c.now);
+  // R10: refused before any derivation, and nothing is appended: a locked-out
+  // connector's tries cost nobody else anything.
+  const until = lockedUntil(connector.failuresAsConnector, policy.connectorLockout);
+  if (nowMs < until) return E.left(tooManyAttempts(until));
+  const issuerId = state.accountsByBarcode.get(c.barcode) ?? null;
+  if (issuerId === null) return failed(c, null, "unknown-barcode");
+  if (issuerId === c.connectorAccountId) return failed(c, issuerId, "self-link");
+  const issuer = state.accounts.get(issuerId)!;
+  if (issuer.closed) return failed(c, issuerId, "account-closed");
+  if (nowMs < lockedUntil(issuer.failuresAsIssuer, policy.issuerLockout)) return failed(c, issuerId, "issuer-locked");
+
+  // Compare against every candidate before choosing, so timing does not tell which matched.
+  const matches = currentPhrases(state, issuerId).filter((phrase) => {
+    const proof = c.proofs.find((p) => p.phraseId === phrase.phraseId);
+    return proof !== undefined && sameHash(proof.hash, phrase.verifier.hash);
+  });
+  const active = matches.find((p) => isActive(p, nowMs));
+  if (active === undefined) {
+    if (matches.some((p) => p.revoked !== null)) return failed(c, issuerId, "phrase-revoked");
+    if (matches.length > 0) return failed(c, issuerId, "phrase-expired");
+    return failed(c, issuerId, "phrase-mismatch");
+  }
+  // R8: a pair that already holds every grant this phrase gives needs nothing more.
+  const wanted = grantsOf({ issuerAccountId: issuerId, connectedAccountId: c.connectorAccountId, direction: active.direction });
+  if (wanted.every((g) => linksGiving(state, g.manager, g.account).length > 0)) return E.right([]);
+  if (state.links.has(c.linkId)) return E.left(domainError("link-id-taken", `Link ${c.linkId} already exists.`));
+  return E.right([
+    {
+      type: "AccountConnected",
+      data: {
+        linkId: c.linkId,
+        phraseId: active.phraseId,
+        issuerAccountId: issuerId,
+        connectedAccountId: c.connectorAccountId,
+        direction: active.direction,
+        connectedAt: c.now,
+      },
+    },
+  ]);
+};
+
+/**
+ * R9: what the connector is told about a refused attempt. Unknown barcode,
+ * wrong, expired or revoked phrase, a closed or locked issuer: all the same.
+ */
+export const refusalOf = (events: ReadonlyArray<DomainEvent>): DomainError | undefined => {
+  const failure = events.find((e) => e.type === "ConnectionAttemptFailed");
+  if (failure?.type !== "ConnectionAttemptFailed") return undefined;
+  return failure.data.reason === "self-link"
+    ? domainError("cannot-connect-to-own-account", "That barcode is your own account's.")
+    : domainError("barcode-or-phrase-not-recognised", "That barcode and share phrase were not recognised. Check both and try again.");
+};
+
+export const connectAccount = declare({
+  type: "ConnectAccount",
+  method: "connectAccount",
+  actors: ["account"],
+  input: input("connectAccount", {
+    // What the connector typed: an unknown or malformed barcode is a failed attempt,
+    // not bad input (R9). Never echoed: a phrase may have been pasted into it (R6).
+    barcode: secret(Text("Barcode", 1, 64)),
+    phrase: secret(Text("SharePhrase", 1, 200)),
+  }),
+  codec: ConnectAccount,
+  // The phrase is a secret: no digest of it is kept anywhere (R6).
+  identity: ({ barcode }) => ({ barcode: canonicalBarcode(barcode) }),
+  make: ({ barcode }, c) => ({
+    type: "ConnectAccount",
+    ...c.common,
+    connectorAccountId: c.common.actor.kind === "account" ? c.common.actor.accountId : "",
+    barcode: canonicalBarcode(barcode).slice(0, 64),
+    linkId: c.newId(),
+    proofs: [],
+  }),
+  reads: (c, state, policy) => {
+    const own = [accountFacts(c.connectorAccountId), attemptsBy(c.connectorAccountId)];
+    if (Date.parse(c.now) < connectorLockedUntil(c, state, policy)) return { items: own };
+    const issuerId = state.linking.accountsByBarcode.get(c.barcode);
+    const issuer =
+      issuerId === undefined || issuerId === c.connectorAccountId
+        ? []
+        : [accountFacts(issuerId), phrasesOf(issuerId), attemptsOn(issuerId), pairLinks(c.connectorAccountId, issuerId)];
+    return { items: [...own, barcodeOwner(c.barcode), linkFacts(c.linkId), ...issuer] };
+  },
+  decide: decideConnect,
+  phraseCandidates: (c, state, policy) => {
+    if (Date.parse(c.now) < connectorLockedUntil(c, state, policy)) return null;
+    const issuerId = state.linking.accountsByBarcode.get(c.barcode);
+    return issuerId === undefined ? [] : currentPhrases(state.linking, issuerId).map(({ phraseId, verifier }) => ({ phraseId, verifier }));
+  },
+  withProofs: (c, proofs) => ({ ...c, proofs: [...proofs] }),
+  outcome: (_c, events) => {
+    const refusal = refusalOf(events);
+    if (refusal !== undefined) return E.left(refusal);
+    const connected = events.find((e) => e.type === "AccountConnected");
+    return E.right({ linkId: connected?.type === "AccountConnected" ? connected.data.linkId : null });
+  },
+});
