@@ -10,7 +10,7 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { serve } from "@hono/node-server";
-import { type EventStore, createPostgresEventStore, createSqliteEventStore } from "./library-shim.js";
+import { type EventStore, createPostgresEventStore, createSqliteEventStore } from "./library.js";
 import { createPortal } from "./portal.js";
 import { DEMO_PATRONS, DEMO_STAFF, seedDemo } from "./seed.js";
 

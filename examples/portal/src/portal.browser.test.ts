@@ -10,7 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSqliteEventStore } from "./library-shim.js";
+import { createSqliteEventStore } from "./library.js";
 import { DEMO_PATRONS, DEMO_STAFF } from "./seed.js";
 import { type RunningPortal, SCREENSHOTS, launchBrowser, seriousViolations, startPortal, unlabelledControls } from "./test-support.js";
 

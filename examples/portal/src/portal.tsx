@@ -10,8 +10,9 @@ import { type Context, Hono } from "hono";
 import { secureHeaders } from "hono/secure-headers";
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
-import { type AccessView, type Explanation, accessOf, createRunner, linkedLoansOf, readModelsProjection } from "@linked-accounts/projections";
+import { type AccessView, type EventSource, type Explanation, accessOf, createRunner, linkedLoansOf, readModelsProjection } from "@linked-accounts/projections";
 import { apiRoutes } from "./api.js";
+import { shownOnce } from "./phrase.js";
 import { type Directory, type PinCost, createDirectory } from "./directory.js";
 import {
   type CommandFailure,
@@ -22,7 +23,7 @@ import {
   type Policy,
   type SharePhrases,
   createLinkedAccounts,
-} from "./library-shim.js";
+} from "./library.js";
 import { type Session, type Sessions, createSessions } from "./sessions.js";
 import {
   AccountPage,
@@ -117,6 +118,14 @@ const fieldWords: Record<string, string> = {
 };
 const pleaseFill = (field: string) => `Please fill in ${fieldWords[field] ?? field}.`;
 
+/**
+ * The store as the read models' runner reads it. The runner still asks for
+ * `fromPosition`; the store's port now calls it `from`.
+ */
+const eventSource = (store: EventStore): EventSource => ({
+  readAll: (o) => store.readAll({ ...(o?.fromPosition === undefined ? {} : { from: o.fromPosition }), ...(o?.batchSize === undefined ? {} : { batchSize: o.batchSize }) }),
+});
+
 /** A link would give this grant, but its manager is a child's account (a 2-way link with a child works one way). */
 const onlyForMinor = (e: Explanation): boolean =>
   !e.granted && e.refusals.some((r) => r.code === "manager-is-minor") && !e.refusals.some((r) => r.code === "no-link" || r.code === "link-gives-other-direction" || r.code === "link-revoked");
@@ -128,7 +137,7 @@ export const createPortal = (options: PortalOptions) => {
     ...(options.phrases === undefined ? {} : { phrases: options.phrases }),
     ...(options.policy === undefined ? {} : { policy: options.policy }),
   });
-  const runner = createRunner({ source: store, projection: readModelsProjection });
+  const runner = createRunner({ source: eventSource(store), projection: readModelsProjection });
   runner.start({ intervalMs: options.readModelIntervalMs ?? 250 });
   const directory: Directory = createDirectory(options.pinCost === undefined ? {} : { pinCost: options.pinCost });
   const sessions: Sessions = createSessions({
@@ -288,7 +297,7 @@ export const createPortal = (options: PortalOptions) => {
     const issued = await who.patron.issueSharePhrase({ direction: form.right.direction as "one-way" | "two-way" });
     if (E.isLeft(issued)) return c.html(<SharePhraseChoicePage csrf={who.session.csrf} viewer={who.viewer} refusal={sayRefusal(issued.left)} />, 409);
     return c.html(
-      <PhraseShownOncePage csrf={who.session.csrf} viewer={who.viewer} phrase={issued.right.phrase} direction={issued.right.direction} expiresAt={issued.right.expiresAt} />,
+      <PhraseShownOncePage csrf={who.session.csrf} viewer={who.viewer} phrase={shownOnce(issued.right)} direction={issued.right.direction} expiresAt={issued.right.expiresAt} />,
     );
   });
 

@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { type Browser, type Page, chromium } from "playwright-core";
-import { type EventStore, makePolicy, scryptSharePhrases } from "./library-shim.js";
+import { type EventStore, makePolicy, scryptSharePhrases } from "./library.js";
 import { type Portal, createPortal } from "./portal.js";
 import { seedDemo } from "./seed.js";
 

@@ -17,6 +17,8 @@ export const sayRefusal = (failure: { readonly code: string; readonly message?: 
       return "That barcode and share phrase don't match. Check both and try again — a share phrase stops working after 7 days, or when a newer one is made.";
     case "too-many-attempts":
       return `There have been too many attempts to connect from your account, so connecting is paused to keep accounts safe. You can try again ${failure.retryAt === undefined ? "later" : `after ${formatTime(failure.retryAt)}`}.`;
+    case "too-many-phrases":
+      return `You've made several share phrases recently, so making another is paused for a while. You can try again ${failure.retryAt === undefined ? "later" : `after ${formatTime(failure.retryAt)}`}.`;
     case "cannot-connect-to-own-account":
       return "That barcode is your own. Enter the barcode of the account that gave you the share phrase.";
     case "minor-cannot-manage":
