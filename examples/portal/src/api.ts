@@ -30,17 +30,21 @@ export interface ApiDeps {
 }
 
 const Text = (name: string) => new t.Type<string, string, unknown>(name, (u): u is string => typeof u === "string", (u, c) => (typeof u === "string" && u.trim().length > 0 && u.length <= 200 ? t.success(u.trim()) : t.failure(u, c)), t.identity);
-const TokenRequest = t.exact(t.type({ barcode: Text("barcode"), pin: Text("pin") }));
-const PhraseRequest = t.exact(t.type({ direction: t.keyof({ "one-way": null, "two-way": null }) }));
-const ConnectRequest = t.exact(t.type({ barcode: Text("barcode"), phrase: Text("phrase") }));
+const TokenRequest = t.type({ barcode: Text("barcode"), pin: Text("pin") });
+const PhraseRequest = t.type({ direction: t.keyof({ "one-way": null, "two-way": null }) });
+const ConnectRequest = t.type({ barcode: Text("barcode"), phrase: Text("phrase") });
 
-/** The JSON body decoded, or the name of the first field that is wrong (never its value). */
-const bodyOf = async <A>(c: Context, codec: t.Decoder<unknown, A>): Promise<E.Either<string, A>> => {
+/** The JSON body decoded, or the name of the first field that is wrong or unknown (never its value). */
+const bodyOf = async <P extends t.Props>(c: Context, codec: t.TypeC<P>): Promise<E.Either<string, t.TypeOf<t.TypeC<P>>>> => {
   let json: unknown;
   try {
     json = await c.req.json();
   } catch {
     return E.left("body (expected JSON)");
+  }
+  if (typeof json === "object" && json !== null && !Array.isArray(json)) {
+    const unknown = Object.keys(json).find((key) => !(key in codec.props));
+    if (unknown !== undefined) return E.left(unknown);
   }
   const decoded = codec.decode(json);
   if (E.isRight(decoded)) return decoded;

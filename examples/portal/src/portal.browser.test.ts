@@ -250,6 +250,77 @@ describe("the patron portal in a browser", () => {
     expect(problems).toEqual([]);
   });
 
+  it("can be used with the keyboard alone: sign in, get a 2-way share phrase, connect", { timeout: 120_000 }, async () => {
+    /** Presses Tab until the focused element is the one wanted (by id, or by its visible or accessible name). */
+    const tabTo = async (page: Page, wanted: { id: string } | { name: string }) => {
+      for (let i = 0; i < 60; i++) {
+        await page.keyboard.press("Tab");
+        const focused = await page.evaluate(() => {
+          const e = document.activeElement as HTMLElement | null;
+          return { id: e?.id ?? "", name: (e?.getAttribute("aria-label") ?? e?.innerText ?? "").trim() };
+        });
+        if ("id" in wanted ? focused.id === wanted.id : focused.name === wanted.name) return;
+      }
+      throw new Error(`Tab never reached ${JSON.stringify(wanted)} on ${page.url()}`);
+    };
+    const enter = async (page: Page) => {
+      const navigated = page.waitForEvent("framenavigated");
+      await page.keyboard.press("Enter");
+      await navigated;
+      await page.waitForLoadState("load");
+      await check(page);
+    };
+    const signInByKeyboard = async (page: Page, who: { barcode: string; pin: string }) => {
+      await page.goto(`${running.url}/sign-in`);
+      await tabTo(page, { id: "barcode" });
+      await page.keyboard.type(who.barcode);
+      await tabTo(page, { id: "pin" });
+      await page.keyboard.type(who.pin);
+      await enter(page);
+      expect(new URL(page.url()).pathname).toBe("/account");
+    };
+
+    const mum = await person();
+    await signInByKeyboard(mum, parent);
+    await tabTo(mum, { name: "Get Share Phrase" });
+    await enter(mum);
+    await tabTo(mum, { id: "one-way" });
+    await mum.keyboard.press("ArrowDown");
+    expect(await mum.locator("#two-way").isChecked()).toBe(true);
+    await tabTo(mum, { name: "Get share phrase" });
+    await enter(mum);
+    const phrase = (await mum.locator("#phrase").textContent())!.trim();
+    await tabTo(mum, { name: "Create and save" });
+    await enter(mum);
+    expect(await mum.getByRole("status").textContent()).toBe("Your 2-way share phrase is saved and active.");
+
+    const mere = await person();
+    await signInByKeyboard(mere, adultA);
+    await tabTo(mere, { name: "Connect Account" });
+    await enter(mere);
+    await tabTo(mere, { id: "barcode" });
+    await mere.keyboard.type(parent.barcode);
+    await tabTo(mere, { id: "phrase" });
+    await mere.keyboard.type(phrase);
+    await enter(mere);
+    expect(await mere.getByRole("status").textContent()).toBe("Your accounts are now connected.");
+    expect(await connectedRow(mere, parent.name).textContent()).toContain("Yes: you manage this account");
+    // And on to the managed account's page, and a renewal there, still by keyboard.
+    await tabTo(mere, { name: parent.name });
+    await enter(mere);
+    await tabTo(mere, { name: "Renew The Luminaries" });
+    await enter(mere);
+    expect(await mere.getByRole("status").textContent()).toBe("Renewed. The new due date is shown below.");
+    expect(problems).toEqual([]);
+  });
+
+  it("has an accessibility check that does catch an unlabelled field", async () => {
+    const page = await person();
+    await page.setContent('<!DOCTYPE html><html lang="en"><head><title>t</title></head><body><main><input type="text"></main></body></html>');
+    expect((await seriousViolations(page)).join("\n")).toContain("label");
+    expect(await unlabelledControls(page)).toHaveLength(1);
+  });
+
   it("lets staff at the desk find a patron, see who manages them and why, revoke a link and close an account", { timeout: 120_000 }, async () => {
     const mere = await person();
     await signIn(mere, adultA);
