@@ -145,10 +145,41 @@ export const createPortal = (options: PortalOptions) => {
     secure: options.secureCookies ?? false,
   });
 
+  /**
+   * A catch-up that starts after this call, shared: callers that arrive while
+   * one is running all wait for the one next one, rather than each queueing its
+   * own behind it (under load, that queue was most of a page's time).
+   */
+  let running: Promise<void> | undefined;
+  let next: Promise<void> | undefined;
+  const startCatchUp = (): Promise<void> => {
+    const run = runner.catchUp().then(
+      () => undefined,
+      (error: unknown) => {
+        throw error;
+      },
+    );
+    running = run;
+    void run.finally(() => {
+      if (running === run) running = undefined;
+    }).catch(() => undefined);
+    return run;
+  };
+  const catchUpAfterNow = (): Promise<void> => {
+    if (running === undefined) return startCatchUp();
+    next ??= running
+      .catch(() => undefined)
+      .then(() => {
+        next = undefined;
+        return startCatchUp();
+      });
+    return next;
+  };
+
   /** The read models, at least as fresh as the request's `after` token and as everything stored before it arrived. */
   const fresh = async (after?: string | null): Promise<AccessView> => {
+    await catchUpAfterNow();
     if (after !== undefined && after !== null && /^\d{1,20}$/.test(after)) await runner.waitFor(BigInt(after), { timeoutMs: 5_000 });
-    await runner.catchUp();
     return accessOf(runner.state());
   };
 

@@ -4,10 +4,11 @@
  * API, which a program reads.
  */
 
-export const formatTime = (iso: string): string =>
-  new Date(iso).toLocaleString("en-NZ", { dateStyle: "medium", timeStyle: "short", timeZone: "Pacific/Auckland" });
-export const formatDate = (iso: string): string =>
-  new Date(iso).toLocaleDateString("en-NZ", { dateStyle: "medium", timeZone: "Pacific/Auckland" });
+const timeFormat = new Intl.DateTimeFormat("en-NZ", { dateStyle: "medium", timeStyle: "short", timeZone: "Pacific/Auckland" });
+const dateFormat = new Intl.DateTimeFormat("en-NZ", { dateStyle: "medium", timeZone: "Pacific/Auckland" });
+/** Times as a patron in Auckland reads them. */
+export const formatTime = (iso: string): string => timeFormat.format(new Date(iso));
+export const formatDate = (iso: string): string => dateFormat.format(new Date(iso));
 
 /** What a person is told when the library refuses. `who` names the other account, when there is one. */
 export const sayRefusal = (failure: { readonly code: string; readonly message?: string; readonly retryAt?: string }, who?: string): string => {
