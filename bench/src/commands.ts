@@ -40,39 +40,26 @@ const must = <A>(result: E.Either<{ code: string; message: string }, A>): A => {
 const runOnce = async (store: EventStore, count: number, tag: string) => {
   const clock = manualClock("2026-03-03T09:00:00.000Z");
   const library = createLinkedAccounts({ store, clock, phrases: unhashedPhrases() });
-  const staff = { kind: "staff", staffId: "bench" } as const;
+  const desk = library.staff("bench");
   const phrases: string[] = [];
   for (let i = 0; i < count; i++) {
-    must(await library.registerAccount({ actor: staff, accountId: `${tag}i${i}`, barcode: `${tag}I${i}`.replace(/[^A-Za-z0-9]/g, "").padEnd(5, "0"), minor: false }));
-    must(await library.registerAccount({ actor: staff, accountId: `${tag}c${i}`, barcode: `${tag}C${i}`.replace(/[^A-Za-z0-9]/g, "").padEnd(5, "0"), minor: false }));
-    phrases.push(must(await library.issueSharePhrase({ actor: { kind: "account", accountId: `${tag}i${i}` }, direction: "one-way" })).phrase);
+    must(await desk.registerAccount({ accountId: `${tag}i${i}`, barcode: `${tag}I${i}`.replace(/[^A-Za-z0-9]/g, "").padEnd(5, "0"), minor: false }));
+    must(await desk.registerAccount({ accountId: `${tag}c${i}`, barcode: `${tag}C${i}`.replace(/[^A-Za-z0-9]/g, "").padEnd(5, "0"), minor: false }));
+    phrases.push(must(await library.patron(`${tag}i${i}`).issueSharePhrase({ direction: "one-way" })).phrase);
     must(
-      await library.recordCheckout({
-        actor: staff,
-        accountId: `${tag}c${i}`,
-        loanId: "loan",
-        itemId: "item",
-        title: "A book",
-        format: "physical",
-        dueAt: "2026-04-01T00:00:00.000Z",
-      }),
+      await desk.recordCheckout({ accountId: `${tag}c${i}`, loanId: `loan${tag}${i}`, itemId: "item", title: "A book", dueAt: "2026-04-01T00:00:00.000Z" }),
     );
   }
   let started = performance.now();
   for (let i = 0; i < count; i++) {
     const barcode = `${tag}I${i}`.replace(/[^A-Za-z0-9]/g, "").padEnd(5, "0");
-    must(await library.connectAccount({ actor: { kind: "account", accountId: `${tag}c${i}` }, barcode, phrase: phrases[i]! }));
+    must(await library.patron(`${tag}c${i}`).connectAccount({ barcode, phrase: phrases[i]! }));
   }
   const connectPerSecond = count / ((performance.now() - started) / 1000);
   started = performance.now();
   for (let i = 0; i < count; i++) {
     must(
-      await library.renewLoan({
-        actor: { kind: "account", accountId: `${tag}i${i}` },
-        accountId: `${tag}c${i}`,
-        loanId: "loan",
-        dueAt: "2026-04-15T00:00:00.000Z",
-      }),
+      await library.patron(`${tag}i${i}`).renewLoan({ accountId: `${tag}c${i}`, loanId: `loan${tag}${i}`, dueAt: "2026-04-15T00:00:00.000Z" }),
     );
   }
   const renewPerSecond = count / ((performance.now() - started) / 1000);

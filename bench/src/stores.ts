@@ -1,18 +1,20 @@
 /**
  * Event store throughput, per store: appends per second for single events and
- * for 100-event batches, with 1 and 8 concurrent writers, and readAll events per
- * second. Each figure is the median of several runs. Events are built before the
- * clock starts; validation and encoding (the Mapper) are part of every append,
- * as they are in real use.
+ * for 100-event batches, with 1 and 8 concurrent writers, each append carrying
+ * a condition on its writer's own tag (disjoint conditions, as unrelated
+ * commands have: every append is checked, none is refused); read by query (one
+ * tag out of ten) and readAll events per second. Each figure is the median of
+ * several runs. Events are built before the clock starts; validation and
+ * encoding (the Mapper) are part of every append, as they are in real use.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import pg from "pg";
-import type { EventEnvelope } from "@linked-accounts/domain";
 import {
   type EventStore,
+  type NewEvent,
   createInMemoryEventStore,
   createPostgresEventStore,
   createSqliteEventStore,
@@ -28,7 +30,7 @@ interface Sizes {
   readonly singles: number;
   /** 100-event batches per run (shared among the writers). */
   readonly batches: number;
-  /** Events in the store that readAll reads back. */
+  /** Events in the store that readAll reads back (a tenth of them by query). */
   readonly readAll: number;
 }
 
@@ -40,16 +42,20 @@ interface Subject {
 
 const format = (n: number) => Math.round(n).toLocaleString("en-US");
 
-/** Appends `count` appends of `batch` (prebuilt events) split among `writers`, each on its own stream; events per second. */
-const appendRun = async (store: EventStore, writers: number, appends: ReadonlyArray<ReadonlyArray<EventEnvelope>>, tag: string) => {
+/**
+ * Appends `appends` (prebuilt events, each tagged with its writer's tag) split
+ * among `writers`; each append is conditional on nothing of its writer's tag
+ * having been stored since its previous append. Events per second.
+ */
+const appendRun = async (store: EventStore, writers: number, appends: ReadonlyArray<ReadonlyArray<NewEvent>>, tagOf: (w: number) => string) => {
   const perWriter = Math.ceil(appends.length / writers);
   const started = performance.now();
   await Promise.all(
     Array.from({ length: writers }, async (_, w) => {
-      const stream = `bench-${tag}-${w}`;
-      let expectedRevision: bigint | "no-stream" = "no-stream";
+      const query = { items: [{ tags: [tagOf(w)] }] };
+      let after: bigint | null = null;
       for (const events of appends.slice(w * perWriter, (w + 1) * perWriter)) {
-        expectedRevision = (await store.appendToStream(stream, events, { expectedRevision })).nextExpectedRevision;
+        after = (await store.append(events, { failIfEventsMatch: query, after })).position;
       }
     }),
   );
@@ -61,8 +67,10 @@ const measureAppends = async (subject: Subject, store: EventStore, batchSize: 1 
   const count = batchSize === 1 ? subject.sizes.singles : subject.sizes.batches;
   const figures: number[] = [];
   for (let r = 0; r < RUNS; r++) {
-    const appends = Array.from({ length: count }, (_, i) => sampleEvents(batchSize, i * batchSize));
-    figures.push(await appendRun(store, writers, appends, `${run}-${batchSize}-${writers}-${r}`));
+    const tagOf = (w: number) => `bench:${run}-${batchSize}-${writers}-${r}-${w}`;
+    const perWriter = Math.ceil(count / writers);
+    const appends = Array.from({ length: count }, (_, i) => sampleEvents(batchSize, i * batchSize, [tagOf(Math.floor(i / perWriter))]));
+    figures.push(await appendRun(store, writers, appends, tagOf));
   }
   const eventsPerSecond = median(figures);
   const label = batchSize === 1 ? "single events" : "100-event batches";
@@ -77,7 +85,10 @@ const measureReadAll = async (subject: Subject, store: EventStore) => {
   // Fill up to the size to read (earlier measurements already wrote some).
   let present = 0;
   for await (const _ of store.readAll()) present++;
-  for (let i = 0; present < subject.sizes.readAll; i++, present += 100) await store.appendToStream(`bench-fill-${i % 10}`, sampleEvents(100, i * 100));
+  // Batches of 100 events, each batch under one of ten tags, interleaved: at
+  // least 20,000 of them, so one tag's read has 2,000 events to find.
+  for (let i = 0; i < 200 || present < subject.sizes.readAll; i++, present += 100)
+    await store.append(sampleEvents(100, i * 100, [`bench-fill:${i % 10}`]));
   const figures: number[] = [];
   for (let r = 0; r < RUNS; r++) {
     const started = performance.now();
@@ -87,7 +98,19 @@ const measureReadAll = async (subject: Subject, store: EventStore) => {
   }
   const eventsPerSecond = median(figures);
   console.log(`stores  ${subject.name.padEnd(13)} readAll: ${format(eventsPerSecond)} events/s (${format(present)} events)`);
-  return { eventsPerSecond, runs: figures, events: present };
+  const byQuery: number[] = [];
+  let matched = 0;
+  for (let r = 0; r < RUNS; r++) {
+    const started = performance.now();
+    matched = 0;
+    for await (const _ of store.read({ items: [{ tags: [`bench-fill:${r % 10}`] }] })) matched++;
+    byQuery.push(matched / ((performance.now() - started) / 1000));
+  }
+  const queryEventsPerSecond = median(byQuery);
+  console.log(
+    `stores  ${subject.name.padEnd(13)} read by query (one tag of ten): ${format(queryEventsPerSecond)} events/s (${format(matched)} of ${format(present)} events)`,
+  );
+  return { eventsPerSecond, runs: figures, events: present, readByQuery: { eventsPerSecond: queryEventsPerSecond, runs: byQuery, matched } };
 };
 
 export async function benchStores(options: { pgUrl?: string }): Promise<Record<string, unknown>> {
@@ -124,7 +147,7 @@ export async function benchStores(options: { pgUrl?: string }): Promise<Record<s
   const results: Record<string, unknown> = {
     runs: RUNS,
     notes:
-      "Medians. Every append validates and encodes its events through the Mapper (io-ts), and every read decodes them: on a busy 2-CPU machine that alone costs about 10-15 µs per event each way, a ceiling for every store. SQLite uses its default durability (synchronous=FULL in WAL mode). PostgreSQL appends are serialised by an advisory lock (see postgres-store.ts), on a local server with default settings.",
+      "Medians. Every append validates and encodes its events through the Mapper (io-ts), and every read decodes them: on a busy 2-CPU machine that alone costs about 10-15 µs per event each way, a ceiling for every store. SQLite uses its default durability (synchronous=FULL in WAL mode). PostgreSQL appends are serialised by an advisory lock (see postgres-store.ts), on a local server with default settings. Every append carries a condition on its writer's own tag (checked through the tag index inside the append transaction, never refused).",
   };
   try {
     for (const subject of subjects) {

@@ -27,8 +27,9 @@ const store = createSqliteEventStore({ path: file });
 // stores its own cost, so the audit reads this file like any other.
 const library = createLinkedAccounts({ store, phrases: scryptSharePhrases({ cost: { N: 2 ** 15, r: 8, p: 1 } }) });
 
-const staff = { kind: "staff", staffId: "desk-central" } as const;
-const as = (accountId: string) => ({ kind: "account", accountId }) as const;
+// The host authenticates each person with its own login, then acts as them.
+const desk = library.staff("desk-central");
+const [aroha, nikau, mere, tama] = ["aroha", "nikau", "mere", "tama"].map((id) => library.patron(id));
 const say = (line: string) => console.log(line);
 
 const accepted = async <A>(what: string, outcome: Promise<E.Either<CommandFailure, A>>): Promise<A> => {
@@ -48,49 +49,49 @@ const refused = async (what: string, outcome: Promise<E.Either<CommandFailure, u
 say(`A fresh library in ${path.relative(process.cwd(), file)}\n`);
 
 say("Three patrons register at the desk:");
-await accepted("Aroha (parent, barcode P1000001)", library.registerAccount({ actor: staff, accountId: "aroha", barcode: "P1000001", minor: false }));
-await accepted("Nikau (her son, a minor, barcode C1000001)", library.registerAccount({ actor: staff, accountId: "nikau", barcode: "C1000001", minor: true }));
-await accepted("Mere (Aroha's partner, barcode P1000002)", library.registerAccount({ actor: staff, accountId: "mere", barcode: "P1000002", minor: false }));
-await accepted("Tama (a stranger, barcode P1000003)", library.registerAccount({ actor: staff, accountId: "tama", barcode: "P1000003", minor: false }));
+await accepted("Aroha (parent, barcode P1000001)", desk.registerAccount({ accountId: "aroha", barcode: "P1000001", minor: false }));
+await accepted("Nikau (her son, a minor, barcode C1000001)", desk.registerAccount({ accountId: "nikau", barcode: "C1000001", minor: true }));
+await accepted("Mere (Aroha's partner, barcode P1000002)", desk.registerAccount({ accountId: "mere", barcode: "P1000002", minor: false }));
+await accepted("Tama (a stranger, barcode P1000003)", desk.registerAccount({ accountId: "tama", barcode: "P1000003", minor: false }));
 
 say("\n1-way sharing: Aroha gets a share phrase and Nikau connects to it.");
 const oneWay = await accepted(
   "Aroha is shown a 1-way phrase once (not printed here: only its scrypt verifier is stored)",
-  library.issueSharePhrase({ actor: as("aroha"), direction: "one-way" }),
+  aroha!.issueSharePhrase({ direction: "one-way" }),
 );
 // Nikau types it as people do: upper case, spaces instead of dashes (R7).
 const typed = oneWay.phrase.toUpperCase().replaceAll("-", " ");
-const nikauLink = await accepted("Nikau connects with Aroha's barcode and the phrase", library.connectAccount({ actor: as("nikau"), barcode: "P1000001", phrase: typed }));
+const nikauLink = await accepted("Nikau connects with Aroha's barcode and the phrase", nikau!.connectAccount({ barcode: "P1000001", phrase: typed }));
 
 say("\nNikau's loans and holds, managed by Aroha:");
 const due = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString();
-await accepted("Nikau borrows 'The Wonky Donkey' at the desk", library.recordCheckout({ actor: staff, accountId: "nikau", loanId: "loan-1", itemId: "wonky-donkey", title: "The Wonky Donkey", format: "physical", dueAt: due(21) }));
-await accepted("Nikau places a hold on 'Hairy Maclary'", library.placeHold({ actor: as("nikau"), accountId: "nikau", holdId: "hold-1", itemId: "hairy-maclary", title: "Hairy Maclary from Donaldson's Dairy", pickupBranch: "Central City" }));
-await accepted("Aroha renews Nikau's loan", library.renewLoan({ actor: as("aroha"), accountId: "nikau", loanId: "loan-1", dueAt: due(42) }));
-await accepted("Aroha cancels Nikau's hold", library.cancelHold({ actor: as("aroha"), accountId: "nikau", holdId: "hold-1" }));
+await accepted("Nikau borrows 'The Wonky Donkey' at the desk", desk.recordCheckout({ accountId: "nikau", loanId: "loan-1", itemId: "wonky-donkey", title: "The Wonky Donkey", dueAt: due(21) }));
+await accepted("Nikau places a hold on 'Hairy Maclary'", nikau!.placeHold({ holdId: "hold-1", itemId: "hairy-maclary", title: "Hairy Maclary from Donaldson's Dairy", pickupBranch: "Central City" }));
+await accepted("Aroha renews Nikau's loan", aroha!.renewLoan({ accountId: "nikau", loanId: "loan-1", dueAt: due(42) }));
+await accepted("Aroha cancels Nikau's hold", aroha!.cancelHold({ accountId: "nikau", holdId: "hold-1" }));
 await refused(
   "Aroha places a new hold for Nikau",
-  library.placeHold({ actor: as("aroha"), accountId: "nikau", itemId: "kiwi", title: "The Kiwi Who Lost His Call", pickupBranch: "Central City" }),
+  aroha!.placeHold({ accountId: "nikau", itemId: "kiwi", title: "The Kiwi Who Lost His Call", pickupBranch: "Central City" }),
 );
-await refused("Nikau renews a loan on Aroha's account (1-way gives him nothing)", library.renewLoan({ actor: as("nikau"), accountId: "aroha", loanId: "loan-1", dueAt: due(50) }));
+await refused("Nikau renews a loan on Aroha's account (1-way gives him nothing)", nikau!.renewLoan({ accountId: "aroha", loanId: "loan-1", dueAt: due(50) }));
 
 say("\n2-way sharing: Mere and Aroha manage each other.");
-const twoWay = await accepted("Mere is shown a 2-way phrase once", library.issueSharePhrase({ actor: as("mere"), direction: "two-way" }));
-await accepted("Aroha connects with Mere's barcode and the phrase", library.connectAccount({ actor: as("aroha"), barcode: "P1000002", phrase: twoWay.phrase }));
+const twoWay = await accepted("Mere is shown a 2-way phrase once", mere!.issueSharePhrase({ direction: "two-way" }));
+await accepted("Aroha connects with Mere's barcode and the phrase", aroha!.connectAccount({ barcode: "P1000002", phrase: twoWay.phrase }));
 
 say("\nTama guesses at Mere's phrase:");
 for (let i = 1; i <= 5; i++)
-  await refused(`guess ${i}`, library.connectAccount({ actor: as("tama"), barcode: "P1000002", phrase: `wrong-guess-${i}` }));
-await refused("Tama, even with the right phrase, while Mere's phrases are locked", library.connectAccount({ actor: as("tama"), barcode: "P1000002", phrase: twoWay.phrase }));
+  await refused(`guess ${i}`, tama!.connectAccount({ barcode: "P1000002", phrase: `wrong-guess-${i}` }));
+await refused("Tama, even with the right phrase, while Mere's phrases are locked", tama!.connectAccount({ barcode: "P1000002", phrase: twoWay.phrase }));
 say("  (each refusal says the same thing; the audit trail records the precise reason)");
 
 say("\nNikau turns sixteen and asks the desk to end Aroha's access:");
-const revoked = await accepted("Staff revoke the link", library.revokeLink({ actor: staff, linkId: nikauLink.linkId!, reason: "requested by the account holder" }));
-await refused("Aroha renews Nikau's loan again", library.renewLoan({ actor: as("aroha"), accountId: "nikau", loanId: "loan-1", dueAt: due(60) }));
+const revoked = await accepted("Staff revoke the link", desk.revokeLink({ linkId: nikauLink.linkId!, reason: "requested by the account holder" }));
+await refused("Aroha renews Nikau's loan again", aroha!.renewLoan({ accountId: "nikau", loanId: "loan-1", dueAt: due(60) }));
 
 // The read side: fold the file into the read models, at least as fresh as the revocation.
 const runner = createRunner({ source: store, projection: readModelsProjection });
-await runner.waitFor(revoked.position, { timeoutMs: 5_000 });
+await runner.waitFor(revoked.freshness, { timeoutMs: 5_000 });
 const view = accessOf(runner.state());
 say(`\nWho can manage whom now (read model at position ${view.position}):`);
 say("  manager  →  account   through link");

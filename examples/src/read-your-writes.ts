@@ -1,7 +1,7 @@
 /**
  * How a host serves a patron's "linked accounts" page right after a change:
- * writes go through `createLinkedAccounts`, whose answer carries the position
- * the change was stored at; reads come from a read model kept in memory by a
+ * writes go through `createLinkedAccounts`, whose answer carries a freshness
+ * token (the position the change was stored at, as a string a page can carry); reads come from a read model kept in memory by a
  * runner, asked to be at least that fresh first. So a parent who has just been
  * unlinked is never shown the child's loans from a read model that lags (R13).
  *
@@ -17,9 +17,10 @@ const library = createLinkedAccounts({ store, phrases: scryptSharePhrases({ cost
 const readModels = createRunner({ source: store, projection: readModelsProjection });
 readModels.start({ intervalMs: 50 });
 
-const staff = { kind: "staff", staffId: "desk" } as const;
-const parent = { kind: "account", accountId: "parent" } as const;
-const child = { kind: "account", accountId: "child" } as const;
+// Each actor as the host authenticated them.
+const desk = library.staff("desk");
+const parent = library.patron("parent");
+const child = library.patron("child");
 
 const must = async <A>(outcome: Promise<E.Either<{ code: string; message: string }, A>>): Promise<A> => {
   const result = await outcome;
@@ -28,30 +29,30 @@ const must = async <A>(outcome: Promise<E.Either<{ code: string; message: string
 };
 
 /** The host's page: what `viewer` sees, at least as fresh as `token`. */
-const linkedLoansPage = async (viewer: string, token: bigint) => {
+const linkedLoansPage = async (viewer: string, token: string) => {
   await readModels.waitFor(token, { timeoutMs: 2_000 });
   return linkedLoansOf(readModels.state(), viewer);
 };
 
-await must(library.registerAccount({ actor: staff, accountId: "parent", barcode: "P2000001", minor: false }));
-await must(library.registerAccount({ actor: staff, accountId: "child", barcode: "C2000001", minor: true }));
+await must(desk.registerAccount({ accountId: "parent", barcode: "P2000001", minor: false }));
+await must(desk.registerAccount({ accountId: "child", barcode: "C2000001", minor: true }));
 await must(
-  library.recordCheckout({ actor: staff, accountId: "child", loanId: "loan-1", itemId: "book-1", title: "Where the Wild Things Are", format: "physical", dueAt: new Date(Date.now() + 14 * 86_400_000).toISOString() }),
+  desk.recordCheckout({ accountId: "child", loanId: "loan-1", itemId: "book-1", title: "Where the Wild Things Are", dueAt: new Date(Date.now() + 14 * 86_400_000).toISOString() }),
 );
-const phrase = await must(library.issueSharePhrase({ actor: parent, direction: "one-way" }));
-const connected = await must(library.connectAccount({ actor: child, barcode: "P2000001", phrase: phrase.phrase }));
+const phrase = await must(parent.issueSharePhrase({ direction: "one-way" }));
+const connected = await must(child.connectAccount({ barcode: "P2000001", phrase: phrase.phrase }));
 
-let page = await linkedLoansPage("parent", connected.position);
-console.log(`After connecting (position ${connected.position}), the parent sees:`);
+let page = await linkedLoansPage("parent", connected.freshness);
+console.log(`After connecting (position ${connected.freshness}), the parent sees:`);
 console.log(JSON.stringify(page, (_, v: unknown) => (typeof v === "bigint" ? Number(v) : v), 2));
 
-const revoked = await must(library.revokeLink({ actor: child, linkId: connected.linkId!, reason: "" }));
-page = await linkedLoansPage("parent", revoked.position);
-console.log(`\nAfter the child revoked the link (position ${revoked.position}), the parent sees:`);
+const revoked = await must(child.revokeLink({ linkId: connected.linkId!, reason: "" }));
+page = await linkedLoansPage("parent", revoked.freshness);
+console.log(`\nAfter the child revoked the link (position ${revoked.freshness}), the parent sees:`);
 console.log(JSON.stringify(page, (_, v: unknown) => (typeof v === "bigint" ? Number(v) : v), 2));
 
 // Writes never trust a read model: the command handler checks link state read afresh.
-const renewal = await library.renewLoan({ actor: parent, accountId: "child", loanId: "loan-1", dueAt: new Date(Date.now() + 28 * 86_400_000).toISOString() });
+const renewal = await parent.renewLoan({ accountId: "child", loanId: "loan-1", dueAt: new Date(Date.now() + 28 * 86_400_000).toISOString() });
 console.log(`\nThe parent's renewal of the child's loan now: ${E.isLeft(renewal) ? `refused, ${renewal.left.code}` : "accepted"}`);
 
 await readModels.stop();

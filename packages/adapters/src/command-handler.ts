@@ -219,7 +219,7 @@ export const createCommandHandler = (ports: HandlerPorts) => {
       const outcome = declaration.outcome(command, decision.right);
       const freshness = (boundary.after !== null && boundary.after > head ? boundary.after : head).toString();
       if (decision.right.length === 0)
-        return E.map((result: object) => ({ ...result, events: [], freshness }))(outcome) as E.Either<CommandFailure, Accepted>;
+        return E.map((result: object) => ({ ...result, events: [], freshness }))(outcome) as E.Either<CommandFailure, Accepted & Record<string, unknown>>;
 
       const metadata = metadataFor(common, channel);
       const events: NewEvent[] = decision.right.map((event, i) => ({

@@ -7,9 +7,10 @@ import { describe, expect, it } from "vitest";
 import { StoredEventDecodeError } from "./event-store.js";
 import { fromStored, toStoredBatch } from "./mapper.js";
 
-const where = { stream: "linking", revision: 0n, position: 7n };
+const where = 7n;
 const row = (metadata: Record<string, unknown>) => ({
   type: "AccountRegistered",
+  tags: ["account:aroha"],
   data: { accountId: "aroha", barcode: "P1000001", minor: false, registeredAt: "2026-03-02T09:00:00.000Z" },
   metadata: {
     eventId: "01900000-0000-7000-8000-000000000001",
@@ -36,7 +37,7 @@ describe("the Mapper reads every schema version this release knows", () => {
   });
 
   it("a version-1 envelope handed to a store is kept as version 2", () => {
-    const [stored] = toStoredBatch("linking", [row({ schemaVersion: 1 }) as never]);
+    const [stored] = toStoredBatch([row({ schemaVersion: 1 }) as never]);
     expect(stored?.metadata).toMatchObject({ schemaVersion: 2, channel: "desk" });
   });
 });

@@ -18,7 +18,9 @@ export interface StoredEvent {
 
 /** A tag is 1 to 300 printable characters; a store indexes it as given. */
 const TAG = /^[^\u0000-\u001f\u007f]{1,300}$/u;
-export const isTag = (u: unknown): u is Tag => typeof u === "string" && TAG.test(u) && u.isWellFormed();
+/** No lone surrogate: a tag must survive every store's text encoding unchanged. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+export const isTag = (u: unknown): u is Tag => typeof u === "string" && TAG.test(u) && !LONE_SURROGATE.test(u);
 
 /**
  * Encodes and re-validates every event of a batch before anything is written.

@@ -361,6 +361,20 @@ describe.skipIf(unreachable !== undefined)("PostgreSQL", () => {
       await store.close();
     }, 20_000);
 
+    it("fails an append that outlasts the statement timeout, appending nothing", async () => {
+      const schema = freshSchema("statement");
+      const store = await createPostgresEventStore({ connectionString: url!, schema, statementTimeoutMs: 300 });
+      await slowInsertsMarked(admin!, schema, "too-slow", 5);
+      const batch = Array.from({ length: 5 }, (_, i) => accountRegistered(i, i === 2 ? { correlationId: "too-slow" } : {}, ["slow"]));
+      const error = await rejection(store.append(batch));
+      expect(error).toBeInstanceOf(AppendFailedError);
+      expect(error).toMatchObject({ outcome: "not-appended" });
+      expect((error as Error).message).toMatch(/statement timeout/);
+      await admin!.query(`DROP TRIGGER slow_too_slow ON ${schema}.events`);
+      expect(await collect(store.read(byTag("slow")))).toEqual([]);
+      await store.close();
+    }, 20_000);
+
     it("refuses with AppendConditionError, not a failure, and keeps its connection", async () => {
       const schema = freshSchema("refuse");
       const store = await createPostgresEventStore({ connectionString: url!, schema });

@@ -32,7 +32,8 @@ export const input = <R extends t.Props, O extends t.Props = {}>(
         if (extra.length > 0)
           return t.failures(extra.map((k) => ({ value: u[k], context: [...c, { key: k, type: unknownField, actual: u[k] }] })));
       }
-      return base.validate(u, c) as t.Validation<InputOf<R, O>>;
+      // The intersection named as the parent, so error paths skip its member indexes.
+      return base.validate(u, t.appendContext(c, "", base, u)) as t.Validation<InputOf<R, O>>;
     },
     (a) => base.encode(a as never),
   );

@@ -13,7 +13,7 @@ import type { EventEnvelope } from "@linked-accounts/domain";
 import { main } from "./command-line.js";
 import { exportText, referenceStory } from "./test-support.js";
 
-type Store = Pick<EventStore, "appendToStream" | "close">;
+type Store = Pick<EventStore, "append" | "close">;
 const inCi = process.env["CI"] === "true";
 
 const run = async (argv: string[]) => {
@@ -24,9 +24,9 @@ const run = async (argv: string[]) => {
 };
 
 const story = referenceStory();
-/** Appends the story in its order, one event per append, to the streams the story names. */
+/** Appends the story in its order, one event per append, each tagged with the stream the story names (its export label). */
 const fill = async (store: Store) => {
-  for (const { position: _p, stream, ...event } of story) await store.appendToStream(stream, [event as EventEnvelope], { expectedRevision: "any" });
+  for (const { position: _p, stream, ...event } of story) await store.append([{ ...(event as EventEnvelope), tags: [stream] }]);
 };
 /** Store positions need not be 1..n: compare everything but the positions. */
 const withoutPositions = (ndjson: string) => ndjson.trimEnd().split("\n").map((l) => ({ ...JSON.parse(l), position: 0 }));

@@ -63,6 +63,13 @@ export class CheckpointDecodeError extends Error {
   }
 }
 
+/** A freshness token as a command returned it (a decimal string), or a position. */
+const positionOf = (token: bigint | string): bigint => {
+  if (typeof token === "bigint") return token;
+  if (!/^\d{1,19}$/.test(token)) throw new TypeError(`waitFor: expected a freshness token (a command's \`freshness\`), got ${JSON.stringify(token.slice(0, 40))}`);
+  return BigInt(token);
+};
+
 export interface Runner<S> {
   /** The state as of `position()`. Do not keep it across a catch-up: it is updated in place. */
   state(): S;
@@ -76,7 +83,7 @@ export interface Runner<S> {
    * Resolves with the applied position once it is at least `position` (catching
    * up if needed); rejects with `FreshnessTimeoutError` after `timeoutMs`.
    */
-  waitFor(position: bigint, options?: { readonly timeoutMs?: number }): Promise<bigint>;
+  waitFor(position: bigint | string, options?: { readonly timeoutMs?: number }): Promise<bigint>;
   /** Catches up every `intervalMs` until `stop()`. */
   start(options?: { readonly intervalMs?: number }): void;
   stop(): Promise<void>;
@@ -234,7 +241,8 @@ export const createRunner = <S>(options: RunnerOptions<S>): Runner<S> => {
       }
       return catchUp(opts);
     },
-    waitFor: (position, { timeoutMs = 5000 } = {}) => {
+    waitFor: (token, { timeoutMs = 5000 } = {}) => {
+      const position = positionOf(token);
       const now = settledPosition();
       if (now >= position) return Promise.resolve(now);
       return new Promise<bigint>((resolve, reject) => {

@@ -4,7 +4,7 @@
  */
 import { createReadStream, existsSync } from "node:fs";
 import type { Readable } from "node:stream";
-import { type EventStore, createPostgresEventStore, createSqliteEventStore } from "@linked-accounts/adapters";
+import { type EventStore, type RecordedEvent, createPostgresEventStore, createSqliteEventStore } from "@linked-accounts/adapters";
 import { type ExportedEvent, readExport } from "./ndjson.js";
 
 /** What the command line reads: events in global order, and a way to let go. */
@@ -37,9 +37,14 @@ export const parseSource = (text: string | undefined): SourceSpec => {
   return { kind: "file", path: text };
 };
 
+/** A store keeps no streams: an export names each event's first tag as its stream label. */
+async function* labelled(events: AsyncIterable<RecordedEvent>): AsyncGenerator<ExportedEvent> {
+  for await (const event of events) yield { ...event, stream: event.tags[0] ?? "events" };
+}
+
 const storeSource = (description: string, store: EventStore): OpenedSource => ({
   description,
-  events: () => store.readAll({ batchSize: 5000 }),
+  events: () => labelled(store.readAll({ batchSize: 5000 })),
   close: () => store.close(),
 });
 

@@ -24,11 +24,12 @@ export const IssueSharePhrase = command("IssueSharePhrase", {
   verifier: Verifier,
 });
 
-export const issueSharePhrase = declare({
+// `issuesPhrase` kept literal: the host method's outcome then carries the phrase.
+export const issueSharePhrase = {
+  ...declare({
   type: "IssueSharePhrase",
   method: "issueSharePhrase",
   actors: ["account"],
-  issuesPhrase: true,
   input: input("issueSharePhrase", { direction: Direction }),
   codec: IssueSharePhrase,
   identity: ({ direction }) => ({ direction }),
@@ -88,4 +89,6 @@ export const issueSharePhrase = declare({
       ? E.right({ phraseId: issued.data.phraseId, direction: issued.data.direction, expiresAt: issued.data.expiresAt })
       : E.left(domainError("phrase-not-found", "No share phrase was issued."));
   },
-});
+}),
+  issuesPhrase: true as const,
+};
