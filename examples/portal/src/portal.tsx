@@ -119,8 +119,10 @@ const fieldWords: Record<string, string> = {
 const pleaseFill = (field: string) => `Please fill in ${fieldWords[field] ?? field}.`;
 
 /**
- * The store as the read models' runner reads it. The runner still asks for
- * `fromPosition`; the store's port now calls it `from`.
+ * The store as the read models' runner reads it. The runner asks for
+ * `fromPosition`; the store's port now calls it `from`, and ignores the other
+ * name: handed the store itself, every catch-up would read (and apply) the log
+ * from the beginning again. Delete this once the runner says `from`.
  */
 const eventSource = (store: EventStore): EventSource => ({
   readAll: (o) => store.readAll({ ...(o?.fromPosition === undefined ? {} : { from: o.fromPosition }), ...(o?.batchSize === undefined ? {} : { batchSize: o.batchSize }) }),
@@ -179,7 +181,8 @@ export const createPortal = (options: PortalOptions) => {
   /** The read models, at least as fresh as the request's `after` token and as everything stored before it arrived. */
   const fresh = async (after?: string | null): Promise<AccessView> => {
     await catchUpAfterNow();
-    if (after !== undefined && after !== null && /^\d{1,20}$/.test(after)) await runner.waitFor(BigInt(after), { timeoutMs: 5_000 });
+    // The token is the library's, opaque; a URL can carry anything, so only a token's shape is passed on.
+    if (after !== undefined && after !== null && /^\d{1,20}$/.test(after)) await runner.waitFor(after, { timeoutMs: 5_000 });
     return accessOf(runner.state());
   };
 
