@@ -4,7 +4,7 @@
  *
  *   pnpm portal [--port 3000] [--data-dir examples/portal/data] [--database-url postgres://…]
  *
- * Environment: PORT, PORTAL_DATA_DIR, DATABASE_URL, PORTAL_COOKIE_SECRET.
+ * Environment: PORT, PORTAL_DATA_DIR, DATABASE_URL (`?schema=NAME` picks the schema), PORTAL_COOKIE_SECRET.
  */
 import { mkdirSync } from "node:fs";
 import path from "node:path";
@@ -35,7 +35,11 @@ const dataDir = path.resolve(values["data-dir"] ?? process.env.PORTAL_DATA_DIR ?
 let store: EventStore;
 let where: string;
 if (databaseUrl !== undefined && databaseUrl !== "") {
-  store = await createPostgresEventStore({ connectionString: databaseUrl });
+  // `?schema=NAME` on the URL picks the schema (default linked_accounts), as the audit command line reads it.
+  const url = new URL(databaseUrl);
+  const schema = url.searchParams.get("schema") ?? undefined;
+  url.searchParams.delete("schema");
+  store = await createPostgresEventStore({ connectionString: url.toString(), ...(schema === undefined ? {} : { schema }) });
   where = `PostgreSQL at ${databaseUrl.replace(/\/\/[^@]*@/, "//…@")}`;
 } else {
   mkdirSync(dataDir, { recursive: true });

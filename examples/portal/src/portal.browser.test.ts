@@ -70,11 +70,9 @@ const signIn = async (page: Page, who: { barcode: string; pin: string }) => {
 
 const issuePhrase = async (page: Page, direction: "1-way sharing" | "2-way sharing", photograph = false): Promise<string> => {
   await go(page, page.getByRole("link", { name: "Get Share Phrase" }));
-  await check(page);
   if (photograph) await shoot(page, "get-share-phrase");
   await page.getByLabel(direction).check();
   await go(page, page.getByRole("button", { name: "Get share phrase" }));
-  await check(page);
   if (photograph) await shoot(page, "share-phrase-shown-once");
   const phrase = (await page.locator("#phrase").textContent())!.trim();
   await go(page, page.getByRole("button", { name: "Create and save" }));
@@ -86,12 +84,10 @@ const issuePhrase = async (page: Page, direction: "1-way sharing" | "2-way shari
 const connect = async (page: Page, barcode: string, phrase: string) => {
   if (!page.url().endsWith("/account/connect")) {
     await go(page, page.getByRole("link", { name: "Connect Account" }));
-    await check(page);
   }
   await page.getByLabel("Their library card barcode").fill(barcode);
   await page.getByLabel("Share phrase").fill(phrase);
   await go(page, page.getByRole("button", { name: "Connect", exact: true }));
-  await check(page);
 };
 
 /** Clicks what submits a form or follows a link, and waits for the next page to load. */
@@ -100,6 +96,7 @@ const go = async (page: Page, target: Locator) => {
   await target.click();
   await navigated;
   await page.waitForLoadState("load");
+  await check(page);
 };
 
 const connectedRow = (page: Page, name: string) => page.getByRole("row").filter({ hasText: name });
