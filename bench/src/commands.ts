@@ -7,7 +7,7 @@
  */
 import { performance } from "node:perf_hooks";
 import * as E from "fp-ts/lib/Either.js";
-import { type Verifier, normalisePhrase } from "@linked-accounts/domain";
+import { type Verifier, normalisePhrase } from "@linked-accounts/domain/internal";
 import {
   type EventStore,
   type SharePhrases,

@@ -22,7 +22,7 @@ import {
   isLinkingEvent,
   libraryDecider,
   phrasesToCheck,
-} from "@linked-accounts/domain";
+} from "@linked-accounts/domain/internal";
 import { median } from "./stats.js";
 
 const ACCOUNTS = 60_000;

@@ -6,8 +6,8 @@
  * figure is measured.
  */
 import pg from "pg";
-import { createPostgresEventStore } from "@linked-accounts/adapters";
-import type { EventEnvelope } from "@linked-accounts/domain";
+import { createPostgresEventStore } from "@linked-accounts/adapters/postgres";
+import type { EventEnvelope } from "@linked-accounts/domain/internal";
 import {
   type AccessGraphState,
   type PositionedEvent,

@@ -12,13 +12,9 @@ import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import pg from "pg";
-import {
-  type EventStore,
-  type NewEvent,
-  createInMemoryEventStore,
-  createPostgresEventStore,
-  createSqliteEventStore,
-} from "@linked-accounts/adapters";
+import { type EventStore, type NewEvent, createInMemoryEventStore } from "@linked-accounts/adapters";
+import { createPostgresEventStore } from "@linked-accounts/adapters/postgres";
+import { createSqliteEventStore } from "@linked-accounts/adapters/sqlite";
 import { sampleEvents } from "@linked-accounts/adapters/contract";
 import { median } from "./stats.js";
 

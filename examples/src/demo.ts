@@ -9,12 +9,8 @@
 import { mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import * as E from "fp-ts/lib/Either.js";
-import {
-  type CommandFailure,
-  createLinkedAccounts,
-  createSqliteEventStore,
-  scryptSharePhrases,
-} from "@linked-accounts/adapters";
+import { type CommandFailure, createLinkedAccounts, scryptSharePhrases } from "@linked-accounts/adapters";
+import { createSqliteEventStore } from "@linked-accounts/adapters/sqlite";
 import { accessOf, auditTimelineOf, createRunner, readModelsProjection } from "@linked-accounts/projections";
 
 const file = path.resolve("demo-output", "linked-accounts.sqlite");

@@ -9,8 +9,8 @@ export {
   type Patron,
   type SharePhrases,
   createLinkedAccounts,
-  createPostgresEventStore,
-  createSqliteEventStore,
   scryptSharePhrases,
 } from "@linked-accounts/adapters";
+export { createSqliteEventStore } from "@linked-accounts/adapters/sqlite";
+export { createPostgresEventStore } from "@linked-accounts/adapters/postgres";
 export { type DomainError, type Policy, makePolicy } from "@linked-accounts/domain";

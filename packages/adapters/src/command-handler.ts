@@ -32,10 +32,11 @@ import {
   decodeWith,
   evolveLibrary,
   initialLibraryState,
+  plainInput,
   tagsOf,
   unionOf,
   withoutCommonFields,
-} from "@linked-accounts/domain";
+} from "@linked-accounts/domain/internal";
 import type { Clock } from "./clock.js";
 import { AppendConditionError, type EventStore, type NewEvent, type RecordedEvent } from "./event-store.js";
 import type { Ids } from "./ids.js";
@@ -181,7 +182,10 @@ export const createCommandHandler = (ports: HandlerPorts) => {
     channel: Channel,
     rawInput: unknown,
   ): Promise<E.Either<CommandFailure, Accepted & Record<string, unknown>>> => {
-    const decoded = decodeWith(declaration.input, declaration.method)(rawInput);
+    // Plain data first: no class instance, getter, cycle or 5,000-deep nesting reaches the codecs.
+    const plain = plainInput(rawInput, declaration.method);
+    if (E.isLeft(plain)) return E.left(invalid(plain.left.message));
+    const decoded = decodeWith(declaration.input, declaration.method)(plain.right);
     if (E.isLeft(decoded)) return E.left(invalid(decoded.left.message));
     const input = decoded.right as { commandId?: string; correlationId?: string | null; phrase?: string };
     const commandId = input.commandId ?? ids.next();

@@ -11,7 +11,7 @@
  * query it decided on, so two commands conflict only when one changed what the
  * other read (R13, R16).
  */
-import type { EventEnvelope, EventType, Query, Tag } from "@linked-accounts/domain";
+import type { EventEnvelope, EventType, Query, Tag } from "@linked-accounts/domain/internal";
 
 /** An event to append: an envelope of the catalog and the tags it is found by. */
 export type NewEvent = EventEnvelope & { readonly tags: ReadonlyArray<Tag> };

@@ -36,7 +36,7 @@ import {
   StreamNotFoundError,
   WrongExpectedVersionError,
 } from "@eventstore/db-client";
-import { type Query, matchesQuery } from "@linked-accounts/domain";
+import { type Query, matchesQuery } from "@linked-accounts/domain/internal";
 import {
   type AppendCondition,
   AppendConditionError,

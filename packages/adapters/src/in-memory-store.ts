@@ -4,7 +4,7 @@
  * through the Mapper) and decodes on the way out, so it fails exactly where
  * they would.
  */
-import { type Query, matchesQuery } from "@linked-accounts/domain";
+import { type Query, matchesQuery } from "@linked-accounts/domain/internal";
 import {
   type AppendCondition,
   AppendConditionError,

@@ -4,18 +4,13 @@
  * command handling (load → decide → append → retry).
  */
 
-// The event store port and its stores (the contract suite is "@linked-accounts/adapters/contract").
+// The event store port and the in-memory store. Each other store has an entry of
+// its own so that a host installs only the driver of the store it uses:
+// "@linked-accounts/adapters/sqlite", "/postgres" and "/eventstoredb". The
+// contract suite is "@linked-accounts/adapters/contract".
 export * from "./event-store.js";
 export type { StoredEvent } from "./mapper.js";
 export { createInMemoryEventStore } from "./in-memory-store.js";
-export { type SqliteEventStoreOptions, createSqliteEventStore } from "./sqlite-store.js";
-export {
-  DEFAULT_SCHEMA as DEFAULT_POSTGRES_SCHEMA,
-  type PostgresEventStoreOptions,
-  type PostgresTimeouts,
-  createPostgresEventStore,
-} from "./postgres-store.js";
-export { type EventStoreDbEventStoreOptions, createEventStoreDbEventStore } from "./eventstoredb-store.js";
 
 // Command handling and its ports.
 export {

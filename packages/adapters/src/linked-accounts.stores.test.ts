@@ -12,7 +12,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as E from "fp-ts/lib/Either.js";
 import pg from "pg";
-import { type DomainEvent, initialLinkingState, tagsOf } from "@linked-accounts/domain";
+import { type DomainEvent, initialLinkingState, tagsOf } from "@linked-accounts/domain/internal";
 import { afterAll, describe, expect, it } from "vitest";
 import { manualClock } from "./clock.js";
 import { postgresServer, slowInsertsMarked } from "./contract/postgres-server.js";

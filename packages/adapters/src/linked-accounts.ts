@@ -23,7 +23,7 @@ import {
   canManage,
   declarations,
   defaultPolicy,
-} from "@linked-accounts/domain";
+} from "@linked-accounts/domain/internal";
 import { type Clock, systemClock } from "./clock.js";
 import { type Accepted, type CommandFailure, type RetryPolicy, createCommandHandler, defaultRetry } from "./command-handler.js";
 import type { EventStore } from "./event-store.js";

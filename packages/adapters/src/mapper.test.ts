@@ -4,7 +4,7 @@
  * refused with the field named.
  */
 import { describe, expect, it } from "vitest";
-import { StoredEventDecodeError } from "./event-store.js";
+import { InvalidEventError, StoredEventDecodeError } from "./event-store.js";
 import { fromStored, toStoredBatch } from "./mapper.js";
 
 const where = 7n;
@@ -39,5 +39,21 @@ describe("the Mapper reads every schema version this release knows", () => {
   it("a version-1 envelope handed to a store is kept as version 2", () => {
     const [stored] = toStoredBatch([row({ schemaVersion: 1 }) as never]);
     expect(stored?.metadata).toMatchObject({ schemaVersion: 2, channel: "desk" });
+  });
+});
+
+describe("the Mapper appends on every store only what every store keeps alike", () => {
+  it.each([
+    ["NUL", "Potiki\u0000"],
+    ["a lone surrogate", "Potiki\uD800"],
+  ])("an event whose title holds %s is refused before any store sees it, naming the field", (_, title) => {
+    const event = {
+      type: "ItemCheckedOut",
+      data: { loanId: "l1", accountId: "a1", itemId: "i1", title, format: "physical", checkedOutAt: "2026-03-02T09:00:00.000Z", dueAt: "2026-03-20T09:00:00.000Z" },
+      metadata: row({ schemaVersion: 2, channel: "desk" }).metadata,
+      tags: ["loan:l1"],
+    };
+    expect(() => toStoredBatch([event as never])).toThrow(InvalidEventError);
+    expect(() => toStoredBatch([event as never])).toThrow(/ItemCheckedOut\.data\.title: expected Title/);
   });
 });

@@ -5,7 +5,7 @@
  * undecodable is ever yielded).
  */
 import * as E from "fp-ts/lib/Either.js";
-import { EventMetadata, type Tag, decodeEnvelope, encodeEvent } from "@linked-accounts/domain";
+import { EventMetadata, type Tag, decodeEnvelope, encodeEvent } from "@linked-accounts/domain/internal";
 import { InvalidEventError, type NewEvent, type RecordedEvent, StoredEventDecodeError } from "./event-store.js";
 
 /** What a store writes for one event. */

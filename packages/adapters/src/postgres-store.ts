@@ -38,7 +38,7 @@
  * several processes starting at once migrate it exactly once.
  */
 import pg from "pg";
-import type { Query } from "@linked-accounts/domain";
+import type { Query } from "@linked-accounts/domain/internal";
 import {
   type AppendCondition,
   AppendConditionError,

@@ -19,7 +19,7 @@ import {
   type Verifier,
   formatPhrase,
   normalisePhrase,
-} from "@linked-accounts/domain";
+} from "@linked-accounts/domain/internal";
 
 export interface ScryptCost {
   readonly N: number;

@@ -17,7 +17,7 @@
  * frames of an uncommitted transaction are ignored on the next open).
  */
 import Database from "better-sqlite3";
-import type { Query, QueryItem } from "@linked-accounts/domain";
+import type { Query, QueryItem } from "@linked-accounts/domain/internal";
 import {
   type AppendCondition,
   AppendConditionError,

@@ -3,7 +3,7 @@
  * It reads the link state it is given and nothing else.
  */
 import * as E from "fp-ts/lib/Either.js";
-import type { Actor, Direction, Id } from "./codec.js";
+import { Actor, type Direction, type Id, decodeWith } from "./codec.js";
 import { type DomainError, domainError } from "./errors.js";
 import { type LinkRecord, type LinkingState, pairKey } from "./linking-state.js";
 
@@ -131,6 +131,12 @@ const SYSTEM: Authority = { kind: "system" };
 const actorName = (actor: Actor): string =>
   actor.kind === "account" ? `account ${actor.accountId}` : actor.kind === "staff" ? `staff ${actor.staffId}` : "the system";
 
+const decodeActor = decodeWith(Actor, "actor");
+const actorRefusal = (u: unknown): string => {
+  const decoded = decodeActor(u);
+  return E.isLeft(decoded) ? `Not a valid actor: ${decoded.left.message}` : "Not a valid actor.";
+};
+
 /**
  * May `actor` do `action` to `accountId`, given this link state? The single
  * authority check every command uses (R1, R4, R5, R12, R13: the caller passes
@@ -142,6 +148,8 @@ export const authorize = (
   accountId: Id,
   state: LinkingState,
 ): E.Either<DomainError, Authority> => {
+  // Callable by hosts with anything: an actor that is not one is refused, never half-trusted.
+  if (!Actor.is(actor)) return E.left(domainError("not-authorised", actorRefusal(actor)));
   const account = state.accounts.get(accountId);
   if (account === undefined) return E.left(domainError("account-not-found", `No account ${accountId} is registered.`));
   const closedAllows = action === "view" || action === "return";

@@ -6,6 +6,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
 import * as t from "io-ts";
+import { canonicalBarcode } from "./barcode.js";
 
 /** A string codec that accepts only what `re` matches; `name` is what errors say was expected. */
 export const matching = (name: string, re: RegExp): t.Type<string, string, unknown> =>
@@ -22,6 +23,27 @@ export type Id = t.TypeOf<typeof Id>;
 
 export const Barcode = matching("Barcode (5 to 20 of A-Z a-z 0-9)", /^[A-Za-z0-9]{5,20}$/);
 export type Barcode = t.TypeOf<typeof Barcode>;
+
+const BARCODE_TYPED_MAX = 200;
+const canonicalIfBarcode = (u: unknown): string | undefined => {
+  if (typeof u !== "string" || u.length > BARCODE_TYPED_MAX) return undefined;
+  const canonical = canonicalBarcode(u);
+  return Barcode.is(canonical) ? canonical : undefined;
+};
+
+/**
+ * A barcode to register, as staff typed it: decodes to its canonical form (R7,
+ * barcode.ts), so ` p1234567 ` registers `P1234567`.
+ */
+export const BarcodeAsTyped: t.Type<string, string, unknown> = new t.Type<string, string, unknown>(
+  "Barcode (5 to 20 of A-Z 0-9; case, spaces and invisible characters ignored)",
+  (u): u is string => typeof u === "string" && canonicalIfBarcode(u) === u,
+  (u, c) => {
+    const canonical = canonicalIfBarcode(u);
+    return canonical === undefined ? t.failure(u, c) : t.success(canonical);
+  },
+  t.identity,
+);
 
 const ISO_SHAPE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const digitsAt = (s: string, from: number, count: number): number => {
@@ -75,13 +97,38 @@ export const PositiveInt: t.Type<number, number, unknown> = new t.Type<number, n
   t.identity,
 );
 
-/** Free text with a length bound (titles, branch names, reasons). */
+/**
+ * What no text may hold, so that every store keeps exactly what another does
+ * (PostgreSQL refuses NUL and unpaired surrogates where SQLite and memory keep
+ * them): control characters (C0, DEL, C1) and unpaired UTF-16 surrogates. With
+ * the `u` flag a surrogate class matches only a surrogate that is not half of a pair.
+ */
+const UNCLEAN = /[\u0000-\u001F\u007F-\u009F]|[\uD800-\uDFFF]/u;
+/** As `UNCLEAN`, but tab, line feed and carriage return are allowed (free text a person wrote or pasted). */
+const UNCLEAN_BUT_LINES = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]|[\uD800-\uDFFF]/u;
+
+const textCodec = (name: string, min: number, max: number, unclean: RegExp): t.Type<string, string, unknown> => {
+  const is = (u: unknown): u is string => typeof u === "string" && u.length >= min && u.length <= max && !unclean.test(u);
+  return new t.Type<string, string, unknown>(name, is, (u, c) => (is(u) ? t.success(u) : t.failure(u, c)), t.identity);
+};
+
+/**
+ * Text with a length bound (titles, branch names, ids a host chose): no control
+ * characters and no unpaired surrogates.
+ */
 export const Text = (name: string, min: number, max: number): t.Type<string, string, unknown> =>
-  new t.Type<string, string, unknown>(
-    `${name} (${min} to ${max} characters)`,
-    (u): u is string => typeof u === "string" && u.length >= min && u.length <= max,
-    (u, c) => (typeof u === "string" && u.length >= min && u.length <= max ? t.success(u) : t.failure(u, c)),
-    t.identity,
+  textCodec(`${name} (${min} to ${max} characters of valid Unicode, no control characters)`, min, max, UNCLEAN);
+
+/**
+ * Free text a person wrote or pasted (a revocation reason, a typed phrase or
+ * barcode): as `Text`, but tab and line breaks are allowed.
+ */
+export const FreeText = (name: string, min: number, max: number): t.Type<string, string, unknown> =>
+  textCodec(
+    `${name} (${min} to ${max} characters of valid Unicode, no control characters but tab and line breaks)`,
+    min,
+    max,
+    UNCLEAN_BUT_LINES,
   );
 
 export const Direction = t.keyof({ "one-way": null, "two-way": null });
@@ -108,15 +155,73 @@ export const secret = <C extends t.Decoder<unknown, unknown>>(codec: C): C => {
 };
 
 const MAX_SHOWN = 80;
-/** A value as a short JSON fragment, for error messages. */
+
+/**
+ * Writes a JSON-like preview of `value` into `out` until `out` holds more than
+ * `budget` characters. It recurses, but every level writes at least one
+ * character first, so it never goes deeper than `budget`; it reads only own
+ * data properties and calls no getter, `toJSON` or `toString` of the value's.
+ */
+const preview = (value: unknown, out: string[], budget: { left: number }): void => {
+  const write = (s: string) => {
+    out.push(s);
+    budget.left -= s.length;
+  };
+  if (budget.left < 0) return;
+  switch (typeof value) {
+    case "string":
+      return write(JSON.stringify(value.length > MAX_SHOWN + 1 ? value.slice(0, MAX_SHOWN + 1) : value));
+    case "number":
+      return write(String(value));
+    case "boolean":
+      return write(String(value));
+    case "bigint":
+      return write(`${value}n`);
+    case "undefined":
+      return write("undefined");
+    case "symbol":
+      return write("a symbol");
+    case "function":
+      return write("a function");
+  }
+  if (value === null) return write("null");
+  const object = value as object;
+  const prototype = Object.getPrototypeOf(object) as object | null;
+  const isArray = Array.isArray(object);
+  if (prototype !== null && prototype !== Object.prototype && prototype !== Array.prototype) {
+    const constructor = Object.getOwnPropertyDescriptor(prototype, "constructor")?.value as unknown;
+    const name = typeof constructor === "function" ? Object.getOwnPropertyDescriptor(constructor, "name")?.value : undefined;
+    write(typeof name === "string" && name !== "" ? `${name.slice(0, 40)} ` : "an instance ");
+  }
+  write(isArray ? "[" : "{");
+  let first = true;
+  for (const key of Object.keys(object)) {
+    if (budget.left < 0) return;
+    if (isArray && key === "length") continue;
+    const descriptor = Object.getOwnPropertyDescriptor(object, key);
+    if (!first) write(",");
+    first = false;
+    if (!isArray) write(`${JSON.stringify(key.length > MAX_SHOWN ? key.slice(0, MAX_SHOWN) : key)}:`);
+    if (descriptor === undefined || !("value" in descriptor)) write("(a getter)");
+    else preview(descriptor.value, out, budget);
+  }
+  write(isArray ? "]" : "}");
+};
+
+/**
+ * A value as a short JSON fragment, for error messages. Never throws and never
+ * runs long, whatever it is given: a value nested thousands deep, a proxy, an
+ * object whose getters throw (DOMAIN.md: errors name the field and the value).
+ */
 export const show = (value: unknown): string => {
   if (value === undefined) return "nothing";
-  let text: string;
+  const out: string[] = [];
   try {
-    text = JSON.stringify(value) ?? String(value);
+    preview(value, out, { left: MAX_SHOWN });
   } catch {
-    text = String(value);
+    return "a value that cannot be shown";
   }
+  const text = out.join("");
   return text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN)}…` : text;
 };
 

@@ -13,6 +13,7 @@ import {
   Channel,
   DecodeError,
   Direction,
+  FreeText,
   Id,
   IsoTime,
   PositiveInt,
@@ -75,7 +76,7 @@ export type LoanFormat = t.TypeOf<typeof LoanFormat>;
 
 export const Title = Text("Title", 1, 500);
 export const Branch = Text("Branch", 1, 100);
-export const Reason = Text("Reason", 0, 500);
+export const Reason = FreeText("Reason", 0, 500);
 
 export const AccountRegistered = event("AccountRegistered", {
   accountId: Id,
@@ -250,8 +251,8 @@ export const EventMetadata = t.exact(
     occurredAt: IsoTime,
     actor: Actor,
     channel: t.union([Channel, t.null]),
-    correlationId: t.union([t.string, t.null]),
-    causationId: t.union([t.string, t.null]),
+    correlationId: t.union([Text("CorrelationId", 0, 200), t.null]),
+    causationId: t.union([Text("CausationId", 0, 200), t.null]),
   }),
   "EventMetadata",
 );

@@ -4,6 +4,7 @@
  */
 import type { Direction, Id, IsoTime } from "./codec.js";
 import type { ConnectionFailureReason, LinkingEvent, PhraseRevocationReason, Verifier } from "./events.js";
+import { canonicalBarcode } from "./barcode.js";
 import { PersistentMap } from "./persistent-map.js";
 import { RETAINED_FAILURES } from "./policy.js";
 
@@ -42,6 +43,7 @@ export interface LinkRecord {
 
 export interface LinkingState {
   readonly accounts: PersistentMap<AccountRecord>;
+  /** By canonical barcode (R7), whatever case an older release stored. */
   readonly accountsByBarcode: PersistentMap<Id>;
   readonly phrases: PersistentMap<PhraseRecord>;
   readonly links: PersistentMap<LinkRecord>;
@@ -104,7 +106,7 @@ export const evolveLinking = (state: LinkingState, event: LinkingEvent): Linking
           failuresAsConnector: [],
           phrasesIssuedAt: [],
         }),
-        accountsByBarcode: state.accountsByBarcode.set(barcode, accountId),
+        accountsByBarcode: state.accountsByBarcode.set(canonicalBarcode(barcode), accountId),
       };
     }
     case "AccountClosed":

@@ -2,6 +2,7 @@
  * What the linking commands share about share phrases (R6, R8): whether a
  * phrase is active, and which phrases of an account are current.
  */
+import { canonicalBarcode } from "./barcode.js";
 import type { Id } from "./codec.js";
 import type { LinkingState, PhraseRecord } from "./linking-state.js";
 
@@ -22,11 +23,11 @@ export const currentPhrases = (state: LinkingState, accountId: Id): ReadonlyArra
 };
 
 /**
- * R8: the phrases a connection attempt with this (canonical) barcode must be
+ * R8: the phrases a connection attempt with this barcode (however typed) must be
  * checked against, newest per direction, whatever their status (so an expired
  * or revoked phrase is recorded as such). The adapters derive one proof each.
  */
 export const phrasesToCheck = (state: LinkingState, barcode: string): ReadonlyArray<Pick<PhraseRecord, "phraseId" | "verifier">> => {
-  const issuer = state.accountsByBarcode.get(barcode);
+  const issuer = state.accountsByBarcode.get(canonicalBarcode(barcode));
   return issuer === undefined ? [] : currentPhrases(state, issuer).map(({ phraseId, verifier }) => ({ phraseId, verifier }));
 };

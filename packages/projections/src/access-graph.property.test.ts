@@ -5,7 +5,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type EventEnvelope, grantLinks } from "@linked-accounts/domain";
+import { type EventEnvelope, grantLinks } from "@linked-accounts/domain/internal";
 import { validHistory } from "@linked-accounts/domain/testing";
 import { type AccessView, accessAsOf, accessGraphProjection, accessNow } from "./access-graph.js";
 import { createInMemoryCheckpointStore } from "./checkpoint.js";

@@ -19,7 +19,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
 import * as t from "io-ts";
-import { type DecodeError, type Direction, type Id, decodeWith, grantsOf } from "@linked-accounts/domain";
+import { type DecodeError, type Direction, type Id, canonicalBarcode, decodeWith, grantsOf } from "@linked-accounts/domain/internal";
 import type { PositionedEvent, Projection } from "./projection.js";
 import { StringIndex, grownFloat64, grownInt32, grownUint8, hashOf, spread } from "./string-index.js";
 import { TimeIndex, isoMs } from "./time-index.js";
@@ -127,7 +127,7 @@ const register = (s: AccessGraphState, i: number, barcode: string, minor: boolea
   s.minor[i] = minor ? 1 : 0;
   s.registeredPosition[i] = position;
   s.registered[s.registeredCount++] = i;
-  const b = s.barcodes.intern(barcode);
+  const b = s.barcodes.intern(canonicalBarcode(barcode)); // R7: found however it is typed
   if (b >= s.barcodeAccount.length) s.barcodeAccount = grownInt32(s.barcodeAccount, b + 1);
   s.barcodeAccount[b] = i;
 };
@@ -495,7 +495,7 @@ const accountInfo = (s: AccessGraphState, i: number, p: number): AccountInfo => 
 const findAccount = (s: AccessGraphState, idOrBarcode: string, p: number): AccountInfo | undefined => {
   const byId = accountAt(s, idOrBarcode, p);
   if (byId >= 0) return accountInfo(s, byId, p);
-  const b = s.barcodes.find(idOrBarcode);
+  const b = s.barcodes.find(canonicalBarcode(idOrBarcode));
   if (b < 0) return undefined;
   const i = s.barcodeAccount[b]!;
   return s.registeredPosition[i]! <= p ? accountInfo(s, i, p) : undefined;
@@ -711,7 +711,7 @@ export const deserialiseAccessGraph = (json: unknown): E.Either<DecodeError, Acc
         s.registered[s.registeredCount++] = i;
       }
       for (const [barcode, id] of snap.barcodes) {
-        const b = s.barcodes.intern(barcode);
+        const b = s.barcodes.intern(canonicalBarcode(barcode)); // a snapshot from before R7's canonical form
         if (b >= s.barcodeAccount.length) s.barcodeAccount = grownInt32(s.barcodeAccount, b + 1);
         s.barcodeAccount[b] = accountIndex(s, id);
       }

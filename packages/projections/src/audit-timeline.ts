@@ -5,7 +5,7 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
-import { type Actor, type DecodeError, type EventType, type Id, decodeWith } from "@linked-accounts/domain";
+import { type Actor, type DecodeError, type EventType, type Id, decodeWith } from "@linked-accounts/domain/internal";
 import { type AccessGraphState, accessAsOf } from "./access-graph.js";
 import type { PositionedEvent, Projection } from "./projection.js";
 

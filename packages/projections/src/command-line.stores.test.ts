@@ -8,8 +8,10 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
 import pg from "pg";
-import { type EventStore, createPostgresEventStore, createSqliteEventStore } from "@linked-accounts/adapters";
-import type { EventEnvelope } from "@linked-accounts/domain";
+import type { EventStore } from "@linked-accounts/adapters";
+import { createPostgresEventStore } from "@linked-accounts/adapters/postgres";
+import { createSqliteEventStore } from "@linked-accounts/adapters/sqlite";
+import type { EventEnvelope } from "@linked-accounts/domain/internal";
 import { main } from "./command-line.js";
 import { exportText, referenceStory } from "./test-support.js";
 

@@ -5,7 +5,7 @@
  * standard output empty.
  */
 import type { Readable } from "node:stream";
-import type { Id } from "@linked-accounts/domain";
+import type { Id } from "@linked-accounts/domain/internal";
 import { type AccessView, type Explanation, type Refusal, accessAsOf, accessNow } from "./access-graph.js";
 import { type TimelineEntry, timelineOf } from "./audit-timeline.js";
 import { type LinkedLoans, type LinkedLoansState, evolveLinkedLoans, initialLinkedLoans, loansFor } from "./linked-loans.js";

@@ -50,8 +50,9 @@ export {
   createRunner,
 } from "./runner.js";
 export { type Checkpoint, type CheckpointStore, createInMemoryCheckpointStore } from "./checkpoint.js";
-export { type SqliteCheckpointOptions, createSqliteCheckpointStore } from "./sqlite-checkpoint.js";
-export { type PostgresCheckpointOptions, createPostgresCheckpointStore } from "./postgres-checkpoint.js";
+// Checkpoints in SQLite or PostgreSQL have entries of their own, so that a host
+// installs only the driver it uses: "@linked-accounts/projections/sqlite" and
+// "@linked-accounts/projections/postgres".
 export { type ExportedEvent, ExportFormatError, decodeExportLine, exportLine, readExport, sourceOf, writeExport } from "./ndjson.js";
 export { type CommandLineIo, main as runCommandLine } from "./command-line.js";
 export { accessGraphFrom, readModelsFrom } from "./from-store.js";

@@ -18,7 +18,7 @@ import {
   initialCirculationState,
   isLinkingEvent,
   managerActions,
-} from "@linked-accounts/domain";
+} from "@linked-accounts/domain/internal";
 import type { AccessView } from "./access-graph.js";
 import type { PositionedEvent, Projection } from "./projection.js";
 

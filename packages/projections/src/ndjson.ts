@@ -8,7 +8,7 @@ import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
-import { decodeEnvelope, decodeWith, encodeEvent, EventMetadata } from "@linked-accounts/domain";
+import { decodeEnvelope, decodeWith, encodeEvent, EventMetadata } from "@linked-accounts/domain/internal";
 import type { PositionedEvent } from "./projection.js";
 
 /** A line of the export: positions are JSON numbers (safe, positive integers). */

@@ -3,7 +3,7 @@
  * written to and read back from a checkpoint.
  */
 import type * as E from "fp-ts/lib/Either.js";
-import type { DecodeError, EventEnvelope } from "@linked-accounts/domain";
+import type { DecodeError, EventEnvelope } from "@linked-accounts/domain/internal";
 
 /**
  * A decoded event and its place in the global order. A store's `RecordedEvent`

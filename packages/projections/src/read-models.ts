@@ -4,7 +4,7 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
-import { DecodeError, type Id } from "@linked-accounts/domain";
+import { DecodeError, type Id } from "@linked-accounts/domain/internal";
 import { type AccessGraphState, type AccessView, type AsOf, accessAt, accessGraphProjection } from "./access-graph.js";
 import { type AuditTimelineState, type TimelineEntry, auditTimelineProjection, timelineOf } from "./audit-timeline.js";
 import { type LinkedLoans, type LinkedLoansState, linkedLoansProjection, loansFor } from "./linked-loans.js";

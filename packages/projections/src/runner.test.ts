@@ -5,7 +5,7 @@ import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
-import { decodeWith } from "@linked-accounts/domain";
+import { decodeWith } from "@linked-accounts/domain/internal";
 import { fixtures } from "@linked-accounts/domain/testing";
 import { accessNow } from "./access-graph.js";
 import { type CheckpointStore, createInMemoryCheckpointStore } from "./checkpoint.js";

@@ -1,10 +1,13 @@
 /**
  * Where the audit tools read events from: an export file, standard input, or a
  * store (`sqlite:PATH`, `postgres://…`), opened with @linked-accounts/adapters.
+ * A store's entry (and so its driver) is loaded only when a source needs it:
+ * the drivers are optional peer dependencies, and a host that reads only
+ * export files installs none of them.
  */
 import { createReadStream, existsSync } from "node:fs";
 import type { Readable } from "node:stream";
-import { type EventStore, type RecordedEvent, createPostgresEventStore, createSqliteEventStore } from "@linked-accounts/adapters";
+import type { EventStore, RecordedEvent } from "@linked-accounts/adapters";
 import { type ExportedEvent, readExport } from "./ndjson.js";
 
 /** What the command line reads: events in global order, and a way to let go. */
@@ -42,6 +45,22 @@ async function* labelled(events: AsyncIterable<RecordedEvent>): AsyncGenerator<E
   for await (const event of events) yield { ...event, stream: event.tags[0] ?? "events" };
 }
 
+/**
+ * Loads a store's entry; when its driver is not installed, says which package
+ * to install rather than where Node looked for it.
+ */
+export const loadStoreEntry = async <M>(load: () => Promise<M>, driver: string, source: string): Promise<M> => {
+  try {
+    return await load();
+  } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code;
+    const message = error instanceof Error ? error.message : "";
+    if (code === "ERR_MODULE_NOT_FOUND" && message.includes(`'${driver}'`))
+      throw new Error(`reading ${source} needs the ${driver} package, which is not installed: npm install ${driver}`);
+    throw error;
+  }
+};
+
 const storeSource = (description: string, store: EventStore): OpenedSource => ({
   description,
   events: () => labelled(store.readAll({ batchSize: 5000 })),
@@ -65,9 +84,11 @@ export const openSource = async (spec: SourceSpec, stdin: Readable): Promise<Ope
       // Opening a missing path would create an empty store: refuse instead.
       if (!existsSync(spec.path)) throw new Error(`No SQLite store at ${spec.path}`);
       // Read-only: an audit never changes the store it reads.
+      const { createSqliteEventStore } = await loadStoreEntry(() => import("@linked-accounts/adapters/sqlite"), "better-sqlite3", "a SQLite store");
       return storeSource(`sqlite:${spec.path}`, createSqliteEventStore({ path: spec.path, readOnly: true }));
     }
     case "postgres": {
+      const { createPostgresEventStore } = await loadStoreEntry(() => import("@linked-accounts/adapters/postgres"), "pg", "a PostgreSQL store");
       const options = {
         connectionString: spec.connectionString,
         readOnly: true,

@@ -1,5 +1,5 @@
 /** Helpers the tests share: envelopes for hand-written histories, positions, exports. Not exported by the package. */
-import { type Actor, type DomainEvent, type EventEnvelope, SCHEMA_VERSION, channelOfVersion1 } from "@linked-accounts/domain";
+import { type Actor, type DomainEvent, type EventEnvelope, SCHEMA_VERSION, channelOfVersion1 } from "@linked-accounts/domain/internal";
 import { fixtures, uuidV7 } from "@linked-accounts/domain/testing";
 import type { ExportedEvent } from "./ndjson.js";
 import { exportLine } from "./ndjson.js";

@@ -14,7 +14,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Query, Tag } from "@linked-accounts/domain";
+import type { Query, Tag } from "@linked-accounts/domain/internal";
 import {
   type AppendCondition,
   AppendConditionError,
@@ -28,7 +28,6 @@ import type { StoredEvent } from "../mapper.js";
 import { accountRegistered, sampleEvents, sampleMetadata, withTags } from "./sample-events.js";
 
 export { accountRegistered, loanRenewed, sampleEvents, sampleMetadata, withTags } from "./sample-events.js";
-export { type PostgresServer, postgresServer } from "./postgres-server.js";
 export type { StoredEvent } from "../mapper.js";
 
 export interface EventStoreContractOptions {

@@ -4,7 +4,7 @@
  * event is found by (none unless given), so a test that tags its events
  * uniquely can read exactly its own back from a shared store.
  */
-import type { EventMetadata, Tag } from "@linked-accounts/domain";
+import type { EventMetadata, Tag } from "@linked-accounts/domain/internal";
 import { v7 as uuidv7 } from "uuid";
 import type { NewEvent } from "../event-store.js";
 

@@ -7,7 +7,7 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
-import { Base64Url, Id, Text, secret } from "../codec.js";
+import { Base64Url, FreeText, Id, secret } from "../codec.js";
 import type { Id as IdType } from "../codec.js";
 import { authorize, grantsOf, linksGiving } from "../access.js";
 import { canonicalBarcode } from "../barcode.js";
@@ -28,8 +28,8 @@ export type PhraseProof = t.TypeOf<typeof PhraseProof>;
 
 export const ConnectAccount = command("ConnectAccount", {
   connectorAccountId: Id,
-  /** Canonical (R7) when it is a barcode at all; kept in an event only when it is a registered one (R6). */
-  barcode: Text("Barcode as typed", 0, 64),
+  /** As typed; kept in an event only when it is a registered one (R6), and never echoed: it may hold a phrase. */
+  barcode: secret(FreeText("Barcode as typed", 0, 64)),
   linkId: Id,
   proofs: t.array(PhraseProof),
 });
@@ -54,7 +54,7 @@ const failed = (c: ConnectAccount, issuerAccountId: IdType | null, reason: Conne
         connectorAccountId: c.connectorAccountId,
         // R6: what was typed is kept only when it is a registered barcode. Anything
         // else may be a phrase typed into the wrong field, and no event may hold one.
-        attemptedBarcode: issuerAccountId === null ? "" : c.barcode,
+        attemptedBarcode: issuerAccountId === null ? "" : canonicalBarcode(c.barcode),
         issuerAccountId,
         reason,
         attemptedAt: c.now,
@@ -72,7 +72,7 @@ const decideConnect = (c: ConnectAccount, { linking: state }: LibraryState, poli
   // connector's tries cost nobody else anything.
   const until = lockedUntil(connector.failuresAsConnector, policy.connectorLockout);
   if (nowMs < until) return E.left(tooManyAttempts(until));
-  const issuerId = state.accountsByBarcode.get(c.barcode) ?? null;
+  const issuerId = state.accountsByBarcode.get(canonicalBarcode(c.barcode)) ?? null;
   if (issuerId === null) return failed(c, null, "unknown-barcode");
   if (issuerId === c.connectorAccountId) return failed(c, issuerId, "self-link");
   const issuer = state.accounts.get(issuerId)!;
@@ -128,8 +128,8 @@ export const connectAccount = declare({
   input: input("connectAccount", {
     // What the connector typed: an unknown or malformed barcode is a failed attempt,
     // not bad input (R9). Never echoed: a phrase may have been pasted into it (R6).
-    barcode: secret(Text("Barcode", 1, 64)),
-    phrase: secret(Text("SharePhrase", 1, 200)),
+    barcode: secret(FreeText("Barcode", 1, 64)),
+    phrase: secret(FreeText("SharePhrase", 1, 200)),
   }),
   codec: ConnectAccount,
   // The phrase is a secret: no digest of it is kept anywhere (R6).
@@ -145,7 +145,7 @@ export const connectAccount = declare({
   reads: (c, state, policy) => {
     const own = [accountFacts(c.connectorAccountId), attemptsBy(c.connectorAccountId)];
     if (Date.parse(c.now) < connectorLockedUntil(c, state, policy)) return { items: own };
-    const issuerId = state.linking.accountsByBarcode.get(c.barcode);
+    const issuerId = state.linking.accountsByBarcode.get(canonicalBarcode(c.barcode));
     const issuer =
       issuerId === undefined || issuerId === c.connectorAccountId
         ? []
@@ -155,7 +155,7 @@ export const connectAccount = declare({
   decide: decideConnect,
   phraseCandidates: (c, state, policy) => {
     if (Date.parse(c.now) < connectorLockedUntil(c, state, policy)) return null;
-    const issuerId = state.linking.accountsByBarcode.get(c.barcode);
+    const issuerId = state.linking.accountsByBarcode.get(canonicalBarcode(c.barcode));
     return issuerId === undefined ? [] : currentPhrases(state.linking, issuerId).map(({ phraseId, verifier }) => ({ phraseId, verifier }));
   },
   withProofs: (c, proofs) => ({ ...c, proofs: [...proofs] }),

@@ -7,6 +7,7 @@ import fc from "fast-check";
 import type { Actor, Direction, Id, IsoTime } from "../codec.js";
 import type { Command, CommandOf, CommandType } from "../commands/index.js";
 import type { DomainEvent, EventOf, EventType, Verifier } from "../events.js";
+import { canonicalBarcode } from "../barcode.js";
 import { PHRASE_ALPHABET, PHRASE_LENGTH } from "../phrase.js";
 
 const ID_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
@@ -190,7 +191,8 @@ const cmd = <K extends CommandType, P extends object>(type: K, props: fc.Arbitra
   fc.tuple(base(), props).map(([b, p]) => ({ type, ...b, ...p }) as unknown as CommandOf<K>);
 
 const commandArbs: { [K in CommandType]: fc.Arbitrary<CommandOf<K>> } = {
-  RegisterAccount: cmd("RegisterAccount", fc.record({ accountId: id(), barcode: barcode(), minor: fc.boolean() })),
+  // A registration's barcode decodes to its canonical form (R7).
+  RegisterAccount: cmd("RegisterAccount", fc.record({ accountId: id(), barcode: barcode().map(canonicalBarcode), minor: fc.boolean() })),
   CloseAccount: cmd("CloseAccount", fc.record({ accountId: id() })),
   IssueSharePhrase: cmd(
     "IssueSharePhrase",

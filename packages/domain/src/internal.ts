@@ -1,0 +1,80 @@
+/**
+ * @linked-accounts/domain/internal: what the library's own packages
+ * (@linked-accounts/adapters and /projections) build on: command declarations,
+ * tags and queries, folded states, codecs' building blocks. Not part of the
+ * public face: a host imports `@linked-accounts/domain`, and these names may
+ * change in any release.
+ */
+export {
+  Actor,
+  Barcode,
+  BarcodeAsTyped,
+  Channel,
+  DecodeError,
+  Direction,
+  FreeText,
+  Id,
+  IsoTime,
+  Text,
+  decodeWith,
+  describeErrors,
+  secret,
+} from "./codec.js";
+export { MAX_INPUT_DEPTH, MAX_INPUT_NODES, MAX_INPUT_STRING, plainInput } from "./plain-input.js";
+export * from "./events.js";
+export { type Query, type QueryItem, type Tag, covers, everything, matchesQuery, nothingAtAll, unionOf } from "./query.js";
+export {
+  type Command,
+  type CommandOf,
+  type CommandType,
+  type Declarations,
+  PhraseProof,
+  commandCodecs,
+  declarationOf,
+  declarations,
+  refusalOf,
+} from "./commands/index.js";
+export {
+  type ActorKind,
+  type AnyDeclaration,
+  type CommandContext,
+  type CommandDeclaration,
+  type CommonFields,
+  type PhraseCandidate,
+} from "./declaration.js";
+export { type InputOf, input, withoutCommonFields } from "./input.js";
+export { canonicalBarcode } from "./barcode.js";
+export { commandTag, tagsOf } from "./tags.js";
+export { type LibraryState, circulationOf, evolveLibrary, initialLibraryState } from "./library-state.js";
+export { type DomainError, type DomainErrorCode, domainError, domainErrorCodes } from "./errors.js";
+export { type RawEvent, type RawObject, type SchemaChange, upcaster } from "./upcasting.js";
+export { channelOfVersion1, schemaChanges } from "./schema-changes.js";
+export {
+  type Action,
+  type Authority,
+  type Grant,
+  authorize,
+  canManage,
+  grantLinks,
+  grantsOf,
+  linksGiving,
+  managerActions,
+} from "./access.js";
+export {
+  type AccountRecord,
+  type LinkRecord,
+  type LinkingState,
+  type PhraseRecord,
+  countsAgainstConnector,
+  countsAgainstIssuer,
+  evolveLinking,
+  initialLinkingState,
+  pairKey,
+} from "./linking-state.js";
+export { currentPhrases, isActive, phrasesToCheck } from "./linking.js";
+export { authorityOver } from "./commands/reads.js";
+export { type CirculationState, type Hold, type HoldStatus, type Loan, evolveCirculation, initialCirculationState } from "./circulation.js";
+export { type Decider, fold, libraryDecider } from "./decider.js";
+export { type LockoutRule, type Policy, RETAINED_FAILURES, defaultPolicy, lockedUntil, makePolicy } from "./policy.js";
+export { PHRASE_ALPHABET, PHRASE_LENGTH, formatPhrase, normalisePhrase, phraseEntropyBits, sameHash } from "./phrase.js";
+export { PersistentMap } from "./persistent-map.js";
