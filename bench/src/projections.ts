@@ -18,6 +18,7 @@ import {
   sourceOf,
 } from "@linked-accounts/projections";
 import { median } from "./stats.js";
+import { random, uuidV7 } from "./deterministic.js";
 
 const EVENTS = 1_000_000;
 const ACCOUNTS = 100_000;
@@ -33,19 +34,6 @@ const percentile = (xs: ReadonlyArray<number>, p: number): number => {
 };
 
 /** A deterministic pseudo-random source (mulberry32), so every run folds the same log. */
-const random = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-  return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-};
-
-const hex = (n: number, digits: number) => n.toString(16).padStart(digits, "0").slice(-digits);
-const uuidV7 = (ms: number, counter: number) => {
-  const t = hex(ms, 12);
-  return `${t.slice(0, 8)}-${t.slice(8, 12)}-7${hex(Math.floor(counter / 2 ** 32), 3)}-8000-${hex(counter, 12)}`;
-};
-
 /**
  * A valid library log of `count` events: `accounts` registrations first (one in ten a
  * minor), then phrases, connections (two-way for one in three), revocations, closures

@@ -17,7 +17,6 @@ import type { Directory } from "./directory.js";
 import type { CommandFailure, DomainError, LinkedAccounts, Patron } from "./library.js";
 import type { ConnectedRow, HoldRow, LoanRow } from "./views.js";
 import { sayRefusal } from "./words.js";
-import { shownOnce } from "./phrase.js";
 
 const TOKEN_LIFETIME_MS = 30 * 24 * 60 * 60 * 1000;
 
@@ -91,8 +90,7 @@ export const apiRoutes = (deps: ApiDeps) => {
     if (E.isLeft(body)) return invalid(c, body.left);
     const issued = await c.get("patron").issueSharePhrase({ direction: body.right.direction });
     if (E.isLeft(issued)) return refused(c, issued.left);
-    const { phraseId, direction, expiresAt, freshness } = issued.right;
-    const phrase = shownOnce(issued.right);
+    const { phraseId, phrase, direction, expiresAt, freshness } = issued.right;
     c.header("Cache-Control", "no-store");
     return c.json({ phraseId, phrase, direction, expiresAt, freshness }, 201);
   });

@@ -12,7 +12,6 @@ import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
 import { type AccessView, type EventSource, type Explanation, accessOf, createRunner, linkedLoansOf, readModelsProjection } from "@linked-accounts/projections";
 import { apiRoutes } from "./api.js";
-import { shownOnce } from "./phrase.js";
 import { type Directory, type PinCost, createDirectory } from "./directory.js";
 import {
   type CommandFailure,
@@ -331,7 +330,7 @@ export const createPortal = (options: PortalOptions) => {
     const issued = await who.patron.issueSharePhrase({ direction: form.right.direction as "one-way" | "two-way" });
     if (E.isLeft(issued)) return c.html(<SharePhraseChoicePage csrf={who.session.csrf} viewer={who.viewer} refusal={sayRefusal(issued.left)} />, 409);
     return c.html(
-      <PhraseShownOncePage csrf={who.session.csrf} viewer={who.viewer} phrase={shownOnce(issued.right)} direction={issued.right.direction} expiresAt={issued.right.expiresAt} />,
+      <PhraseShownOncePage csrf={who.session.csrf} viewer={who.viewer} phrase={issued.right.phrase} direction={issued.right.direction} expiresAt={issued.right.expiresAt} />,
     );
   });
 

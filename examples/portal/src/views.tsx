@@ -170,7 +170,7 @@ export interface HoldRow {
 
 export const BRANCHES = ["Central City", "Grey Lynn", "Ponsonby", "Remuera", "Takapuna"] as const;
 
-export const LoansAndHolds: FC<{ base: string; csrf: string; owner: string; loans: ReadonlyArray<LoanRow>; holds: ReadonlyArray<HoldRow> }> = (p) => (
+export const LoansAndHolds: FC<{ base: string; csrf: string; loans: ReadonlyArray<LoanRow>; holds: ReadonlyArray<HoldRow> }> = (p) => (
   <>
     <section aria-labelledby="checkouts">
       <h2 id="checkouts">Checkouts</h2>
@@ -366,7 +366,7 @@ export const AccountPage: FC<{
       )}
     </section>
     <h2>Your checkouts and holds</h2>
-    <LoansAndHolds base="/accounts/me" csrf={p.csrf} owner={p.viewer.name} loans={p.loans} holds={p.holds} />
+    <LoansAndHolds base="/accounts/me" csrf={p.csrf} loans={p.loans} holds={p.holds} />
     <section aria-labelledby="place-hold">
       <h2 id="place-hold">Place a hold</h2>
       <form method="post" action="/accounts/me/holds">
@@ -496,7 +496,7 @@ export const ManagedAccountPage: FC<{
     </p>
     <Notice text={p.notice} />
     <Refusal text={p.refusal} />
-    <LoansAndHolds base={`/accounts/${encodeURIComponent(p.accountId)}`} csrf={p.csrf} owner={p.name} loans={p.loans} holds={p.holds} />
+    <LoansAndHolds base={`/accounts/${encodeURIComponent(p.accountId)}`} csrf={p.csrf} loans={p.loans} holds={p.holds} />
     <p class="hint">
       To place a new hold or make an eCheckout for {p.name}, sign in to {p.name}'s own account.
     </p>

@@ -30,8 +30,20 @@ const story = referenceStory();
 const fill = async (store: Store) => {
   for (const { position: _p, stream, ...event } of story) await store.append([{ ...(event as EventEnvelope), tags: [stream] }]);
 };
-/** Store positions need not be 1..n: compare everything but the positions. */
-const withoutPositions = (ndjson: string) => ndjson.trimEnd().split("\n").map((l) => ({ ...JSON.parse(l), position: 0 }));
+/**
+ * Store positions need not be 1..n: compare everything but the positions. A store
+ * also exports each event's tags (here, the story's stream name), which the story has not.
+ */
+const withoutPositions = (ndjson: string) =>
+  ndjson
+    .trimEnd()
+    .split("\n")
+    .map((l) => JSON.parse(l))
+    .filter((line) => "position" in line) // not the header and trailer
+    .map(({ tags, ...line }) => {
+      if (tags !== undefined) expect(tags).toEqual([line.stream]);
+      return { ...line, position: 0 };
+    });
 
 describe("linked-accounts on sqlite:PATH", () => {
   const dir = mkdtempSync(join(tmpdir(), "linked-accounts-cli-sqlite-"));
@@ -50,6 +62,7 @@ describe("linked-accounts on sqlite:PATH", () => {
     ]);
     const exported = await run(["export", `sqlite:${path}`]);
     expect(exported.status).toBe(0);
+    expect(exported.stdout.trimEnd().split("\n").at(-1)).toMatch(/^\{"trailer":\{"events":14,"sha256":"[0-9a-f]{64}"\}\}$/);
     expect(withoutPositions(exported.stdout)).toEqual(withoutPositions(exportText(story)));
   });
 

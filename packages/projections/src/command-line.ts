@@ -1,35 +1,52 @@
 /**
  * The `linked-accounts` audit command line. `main(argv, io)` does everything
- * and returns the exit status; `cli.ts` only wires it to the process. The whole
- * input is read and checked before anything is printed, so a bad line leaves
- * standard output empty.
+ * and returns the exit status; `cli.ts` only wires it to the process.
+ *
+ * At scale: the input is read as a stream and folded as it comes, into only the
+ * read models the command needs (the access graph always; the loans or the
+ * timeline of one account when asked), so memory follows the accounts and links,
+ * not the length of the log. An answer is printed only once the whole input has
+ * been read and checked, so a bad line leaves standard output empty; `export`
+ * streams, and what it wrote before a bad line has no trailer, so readers refuse it.
+ *
+ * Every error is one line on standard error with an exit status, never a stack
+ * trace, and never a password from a `postgres://` URL.
  */
+import { stat } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import type { Id } from "@linked-accounts/domain/internal";
-import { type AccessView, type Explanation, type Refusal, accessAsOf, accessNow } from "./access-graph.js";
-import { type TimelineEntry, timelineOf } from "./audit-timeline.js";
-import { type LinkedLoans, type LinkedLoansState, evolveLinkedLoans, initialLinkedLoans, loansFor } from "./linked-loans.js";
-import { ExportFormatError, writeExport } from "./ndjson.js";
-import { type ReadModelsState, readModelsProjection } from "./read-models.js";
-import { type SourceSpec, openSource, parseSource } from "./sources.js";
+import { type AccessGraphState, type AccessView, type Explanation, type Grant, type Refusal, accessAsOf, accessNow, evolveAccessGraph, initialAccessGraph } from "./access-graph.js";
+import { type AuditTimelineState, type TimelineEntry, evolveAuditTimeline, timelineOf } from "./audit-timeline.js";
+import { type LinkedLoans, loansFor } from "./linked-loans.js";
+import { DEFAULT_MAX_LINE_BYTES, ExportFormatError, ExportIntegrityError, writeExport } from "./ndjson.js";
+import { OpenLoans } from "./open-loans.js";
+import type { PositionedEvent } from "./projection.js";
+import { type SourceSpec, SourceSpecError, openSource, parseSource, passwordsIn, redactUrls } from "./sources.js";
 
 export interface CommandLineIo {
   readonly stdin: Readable;
-  readonly stdout: { write(chunk: string): unknown };
+  /** When `write` returns false and `once` is there, the next write waits for "drain". */
+  readonly stdout: { write(chunk: string): unknown; once?(event: "drain", listener: () => void): unknown };
   readonly stderr: { write(chunk: string): unknown };
+  /** Standard input is a terminal (a person would be typing the export): say what is awaited. */
+  readonly stdinIsTerminal?: boolean;
+  /** Standard error is a terminal: show progress when the work lasts more than a second. */
+  readonly stderrIsTerminal?: boolean;
+  /** Milliseconds from some fixed point (default `performance.now`); progress reads it. */
+  readonly now?: () => number;
 }
 
 export const EXIT_OK = 0;
 /** The answer could not be given: an unknown account, a store that cannot be reached. */
 export const EXIT_FAILED = 1;
-/** The input or the command line is wrong: bad usage, a bad export line, an undecodable stored event. */
+/** The input or the command line is wrong: bad usage, a bad or incomplete export, an undecodable stored event. */
 export const EXIT_BAD_INPUT = 2;
 
 export const usage = `linked-accounts: audit linked library accounts from an event export or a store
 
 Usage:
   linked-accounts [--from SOURCE] COMMAND [ARGUMENTS] [--as-of POSITION|TIME] [--json]
-  linked-accounts export SOURCE
+  linked-accounts export [SOURCE]
 
 Commands:
   grants                    every grant in force: manager, account, links
@@ -40,12 +57,12 @@ Commands:
   timeline ACCOUNT          every event that touched ACCOUNT, who acted, under which link
   loans VIEWER              VIEWER's loans and holds and those of every account it manages,
                             with the actions VIEWER may take on each
-  export SOURCE             writes SOURCE as an NDJSON export (positions as JSON numbers)
+  export [SOURCE]           writes SOURCE as an export (below), streaming
 
 Accounts are given by id or by barcode.
 
 SOURCE (default: standard input):
-  PATH                      an NDJSON export file (DOMAIN.md "Export format")
+  PATH                      an export file
   -                         standard input
   sqlite:PATH               a SQLite event store file
   postgres://USER:PASSWORD@HOST:PORT/DATABASE[?schema=NAME]
@@ -54,15 +71,36 @@ SOURCE (default: standard input):
 Options:
   -f, --from SOURCE         where to read events from
   --as-of POSITION|TIME     answer as of a past position (an integer: every event at or
-                            before it) or time (ISO-8601 UTC, e.g. 2026-03-03T09:15:00.000Z,
-                            or a date, 2026-03-03, meaning its first instant: every event
-                            up to the first one that occurred after it)
+                            before it) or time (ISO-8601 with Z or an offset, e.g.
+                            2026-03-03T09:15:00.000Z or 2026-03-03T22:15+13:00; or a date,
+                            2026-03-03, meaning its first instant in UTC: every event up
+                            to the first one that occurred after it)
   --json                    print exactly one JSON document
+  --max-line-bytes N        refuse an export line longer than N bytes (default 1048576)
   -h, --help                print this help
+
+Export format (NDJSON, UTF-8, one JSON object per line):
+  {"header":{"format":"linked-accounts-export","version":1}}
+  {"position":1,"stream":"...","type":"AccountRegistered","data":{...},"metadata":{...}}
+  ...                       one line per event, positions strictly increasing (gaps
+                            allowed); "tags" (an array of strings) may be present
+  {"trailer":{"events":N,"sha256":"HEX"}}
+  N counts the event lines; HEX is the SHA-256 (64 lowercase hex digits) of every byte
+  before the trailer line, header and newlines included. Readers check both: a file
+  that begins with the header but is cut short or was changed is refused (status 2).
+  A file without header and trailer (written by hand or by an older release) is read,
+  with a warning on standard error that nothing shows it is complete. In a file with
+  them, grants, who-can-manage, managed-by and explain decode in full only the events
+  that grant or end access (the trailer vouches for the other lines); without them,
+  and for every other command, every line is decoded.
+
+Progress is shown on standard error when it is a terminal and the work lasts more
+than a second.
 
 Exit status: 0 answered; 1 no answer (unknown account, store unreachable);
 2 bad usage or bad input (the error names the line and field; nothing is printed
-on standard output).
+on standard output, except by export, which streams: what it wrote then has no
+trailer, so readers refuse it).
 
 Examples:
   linked-accounts grants --from events.ndjson --json
@@ -82,6 +120,7 @@ interface Parsed {
   readonly source: SourceSpec;
   readonly asOf: AsOfArg | undefined;
   readonly json: boolean;
+  readonly maxLineBytes: number;
 }
 
 const arity: Readonly<Record<string, number>> = {
@@ -94,20 +133,52 @@ const arity: Readonly<Record<string, number>> = {
   export: 1,
 };
 
-const parseAsOf = (text: string): AsOfArg => {
+const daysIn = (year: number, month: number): number =>
+  month === 2 ? (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
+
+const AS_OF_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?(Z|([+-])(\d{2}):(\d{2})))?$/;
+
+/**
+ * A position, or a time: a date (its first instant, UTC), or a date and time
+ * with `Z` or an offset (`+13:00`), converted to UTC. Every field is checked
+ * against the calendar: 2026-02-30 is refused, not read as 2 March.
+ */
+export const parseAsOf = (text: string): AsOfArg => {
   if (/^\d+$/.test(text)) return { position: BigInt(text) };
-  const ok = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?Z)?$/.test(text);
-  const time = ok ? Date.parse(text) : Number.NaN;
-  if (Number.isNaN(time))
-    throw new UsageError(`--as-of: expected a position (an integer) or an ISO-8601 UTC time like 2026-03-03T09:15:00.000Z, got ${JSON.stringify(text)}`);
-  return { time, text };
+  const m = AS_OF_TIME.exec(text);
+  const expected = `expected a position (an integer) or an ISO-8601 time like 2026-03-03T09:15:00.000Z or 2026-03-03T22:15+13:00, got ${JSON.stringify(text)}`;
+  if (m === null) throw new UsageError(`--as-of: ${expected}`);
+  const [year, month, day, hours, minutes, seconds] = [m[1], m[2], m[3], m[4], m[5], m[6]].map((x) => (x === undefined ? 0 : Number(x))) as [number, number, number, number, number, number];
+  const fraction = m[7] === undefined ? 0 : Number(m[7].padEnd(3, "0"));
+  if (month < 1 || month > 12) throw new UsageError(`--as-of: month ${m[2]} does not exist in ${JSON.stringify(text)}`);
+  if (day < 1 || day > daysIn(year, month)) throw new UsageError(`--as-of: ${m[1]}-${m[2]} has no day ${m[3]} (${JSON.stringify(text)})`);
+  if (hours > 23 || minutes > 59 || seconds > 59) throw new UsageError(`--as-of: no such time of day in ${JSON.stringify(text)}`);
+  let offset = 0;
+  if (m[9] !== undefined) {
+    const oh = Number(m[10]);
+    const om = Number(m[11]);
+    if (oh > 23 || om > 59) throw new UsageError(`--as-of: no such UTC offset in ${JSON.stringify(text)}`);
+    offset = (m[9] === "-" ? -1 : 1) * (oh * 60 + om) * 60_000;
+  }
+  const utc = new Date(0);
+  utc.setUTCFullYear(year, month - 1, day);
+  utc.setUTCHours(hours, minutes, seconds, fraction);
+  return { time: utc.getTime() - offset, text };
 };
+
+const MAX_LINE_LIMIT = 256 * 2 ** 20;
 
 const parseArgs = (argv: ReadonlyArray<string>): Parsed | "help" => {
   const positional: string[] = [];
   let from: string | undefined;
   let asOf: AsOfArg | undefined;
   let json = false;
+  let maxLineBytes = DEFAULT_MAX_LINE_BYTES;
+  const lineLimit = (text: string): number => {
+    const n = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+    if (!(n >= 1 && n <= MAX_LINE_LIMIT)) throw new UsageError(`--max-line-bytes: expected a whole number of bytes from 1 to ${MAX_LINE_LIMIT}, got ${JSON.stringify(text)}`);
+    return n;
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = (): string => {
@@ -121,61 +192,167 @@ const parseArgs = (argv: ReadonlyArray<string>): Parsed | "help" => {
     else if (arg.startsWith("--from=")) from = arg.slice("--from=".length);
     else if (arg === "--as-of") asOf = parseAsOf(value());
     else if (arg.startsWith("--as-of=")) asOf = parseAsOf(arg.slice("--as-of=".length));
-    else if (arg.startsWith("-") && arg !== "-") throw new UsageError(`unknown option ${arg}`);
+    else if (arg === "--max-line-bytes") maxLineBytes = lineLimit(value());
+    else if (arg.startsWith("--max-line-bytes=")) maxLineBytes = lineLimit(arg.slice("--max-line-bytes=".length));
+    else if (arg.startsWith("-") && arg !== "-") throw new UsageError(`unknown option ${redactUrls(arg)}`);
     else positional.push(arg);
   }
   const [command, ...args] = positional;
   if (command === undefined) throw new UsageError("no command given");
   const n = arity[command];
-  if (n === undefined) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+  if (n === undefined) throw new UsageError(`unknown command ${JSON.stringify(redactUrls(command))}`);
+  const source = (text: string | undefined): SourceSpec => {
+    try {
+      return parseSource(text);
+    } catch (error) {
+      if (error instanceof SourceSpecError) throw new UsageError(error.message);
+      throw error;
+    }
+  };
   if (command === "export") {
     if (args.length > 1 || (args.length === 1 && from !== undefined)) throw new UsageError("export takes one SOURCE");
     if (asOf !== undefined || json) throw new UsageError("export takes no --as-of or --json");
-    return { command, args: [], source: parseSource(args[0] ?? from), asOf, json };
+    return { command, args: [], source: source(args[0] ?? from), asOf, json, maxLineBytes };
   }
   if (args.length !== n) throw new UsageError(`${command} takes ${n === 0 ? "no arguments" : n === 1 ? "one argument" : `${n} arguments`}, got ${args.length}`);
-  return { command, args, source: parseSource(from), asOf, json };
+  return { command, args, source: source(from), asOf, json, maxLineBytes };
 };
 
 // ---------------------------------------------------------------------------
 // Reading
 
-interface Loaded {
-  readonly models: ReadModelsState;
-  /** The last position the answer includes (the as-of cut, or everything). */
-  readonly position: bigint;
-  /** Loans folded up to the cut (loans keep no history). */
-  readonly loans: LinkedLoansState;
+/** Progress on standard error: only on a terminal, and only once the work has lasted a second. */
+class Progress {
+  private readonly started: number;
+  private shown = false;
+  private lastShown = 0;
+  private bytes = 0;
+  constructor(
+    private readonly io: CommandLineIo,
+    private readonly totalBytes: number | undefined,
+    private readonly now: () => number,
+  ) {
+    this.started = now();
+  }
+  readBytes(bytes: number): void {
+    this.bytes = bytes;
+  }
+  events(count: number): void {
+    if (this.io.stderrIsTerminal !== true) return;
+    const t = this.now();
+    if (t - this.started < 1000 || t - this.lastShown < 200) return;
+    this.lastShown = t;
+    this.shown = true;
+    const mb = (b: number) => `${Math.round(b / 1e6).toLocaleString("en")} MB`;
+    const share =
+      this.totalBytes !== undefined && this.totalBytes > 0
+        ? `, ${Math.min(100, Math.floor((100 * this.bytes) / this.totalBytes))}% of ${mb(this.totalBytes)}`
+        : this.bytes > 0
+          ? `, ${mb(this.bytes)}`
+          : "";
+    this.io.stderr.write(`\rlinked-accounts: ${count.toLocaleString("en")} events read${share}\x1b[K`);
+  }
+  done(): void {
+    if (this.shown) this.io.stderr.write("\r\x1b[K");
+    this.shown = false;
+  }
 }
 
-const load = async (parsed: Parsed, stdin: Readable): Promise<Loaded> => {
-  const source = await openSource(parsed.source, stdin);
-  const models = readModelsProjection.initial();
-  const loans = parsed.asOf === undefined ? models.loans : initialLinkedLoans();
-  let cut = 0n;
-  let within = true;
-  let runningMax = -Infinity;
+/** What a command's answer is made from: the read models it needs, folded up to the cut. */
+interface Folded {
+  readonly access: AccessGraphState;
+  /** The last position the answer includes (the as-of cut, or everything). */
+  readonly position: bigint;
+  /** Loans folded up to the cut (loans keep no history); only for `loans`. */
+  readonly loans: OpenLoans | undefined;
+  /** The timeline of the account asked about (by id or barcode); only for `timeline`. */
+  readonly timeline: AuditTimelineState | undefined;
+}
+
+/** A map that keeps only the keys `wanted` accepts (the timeline of one account, not of all). */
+class KeepOnly<V> extends Map<string, V> {
+  constructor(private readonly wanted: (key: string) => boolean) {
+    super();
+  }
+  override set(key: string, value: V): this {
+    return this.wanted(key) ? super.set(key, value) : this;
+  }
+}
+
+/** Events in strictly increasing positions (stores promise it; an export is also checked as it is read). */
+async function* increasing<E extends PositionedEvent>(batches: AsyncIterable<ReadonlyArray<E>>): AsyncGenerator<ReadonlyArray<E>> {
   let previous = 0n;
-  try {
-    for await (const event of source.events()) {
-      // Stores promise this too; an export is checked line by line as it is read.
+  for await (const batch of batches) {
+    for (const event of batch) {
       if (event.position <= previous)
         throw new BadInputError(`event at position ${event.position}: position: expected more than ${previous} (strictly increasing)`);
       previous = event.position;
-      readModelsProjection.evolve(models, event);
-      if (parsed.asOf !== undefined && within) {
-        runningMax = Math.max(runningMax, Date.parse(event.metadata.occurredAt));
-        within = "position" in parsed.asOf ? event.position <= parsed.asOf.position : runningMax <= parsed.asOf.time;
-        if (within) {
-          evolveLinkedLoans(loans, event);
-          cut = event.position;
+    }
+    yield batch;
+  }
+}
+
+/** The commands the access graph alone answers, and the events it reads beyond a position and a time. */
+const accessOnly: ReadonlySet<string> = new Set(["grants", "who-can-manage", "managed-by", "explain"]);
+const accessGraphTypes: ReadonlySet<string> = new Set(["AccountRegistered", "AccountClosed", "AccountConnected", "LinkRevoked"]);
+
+const openFor = async (parsed: Parsed, io: CommandLineIo, now: () => number) => {
+  if (parsed.source.kind === "stdin" && io.stdinIsTerminal === true)
+    io.stderr.write("linked-accounts: waiting for an export on standard input (end it with Ctrl-D; --from SOURCE reads a file or a store)\n");
+  const totalBytes = parsed.source.kind === "file" ? await stat(parsed.source.path).then((s) => (s.isFile() ? s.size : undefined), () => undefined) : undefined;
+  const progress = new Progress(io, totalBytes, now);
+  const source = await openSource(parsed.source, io.stdin, {
+    maxLineBytes: parsed.maxLineBytes,
+    ...(accessOnly.has(parsed.command) ? { readInFull: accessGraphTypes } : {}),
+    onBytes: (bytes) => progress.readBytes(bytes),
+    onUnchecked: () => {
+      progress.done();
+      io.stderr.write(
+        `linked-accounts: warning: ${parsed.source.kind === "stdin" ? "standard input" : "the export"} has no header and trailer lines, so nothing shows it is complete (\`linked-accounts export\` writes them)\n`,
+      );
+    },
+  });
+  return { source, progress };
+};
+
+const fold = async (parsed: Parsed, io: CommandLineIo, now: () => number): Promise<Folded> => {
+  const { source, progress } = await openFor(parsed, io, now);
+  const access = initialAccessGraph();
+  const asOf = parsed.asOf;
+  const loans = parsed.command === "loans" ? new OpenLoans() : undefined;
+  let timeline: AuditTimelineState | undefined;
+  const asked = parsed.command === "timeline" ? parsed.args[0]! : undefined;
+  // The account asked about, by id, or any account that registered with it as its barcode.
+  const candidates = new Set<string>(asked === undefined ? [] : [asked]);
+  if (asked !== undefined) timeline = { applied: 0, byAccount: new KeepOnly((id) => candidates.has(id)), linkParties: new Map() };
+  let cut = 0n;
+  let within = true;
+  let runningMax = -Infinity;
+  let count = 0;
+  try {
+    for await (const batch of increasing(source.batches())) {
+      for (const event of batch) {
+        evolveAccessGraph(access, event);
+        if (timeline !== undefined) {
+          if (event.type === "AccountRegistered" && event.data.barcode === asked) candidates.add(event.data.accountId);
+          evolveAuditTimeline(timeline, event);
         }
+        if (asOf !== undefined && within) {
+          const at = Date.parse(event.metadata.occurredAt);
+          if (at > runningMax) runningMax = at;
+          within = "position" in asOf ? event.position <= asOf.position : runningMax <= asOf.time;
+          if (within) cut = event.position;
+        }
+        if (loans !== undefined && (asOf === undefined || within)) loans.evolve(event);
       }
+      count += batch.length;
+      progress.events(count);
     }
   } finally {
+    progress.done();
     await source.close();
   }
-  return { models, loans, position: parsed.asOf === undefined ? BigInt(models.access.applied) : cut };
+  return { access, loans, timeline, position: asOf === undefined ? BigInt(access.applied) : cut };
 };
 
 // ---------------------------------------------------------------------------
@@ -185,13 +362,23 @@ const jsonText = (value: unknown): string =>
   JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? Number(v) : v), 2) + "\n";
 
 /** Columns padded to the widest cell; the last column is not padded. */
-export const table = (headers: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): string => {
-  if (rows.length === 0) return "";
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+export const table = (headers: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): string => [...tableChunks(headers, rows)].join("");
+
+/** `table`, in chunks of about 64 KiB. */
+function* tableChunks(headers: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): Generator<string> {
+  if (rows.length === 0) return;
+  // A loop, not Math.max(...column): spreading 150,000 rows as arguments overflows the stack.
+  const widths = headers.map((h) => h.length);
+  for (const row of rows) for (let i = 0; i < widths.length; i++) widths[i] = Math.max(widths[i]!, (row[i] ?? "").length);
   const line = (cells: ReadonlyArray<string>) =>
     cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join("  ").trimEnd() + "\n";
-  return line(headers) + rows.map(line).join("");
-};
+  yield* chunksOf(
+    (function* () {
+      yield line(headers);
+      for (const row of rows) yield line(row);
+    })(),
+  );
+}
 
 const resolve = (view: AccessView, idOrBarcode: string): Id => {
   const account = view.account(idOrBarcode);
@@ -303,19 +490,46 @@ const loansText = (l: LinkedLoans): string => {
   return header + (rows.length === 0 ? "No open loans or holds.\n" : table(["ACCOUNT", "KIND", "ID", "TITLE", "STATUS", "ACTIONS"], rows)) + accountLevel;
 };
 
-const answer = (parsed: Parsed, loaded: Loaded): string => {
-  const { models, position } = loaded;
-  const view = parsed.asOf === undefined ? accessNow(models.access) : accessAsOf(models.access, position);
+/** Joins `pieces` into chunks of about 64 KiB, for writing as they are made. */
+function* chunksOf(pieces: Iterable<string>): Generator<string> {
+  let chunk = "";
+  for (const piece of pieces) {
+    chunk += piece;
+    if (chunk.length >= 1 << 16) {
+      yield chunk;
+      chunk = "";
+    }
+  }
+  if (chunk !== "") yield chunk;
+}
+
+/**
+ * Every grant, as text or as the JSON document `jsonText({ position, grants })`
+ * would be, written a piece at a time: there may be hundreds of thousands.
+ */
+function* grantsAnswer(grants: ReadonlyArray<Grant>, position: bigint, json: boolean): Generator<string> {
+  if (json) {
+    if (grants.length === 0) return yield jsonText({ position, grants });
+    yield `{\n  "position": ${jsonText(position).trimEnd()},\n  "grants": [\n`;
+    yield* chunksOf(
+      (function* () {
+        for (let i = 0; i < grants.length; i++)
+          yield JSON.stringify(grants[i], null, 2).replace(/^/gm, "    ") + (i === grants.length - 1 ? "\n" : ",\n");
+      })(),
+    );
+    return yield "  ]\n}\n";
+  }
+  yield `Grants in force as of position ${position}: ${grants.length}\n`;
+  yield* tableChunks(["MANAGER", "ACCOUNT", "LINKS"], grants.map((g) => [g.manager, g.account, g.linkIds.join(", ")]));
+}
+
+const answer = (parsed: Parsed, folded: Folded): string | Iterable<string> => {
+  const { access, position } = folded;
+  const view = parsed.asOf === undefined ? accessNow(access) : accessAsOf(access, position);
   const { json } = parsed;
   switch (parsed.command) {
-    case "grants": {
-      const grants = view.grants();
-      if (json) return jsonText({ position, grants });
-      return (
-        `Grants in force as of position ${position}: ${grants.length}\n` +
-        table(["MANAGER", "ACCOUNT", "LINKS"], grants.map((g) => [g.manager, g.account, g.linkIds.join(", ")]))
-      );
-    }
+    case "grants":
+      return grantsAnswer(view.grants(), position, json);
     case "who-can-manage": {
       const account = resolve(view, parsed.args[0]!);
       const managers = view.managersOf(account).map((manager) => ({ manager, linkIds: view.linksOf(manager, account) }));
@@ -342,7 +556,7 @@ const answer = (parsed: Parsed, loaded: Loaded): string => {
     }
     case "timeline": {
       const account = resolve(view, parsed.args[0]!);
-      const events = timelineOf(models.timeline, models.access, account, position);
+      const events = timelineOf(folded.timeline!, access, account, position);
       if (json) return jsonText({ position, account, events });
       return (
         `Timeline of ${account} up to position ${position}: ${events.length} event(s)\n` +
@@ -354,7 +568,7 @@ const answer = (parsed: Parsed, loaded: Loaded): string => {
     }
     case "loans": {
       const viewer = resolve(view, parsed.args[0]!);
-      const loans = loansFor(loaded.loans, view, viewer);
+      const loans = loansFor(folded.loans!.stateFor([viewer, ...view.managedBy(viewer)]), view, viewer);
       if (json) return jsonText(loans);
       return loansText(loans);
     }
@@ -363,59 +577,78 @@ const answer = (parsed: Parsed, loaded: Loaded): string => {
   }
 };
 
+/**
+ * A message as one line: no stack, no newlines, no password (neither in a URL
+ * nor any password given in `argv`, wherever a driver might quote it).
+ */
+export const oneLine = (message: string, argv: ReadonlyArray<string> = []): string => {
+  let text = redactUrls(message);
+  for (const password of passwordsIn(argv)) text = text.split(password).join("***");
+  return text.replace(/\s*\n\s*/g, " ").trim();
+};
+
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
 const isBadInput = (error: unknown): boolean =>
   error instanceof ExportFormatError ||
+  error instanceof ExportIntegrityError ||
   error instanceof BadInputError ||
   (error instanceof Error && (error.name === "StoredEventDecodeError" || error.name === "DecodeError"));
+
+/** Writes to standard output, waiting when it asks to (a pipe to a slow reader). */
+const writeOut = (stdout: CommandLineIo["stdout"], chunk: string): Promise<void> | void => {
+  if (stdout.write(chunk) === false && stdout.once !== undefined) {
+    const once = stdout.once.bind(stdout);
+    return new Promise<void>((resolve) => void once("drain", () => resolve()));
+  }
+};
 
 /** Runs the command line; returns the exit status. */
 export const main = async (argv: ReadonlyArray<string>, io: CommandLineIo): Promise<number> => {
   const fail = (status: number, message: string): number => {
-    io.stderr.write(`linked-accounts: ${message}\n`);
+    io.stderr.write(`linked-accounts: ${oneLine(message, argv)}\n`);
     return status;
   };
   let parsed: Parsed | "help";
   try {
     parsed = parseArgs(argv);
   } catch (error) {
-    if (error instanceof UsageError) return fail(EXIT_BAD_INPUT, `${error.message}\n\n${usage}`);
-    throw error;
+    if (error instanceof UsageError) return fail(EXIT_BAD_INPUT, `${error.message} (see linked-accounts --help)`);
+    return fail(EXIT_FAILED, messageOf(error));
   }
   if (parsed === "help") {
     io.stdout.write(usage);
     return EXIT_OK;
   }
+  const now = io.now ?? (() => performance.now());
   try {
     if (parsed.command === "export") {
-      // Checked in full first: a bad event must leave standard output empty.
-      const source = await openSource(parsed.source, io.stdin);
-      const chunks: string[] = [];
-      let previous = 0n;
+      const { source, progress } = await openFor(parsed, io, now);
       try {
+        let count = 0;
         await writeExport(
           (async function* () {
-            for await (const event of source.events()) {
-              if (event.position <= previous)
-                throw new BadInputError(`event at position ${event.position}: position: expected more than ${previous} (strictly increasing)`);
-              previous = event.position;
-              yield event;
+            for await (const batch of increasing(source.batches())) {
+              yield* batch;
+              count += batch.length;
+              progress.events(count);
             }
           })(),
-          (chunk) => void chunks.push(chunk),
+          (chunk) => writeOut(io.stdout, chunk),
         );
       } finally {
+        progress.done();
         await source.close();
       }
-      for (const chunk of chunks) io.stdout.write(chunk);
       return EXIT_OK;
     }
-    const loaded = await load(parsed, io.stdin);
-    io.stdout.write(answer(parsed, loaded));
+    const folded = await fold(parsed, io, now);
+    const text = answer(parsed, folded);
+    if (typeof text === "string") io.stdout.write(text);
+    else for (const chunk of text) await writeOut(io.stdout, chunk);
     return EXIT_OK;
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    if (isBadInput(error)) return fail(EXIT_BAD_INPUT, message);
-    if (error instanceof UsageError) return fail(EXIT_BAD_INPUT, message);
-    return fail(EXIT_FAILED, message);
+    if (isBadInput(error) || error instanceof UsageError) return fail(EXIT_BAD_INPUT, messageOf(error));
+    return fail(EXIT_FAILED, messageOf(error));
   }
 };

@@ -53,6 +53,18 @@ export { type Checkpoint, type CheckpointStore, createInMemoryCheckpointStore } 
 // Checkpoints in SQLite or PostgreSQL have entries of their own, so that a host
 // installs only the driver it uses: "@linked-accounts/projections/sqlite" and
 // "@linked-accounts/projections/postgres".
-export { type ExportedEvent, ExportFormatError, decodeExportLine, exportLine, readExport, sourceOf, writeExport } from "./ndjson.js";
+export {
+  type ExportedEvent,
+  type ReadExportOptions,
+  DEFAULT_MAX_LINE_BYTES,
+  ExportFormatError,
+  ExportIntegrityError,
+  decodeExportLine,
+  exportLine,
+  readExport,
+  readExportBatches,
+  sourceOf,
+  writeExport,
+} from "./ndjson.js";
 export { type CommandLineIo, main as runCommandLine } from "./command-line.js";
 export { accessGraphFrom, readModelsFrom } from "./from-store.js";

@@ -4,16 +4,18 @@
  * A store's entry (and so its driver) is loaded only when a source needs it:
  * the drivers are optional peer dependencies, and a host that reads only
  * export files installs none of them.
+ * Everything store-specific is in `storeSource` and the two store cases.
  */
-import { createReadStream, existsSync } from "node:fs";
+import { existsSync } from "node:fs";
+import { type FileHandle, open } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import type { EventStore, RecordedEvent } from "@linked-accounts/adapters";
-import { type ExportedEvent, readExport } from "./ndjson.js";
+import { type ExportedEvent, type ReadExportOptions, readExportBatches } from "./ndjson.js";
 
-/** What the command line reads: events in global order, and a way to let go. */
+/** What the command line reads: events in global order, in batches, and a way to let go. */
 export interface OpenedSource {
   readonly description: string;
-  events(): AsyncIterable<ExportedEvent>;
+  batches(): AsyncIterable<ReadonlyArray<ExportedEvent>>;
   close(): Promise<void>;
 }
 
@@ -23,6 +25,35 @@ export type SourceSpec =
   | { readonly kind: "sqlite"; readonly path: string }
   | { readonly kind: "postgres"; readonly connectionString: string; readonly schema: string | undefined };
 
+/** A SOURCE that cannot be used as written (the message shows it with any password hidden). */
+export class SourceSpecError extends Error {
+  override readonly name = "SourceSpecError";
+}
+
+/**
+ * `text` with the password of every `scheme://user:password@` hidden, also when
+ * the URL is not a valid one (`postgres://u:secret@[bad/db`). For every message
+ * that may quote what a person typed.
+ */
+export const redactUrls = (text: string): string => text.replace(/([a-z][a-z0-9+.-]*:\/\/[^\s:/?#@]*:)\S*@/gi, "$1***@");
+
+/** The passwords written in `args` (`scheme://user:password@…`), as typed and percent-decoded. */
+export const passwordsIn = (args: ReadonlyArray<string>): string[] => {
+  const out = new Set<string>();
+  for (const arg of args)
+    for (const m of arg.matchAll(/[a-z][a-z0-9+.-]*:\/\/[^\s:/?#@]*:(\S*)@/gi)) {
+      const typed = m[1]!;
+      if (typed.length === 0) continue;
+      out.add(typed);
+      try {
+        out.add(decodeURIComponent(typed));
+      } catch {
+        // not percent-encoded: the typed form is enough
+      }
+    }
+  return [...out];
+};
+
 /**
  * `-` (or nothing): standard input; `sqlite:PATH`; `postgres://…` or
  * `postgresql://…` (a `schema=NAME` query parameter picks the store's schema);
@@ -31,8 +62,14 @@ export type SourceSpec =
 export const parseSource = (text: string | undefined): SourceSpec => {
   if (text === undefined || text === "-") return { kind: "stdin" };
   if (text.startsWith("sqlite:")) return { kind: "sqlite", path: text.slice("sqlite:".length) };
-  if (/^postgres(ql)?:\/\//.test(text)) {
-    const url = new URL(text);
+  if (/^postgres(ql)?:\/\//i.test(text)) {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      // The URL parser's own error carries the input, password and all: never shown.
+      throw new SourceSpecError(`not a valid PostgreSQL URL: ${redactUrls(text)}`);
+    }
     const schema = url.searchParams.get("schema") ?? undefined;
     url.searchParams.delete("schema");
     return { kind: "postgres", connectionString: url.toString(), schema };
@@ -61,24 +98,44 @@ export const loadStoreEntry = async <M>(load: () => Promise<M>, driver: string, 
   }
 };
 
+/**
+ * A file's bytes, read into one buffer over and over (no buffer per read for the
+ * collector to find): each chunk is valid only until the next is asked for,
+ * which is how `readExportBatches` uses them.
+ */
+async function* chunksOf(file: FileHandle, size = 1 << 18): AsyncGenerator<Buffer> {
+  const buffer = Buffer.allocUnsafe(size);
+  for (;;) {
+    const { bytesRead } = await file.read(buffer, 0, size, null);
+    if (bytesRead === 0) return;
+    yield buffer.subarray(0, bytesRead);
+  }
+}
+
+/** Groups a store's events into batches (the command line folds a batch per await). */
+async function* inBatches(events: AsyncIterable<ExportedEvent>, size: number): AsyncGenerator<ReadonlyArray<ExportedEvent>> {
+  let batch: ExportedEvent[] = [];
+  for await (const event of events) if (batch.push(event) >= size) {
+    yield batch;
+    batch = [];
+  }
+  if (batch.length > 0) yield batch;
+}
+
 const storeSource = (description: string, store: EventStore): OpenedSource => ({
   description,
-  events: () => labelled(store.readAll({ batchSize: 5000 })),
+  batches: () => inBatches(labelled(store.readAll({ batchSize: 5000 })), 5000),
   close: () => store.close(),
 });
 
-export const openSource = async (spec: SourceSpec, stdin: Readable): Promise<OpenedSource> => {
+export const openSource = async (spec: SourceSpec, stdin: Readable, options: ReadExportOptions = {}): Promise<OpenedSource> => {
   switch (spec.kind) {
     case "stdin":
-      return { description: "standard input", events: () => readExport(stdin), close: async () => {} };
+      return { description: "standard input", batches: () => readExportBatches(stdin, options), close: async () => {} };
     case "file": {
-      // Open first so that a missing file is reported before anything is read.
-      const stream = createReadStream(spec.path, { encoding: "utf8" });
-      await new Promise<void>((resolve, reject) => {
-        stream.once("open", () => resolve());
-        stream.once("error", reject);
-      });
-      return { description: spec.path, events: () => readExport(stream), close: async () => void stream.destroy() };
+      // Opened first so that a missing file is reported before anything is read.
+      const file = await open(spec.path, "r");
+      return { description: spec.path, batches: () => readExportBatches(chunksOf(file), options), close: () => file.close() };
     }
     case "sqlite": {
       // Opening a missing path would create an empty store: refuse instead.

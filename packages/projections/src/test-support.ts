@@ -1,8 +1,9 @@
 /** Helpers the tests share: envelopes for hand-written histories, positions, exports. Not exported by the package. */
 import { type Actor, type DomainEvent, type EventEnvelope, SCHEMA_VERSION, channelOfVersion1 } from "@linked-accounts/domain/internal";
 import { fixtures, uuidV7 } from "@linked-accounts/domain/testing";
+import { createHash } from "node:crypto";
 import type { ExportedEvent } from "./ndjson.js";
-import { exportLine } from "./ndjson.js";
+import { exportLine, headerLine, trailerLine } from "./ndjson.js";
 
 /** `event` as stored, done by `actor` at minute `minutes` of the fixtures' clock. */
 export const stamped = (event: DomainEvent, actor: Actor | string, minutes: number, counter: number): EventEnvelope =>
@@ -32,7 +33,14 @@ export const positioned = (events: ReadonlyArray<EventEnvelope>, gaps: ReadonlyA
 export const history = (steps: ReadonlyArray<readonly [DomainEvent, Actor | string]>): ExportedEvent[] =>
   positioned(steps.map(([e, actor], i) => stamped(e, actor, i, i)));
 
+/** The event lines alone, as a hand-made export would be (no header, no trailer). */
 export const exportText = (events: ReadonlyArray<ExportedEvent>): string => events.map((e) => exportLine(e) + "\n").join("");
+
+/** What `linked-accounts export` writes: the header, the event lines, the trailer. */
+export const checkedExportText = (events: ReadonlyArray<ExportedEvent>): string => {
+  const body = headerLine + "\n" + exportText(events);
+  return body + trailerLine(events.length, createHash("sha256").update(body, "utf8").digest("hex")) + "\n";
+};
 
 /**
  * The story of the reference page: a parent manages a child (1-way), two
