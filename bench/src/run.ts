@@ -2,7 +2,8 @@
  * `pnpm bench`: every benchmark of the project, one after the other, printing
  * figures as they come and writing them all to bench/results/ as JSON with the
  * machine and Node.js version. Performance is measured here, never asserted in
- * tests. `pnpm bench domain stores` runs only the named parts. The first part,
+ * tests. `pnpm bench domain stores` runs only the named parts (`portal`: the
+ * patron portal under 50 concurrent signed-in clients). The first part,
  * `calibration`, times plain arithmetic and allocation on this machine, so the
  * rest can be read against it.
  *
@@ -21,6 +22,7 @@ import { createSqliteEventStore } from "@linked-accounts/adapters/sqlite";
 import { benchCalibration } from "./calibration.js";
 import { benchCommands } from "./commands.js";
 import { benchDomain } from "./domain.js";
+import { benchPortal } from "./portal.js";
 import { benchProjections } from "./projections.js";
 import { benchStores } from "./stores.js";
 
@@ -53,6 +55,20 @@ const parts: Record<string, () => Promise<Record<string, unknown>>> = {
     return benchCommands(stores);
   },
   projections: () => benchProjections(pgUrl === undefined ? {} : { pgUrl }),
+  portal: () => {
+    let n = 0;
+    const stores = [{ name: "sqlite", open: async () => createSqliteEventStore({ path: path.join(temp, `portal-${n++}.sqlite`) }) }];
+    if (pgUrl !== undefined)
+      stores.push({
+        name: "postgres",
+        open: async () => {
+          const schema = `bench_portal_${process.pid}_${n++}`;
+          pgSchemas.push(schema);
+          return createPostgresEventStore({ connectionString: pgUrl, schema });
+        },
+      });
+    return benchPortal(stores);
+  },
 };
 
 const results: Record<string, unknown> = {
