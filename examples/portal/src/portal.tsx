@@ -117,16 +117,6 @@ const fieldWords: Record<string, string> = {
 };
 const pleaseFill = (field: string) => `Please fill in ${fieldWords[field] ?? field}.`;
 
-/**
- * The store as the read models' runner reads it. The runner asks for
- * `fromPosition`; the store's port now calls it `from`, and ignores the other
- * name: handed the store itself, every catch-up would read (and apply) the log
- * from the beginning again. Delete this once the runner says `from`.
- */
-const eventSource = (store: EventStore): EventSource => ({
-  readAll: (o) => store.readAll({ ...(o?.fromPosition === undefined ? {} : { from: o.fromPosition }), ...(o?.batchSize === undefined ? {} : { batchSize: o.batchSize }) }),
-});
-
 /** A link would give this grant, but its manager is a child's account (a 2-way link with a child works one way). */
 const onlyForMinor = (e: Explanation): boolean =>
   !e.granted && e.refusals.some((r) => r.code === "manager-is-minor") && !e.refusals.some((r) => r.code === "no-link" || r.code === "link-gives-other-direction" || r.code === "link-revoked");
@@ -138,7 +128,7 @@ export const createPortal = (options: PortalOptions) => {
     ...(options.phrases === undefined ? {} : { phrases: options.phrases }),
     ...(options.policy === undefined ? {} : { policy: options.policy }),
   });
-  const runner = createRunner({ source: eventSource(store), projection: readModelsProjection });
+  const runner = createRunner({ source: store, projection: readModelsProjection });
   runner.start({ intervalMs: options.readModelIntervalMs ?? 250 });
   const directory: Directory = createDirectory(options.pinCost === undefined ? {} : { pinCost: options.pinCost });
   const sessions: Sessions = createSessions({
