@@ -124,7 +124,7 @@ export const apiRoutes = (deps: ApiDeps) => {
     const patron = c.get("patron");
     const id = c.req.param("id");
     const view = await deps.fresh();
-    const links = [...new Set([...view.linksOf(patron.accountId, id), ...view.linksOf(id, patron.accountId)])];
+    const links = (await patron.connections()).find((c) => c.accountId === id)?.linkIds ?? [];
     let freshness = view.position.toString();
     for (const linkId of links) {
       const revoked = await patron.revokeLink({ linkId, reason: "Removed in the app" });

@@ -10,7 +10,7 @@ import { type Context, Hono } from "hono";
 import { secureHeaders } from "hono/secure-headers";
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
-import { type AccessView, type EventSource, type Explanation, accessOf, createRunner, linkedLoansOf, readModelsProjection } from "@linked-accounts/projections";
+import { type AccessView, type Explanation, accessOf, createRunner, linkedLoansOf, readModelsProjection } from "@linked-accounts/projections";
 import { apiRoutes } from "./api.js";
 import { type Directory, type PinCost, createDirectory } from "./directory.js";
 import {
@@ -179,15 +179,12 @@ export const createPortal = (options: PortalOptions) => {
     directory.patronById(accountId)?.name ?? view.account(accountId)?.barcode ?? accountId;
   const barcodeOf = (view: AccessView, accountId: string): string => view.account(accountId)?.barcode ?? directory.patronById(accountId)?.barcode ?? "";
 
-  /** The accounts joined to `me` by a link, with what each side may do, checked with the library. */
+  /** The accounts joined to `me` by a link, with what each side may do, as the library says now. */
   const connectedRows = async (patron: Patron, view: AccessView): Promise<ConnectedRow[]> => {
     const me = patron.accountId;
-    const others = [...new Set([...view.managedBy(me), ...view.managersOf(me)])].sort();
     const rows: ConnectedRow[] = [];
-    for (const other of others) {
-      const youManage = await patron.canManage(other);
-      const managesYou = await library.patron(other, { channel: "portal" }).canManage(me);
-      if (!youManage && !managesYou) continue; // revoked since the read model looked
+    for (const { accountId: other, youManage, managesYou } of await patron.connections()) {
+      if (!youManage && !managesYou) continue; // a link whose grants are not in force (a closed account)
       const minor = onlyForMinor(view.explain(me, other));
       rows.push({
         accountId: other,
@@ -346,10 +343,9 @@ export const createPortal = (options: PortalOptions) => {
   app.post("/account/connections/:other/remove", async (c) => {
     const who = patronOf(c);
     if (who instanceof Response) return who;
-    const me = who.patron.accountId;
     const other = c.req.param("other");
     const view = await fresh();
-    const links = [...new Set([...view.linksOf(me, other), ...view.linksOf(other, me)])];
+    const links = (await who.patron.connections()).find((c) => c.accountId === other)?.linkIds ?? [];
     if (links.length === 0) return accountPage(c, who, { refusal: "That connection had already been removed.", status: 409 });
     let freshness = "0";
     for (const linkId of links) {

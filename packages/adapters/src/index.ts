@@ -17,6 +17,7 @@ export {
   type Accepted,
   type CommandFailure,
   type CommandMethods,
+  type Connection,
   type InputOf,
   type LibrarySystem,
   type LinkedAccounts,

@@ -318,6 +318,26 @@ describe("the actor-scoped host API", () => {
     expect(outcomes.filter(E.isLeft)).toEqual([]);
   });
 
+  it("tells a patron its connections from the store: the links each way, and which grants are in force", async () => {
+    const { library } = setUp();
+    await family(library);
+    const parent = library.patron("parent");
+    const child = library.patron("child");
+    const partner = library.patron("partner");
+    const oneWay = await right(parent.issueSharePhrase({ direction: "one-way" }));
+    const toChild = await right(child.connectAccount({ barcode: "P0000001", phrase: oneWay.phrase }));
+    // A 2-way link with a minor works one way (R4).
+    const twoWay = await right(child.issueSharePhrase({ direction: "two-way" }));
+    const childAndPartner = await right(partner.connectAccount({ barcode: "C0000001", phrase: twoWay.phrase }));
+    expect(await child.connections()).toEqual([
+      { accountId: "parent", linkIds: [toChild.linkId], youManage: false, managesYou: true },
+      { accountId: "partner", linkIds: [childAndPartner.linkId], youManage: false, managesYou: true },
+    ]);
+    expect(await parent.connections()).toEqual([{ accountId: "child", linkIds: [toChild.linkId], youManage: true, managesYou: false }]);
+    await right(child.revokeLink({ linkId: toChild.linkId! }));
+    expect(await parent.connections()).toEqual([]);
+  });
+
   it("never hands out an older freshness token than one it gave before", async () => {
     const { library } = setUp();
     await family(library);

@@ -19,8 +19,11 @@ import {
   Id,
   type Policy,
   authorize,
+  accountFacts,
   authorityOver,
   canManage,
+  linksBetween,
+  linksOf,
   declarations,
   defaultPolicy,
 } from "@linked-accounts/domain/internal";
@@ -62,9 +65,21 @@ export type CommandMethods<K extends ActorKind> = {
   ) => Outcome<Accepted & AnyOf<Declarations[M]>["result"] & PhraseShown<Declarations[M]>>;
 };
 
+/** One account this patron is linked to, as the store says now. */
+export interface Connection {
+  readonly accountId: string;
+  /** The active links between the two: revoking all of them removes the connection (R11). */
+  readonly linkIds: ReadonlyArray<string>;
+  /** Whether this patron may manage that account now, and that account this patron (R1 to R4, R12). */
+  readonly youManage: boolean;
+  readonly managesYou: boolean;
+}
+
 /** A patron's view: its commands, and authoritative answers read from the store (never a lagging read model, R13). */
 export type Patron = CommandMethods<"account"> & {
   readonly accountId: string;
+  /** Every account linked to this patron by an active link, with the grants in force each way. */
+  connections(): Promise<ReadonlyArray<Connection>>;
   /** May this patron manage `accountId` now (R1)? */
   canManage(accountId: string): Promise<boolean>;
   /** May this patron do `action` to `accountId` now, and under whose authority? */
@@ -112,9 +127,25 @@ export const createLinkedAccounts = (options: LinkedAccountsOptions): LinkedAcco
         const state = await handler.stateOf({ items: authorityOver(actor, target) });
         return state.linking;
       };
+      const connections = async (): Promise<ReadonlyArray<Connection>> => {
+        const own = await handler.stateOf({ items: [linksOf(accountId), accountFacts(accountId)] });
+        const others = new Set<string>();
+        for (const link of own.linking.links.values())
+          if (!link.revoked) others.add(link.issuerAccountId === accountId ? link.connectedAccountId : link.issuerAccountId);
+        if (others.size === 0) return [];
+        // The counterparts' own facts (minor, closed) decide which grants are in force.
+        const state = await handler.stateOf({ items: [linksOf(accountId), accountFacts(accountId), ...[...others].map(accountFacts)] });
+        return [...others].sort().map((other) => ({
+          accountId: other,
+          linkIds: linksBetween(state.linking, accountId, other),
+          youManage: canManage(state.linking, accountId, other),
+          managesYou: canManage(state.linking, other, accountId),
+        }));
+      };
       return {
         ...(methodsFor("account", actor, scope?.channel ?? "portal") as CommandMethods<"account">),
         accountId,
+        connections,
         canManage: async (target) => Id.is(target) && canManage(await authorityOn(target), accountId, target),
         authorize: async (action, target) =>
           Id.is(target)

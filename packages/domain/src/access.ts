@@ -43,6 +43,9 @@ export const linksGiving = (state: LinkingState, manager: Id, account: Id): Read
   return links;
 };
 
+/** The active links between two accounts, whichever way they point. */
+export const linksBetween = (state: LinkingState, a: Id, b: Id): ReadonlyArray<Id> => state.activeLinksByPair.get(pairKey(a, b)) ?? [];
+
 /**
  * R1, R3, R4, R12: the links through which `manager` may manage `account` now.
  * Empty unless both accounts are open and the manager is not a minor. Only a link

@@ -57,6 +57,7 @@ export {
   canManage,
   grantLinks,
   grantsOf,
+  linksBetween,
   linksGiving,
   managerActions,
 } from "./access.js";
@@ -72,7 +73,7 @@ export {
   pairKey,
 } from "./linking-state.js";
 export { currentPhrases, isActive, phrasesToCheck } from "./linking.js";
-export { authorityOver } from "./commands/reads.js";
+export { accountFacts, authorityOver, linksOf } from "./commands/reads.js";
 export { type CirculationState, type Hold, type HoldStatus, type Loan, evolveCirculation, initialCirculationState } from "./circulation.js";
 export { type Decider, fold, libraryDecider } from "./decider.js";
 export { type LockoutRule, type Policy, RETAINED_FAILURES, defaultPolicy, lockedUntil, makePolicy } from "./policy.js";

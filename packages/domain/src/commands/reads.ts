@@ -29,6 +29,8 @@ export const phrasesOf = (accountId: Id): QueryItem => ({
 export const barcodeOwner = (barcode: string): QueryItem => ({ types: ["AccountRegistered"], tags: [barcodeTag(canonicalBarcode(barcode))] });
 export const phraseFacts = (phraseId: Id): QueryItem => ({ types: ["SharePhraseIssued", "SharePhraseRevoked"], tags: [phraseTag(phraseId)] });
 export const linkFacts = (linkId: Id): QueryItem => ({ types: ["AccountConnected", "LinkRevoked"], tags: [linkTag(linkId)] });
+/** Every link an account was ever part of, and its revocation. */
+export const linksOf = (accountId: Id): QueryItem => ({ types: ["AccountConnected", "LinkRevoked"], tags: [accountTag(accountId)] });
 /** Every link ever made between two accounts, and its revocation (R2, R8, R13). */
 export const pairLinks = (a: Id, b: Id): QueryItem => ({ types: ["AccountConnected", "LinkRevoked"], tags: [pairTag(a, b)] });
 /** R10: the failures that count towards a connector's own lockout. */
