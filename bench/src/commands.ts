@@ -102,10 +102,15 @@ const counting = (store: EventStore): { store: EventStore; conflicts: () => numb
 
 type Outcome = E.Either<{ readonly code: string }, unknown>;
 
-/** Runs `work(i)` for i in [0, count), `width` at a time; the seconds taken and the refusals by code. */
+/**
+ * Runs `work(i)` for i in [0, count), `width` at a time; the seconds taken, the
+ * refusals by code, and this process's CPU time per command (user and system):
+ * when it nears the wall time per command, the host itself is the bottleneck.
+ */
 const inFlight = async (count: number, width: number, work: (i: number) => Promise<Outcome>) => {
   const refusals: Record<string, number> = {};
   let next = 0;
+  const cpu = process.cpuUsage();
   const started = performance.now();
   await Promise.all(
     Array.from({ length: Math.min(width, count) }, async () => {
@@ -121,7 +126,9 @@ const inFlight = async (count: number, width: number, work: (i: number) => Promi
       }
     }),
   );
-  return { seconds: (performance.now() - started) / 1000, refusals };
+  const seconds = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
+  return { seconds, refusals, hostCpuMsPerCommand: (used.user + used.system) / 1000 / count };
 };
 
 const total = (refusals: Record<string, number>) => Object.values(refusals).reduce((a, b) => a + b, 0);
@@ -167,18 +174,28 @@ const levelRun = async (subject: ReturnType<typeof counting>, width: number, cou
     library.patron(`${tag}i${i}`).renewLoan({ accountId: `${tag}c${i}`, loanId: `${tag}l${i}`, dueAt: "2026-04-15T00:00:00.000Z" }),
   );
   return {
-    connect: { perSecond: count / connects.seconds, refusals: connects.refusals, conflicts: conflictsAfterConnects - conflictsBefore },
-    renew: { perSecond: count / renewals.seconds, refusals: renewals.refusals, conflicts: subject.conflicts() - conflictsAfterConnects },
+    connect: {
+      perSecond: count / connects.seconds,
+      refusals: connects.refusals,
+      conflicts: conflictsAfterConnects - conflictsBefore,
+      hostCpuMs: connects.hostCpuMsPerCommand,
+    },
+    renew: {
+      perSecond: count / renewals.seconds,
+      refusals: renewals.refusals,
+      conflicts: subject.conflicts() - conflictsAfterConnects,
+      hostCpuMs: renewals.hostCpuMsPerCommand,
+    },
   };
 };
 
 /** `settle`, when given, runs after each run's set-up, before the clock starts (PostgreSQL: ANALYZE, as autovacuum would). */
 const benchLevels = async (name: string, open: () => Promise<EventStore>, count: number, runs: number, settle?: () => Promise<void>) => {
   const subject = counting(await open());
-  const samples = new Map<string, { perSecond: number[]; refusals: Record<string, number>; conflicts: number }>();
+  const samples = new Map<string, { perSecond: number[]; hostCpuMs: number[]; refusals: Record<string, number>; conflicts: number }>();
   const sample = (kind: string, width: number) => {
     const key = `${kind} ${width}`;
-    if (!samples.has(key)) samples.set(key, { perSecond: [], refusals: {}, conflicts: 0 });
+    if (!samples.has(key)) samples.set(key, { perSecond: [], hostCpuMs: [], refusals: {}, conflicts: 0 });
     return samples.get(key)!;
   };
   try {
@@ -189,6 +206,7 @@ const benchLevels = async (name: string, open: () => Promise<EventStore>, count:
         for (const kind of ["connect", "renew"] as const) {
           const s = sample(kind, width);
           s.perSecond.push(r[kind].perSecond);
+          s.hostCpuMs.push(r[kind].hostCpuMs);
           addInto(s.refusals, r[kind].refusals);
           s.conflicts += r[kind].conflicts;
         }
@@ -209,11 +227,14 @@ const benchLevels = async (name: string, open: () => Promise<EventStore>, count:
         refused: total(s.refusals),
         refusals: s.refusals,
         conflictsRetried: s.conflicts,
+        hostCpuMsPerCommand: median(s.hostCpuMs),
+        wallMsPerCommand: 1000 / perSecond,
         runs: s.perSecond,
       };
       console.log(
         `commands ${name.padEnd(9)} ${kind === "connect" ? "connectAccount" : "renewLoan (manager)"} ${String(width).padStart(2)} in flight: ` +
-          `${format(perSecond).padStart(6)}/s, ${format(perSecond / one, 2)}× one at a time, ${describeRefusals(s.refusals)}, ${s.conflicts} conflicts decided again`,
+          `${format(perSecond).padStart(6)}/s, ${format(perSecond / one, 2)}× one at a time, ${describeRefusals(s.refusals)}, ${s.conflicts} conflicts decided again; ` +
+          `host CPU ${format(median(s.hostCpuMs), 1)} ms a command (wall ${format(1000 / perSecond, 1)} ms)`,
       );
     }
     figures[kind === "connect" ? "connectAccount" : "renewLoan"] = byLevel;
