@@ -16,7 +16,6 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
-import { createInMemoryEventStore } from "@linked-accounts/adapters";
 import { createPostgresEventStore } from "@linked-accounts/adapters/postgres";
 import { createSqliteEventStore } from "@linked-accounts/adapters/sqlite";
 import { benchCalibration } from "./calibration.js";
@@ -30,6 +29,9 @@ const pgUrl = process.env.PG_TEST_URL;
 const requested = new Set(process.argv.slice(2));
 const wanted = (name: string) => requested.size === 0 || requested.has(name);
 
+/** Schemas this run creates (and drops) start with it: BENCH_PG_SCHEMA_PREFIX, default "bench". */
+const schemaPrefix = process.env.BENCH_PG_SCHEMA_PREFIX ?? "bench";
+if (!/^[a-z_][a-z0-9_]{0,20}$/.test(schemaPrefix)) throw new RangeError("BENCH_PG_SCHEMA_PREFIX: expected up to 21 of a-z 0-9 _");
 const temp = mkdtempSync(path.join(os.tmpdir(), "linked-accounts-bench-"));
 const pgSchemas: string[] = [];
 
@@ -37,23 +39,22 @@ const parts: Record<string, () => Promise<Record<string, unknown>>> = {
   calibration: () => benchCalibration(),
   domain: () => benchDomain(),
   stores: () => benchStores(pgUrl === undefined ? {} : { pgUrl }),
-  commands: () => {
-    let n = 0;
-    const stores = [
-      { name: "in-memory", open: async () => createInMemoryEventStore() },
-      { name: "sqlite", open: async () => createSqliteEventStore({ path: path.join(temp, `commands-${n++}.sqlite`) }) },
-    ];
-    if (pgUrl !== undefined)
-      stores.push({
-        name: "postgres",
-        open: async () => {
-          const schema = `bench_commands_${process.pid}_${n++}`;
-          pgSchemas.push(schema);
-          return createPostgresEventStore({ connectionString: pgUrl, schema });
-        },
-      });
-    return benchCommands(stores);
-  },
+  commands: () =>
+    benchCommands({
+      dir: temp,
+      ...(pgUrl === undefined
+        ? {}
+        : {
+            postgres: {
+              url: pgUrl,
+              schema: (label: string) => {
+                const schema = `${schemaPrefix}_commands_${label}_${process.pid}_${pgSchemas.length}`;
+                pgSchemas.push(schema);
+                return schema;
+              },
+            },
+          }),
+    }),
   projections: () => benchProjections(pgUrl === undefined ? {} : { pgUrl }),
   portal: () => {
     let n = 0;
