@@ -305,7 +305,9 @@ const loansText = (l: LinkedLoans): string => {
 
 const answer = (parsed: Parsed, loaded: Loaded): string => {
   const { models, position } = loaded;
-  const view = parsed.asOf === undefined ? accessNow(models.access) : accessAsOf(models.access, position);
+  // As of a time T, the rulebook's clock is T itself (a rule may depend on time, R4).
+  const at = parsed.asOf !== undefined && "time" in parsed.asOf ? new Date(parsed.asOf.time).toISOString() : undefined;
+  const view = parsed.asOf === undefined ? accessNow(models.access) : accessAsOf(models.access, position, at);
   const { json } = parsed;
   switch (parsed.command) {
     case "grants": {
