@@ -35,11 +35,13 @@ import {
   type Direction,
   type Id,
   type LinkFacts,
+  type LinkingEvent,
   type Policy,
   decodeWith,
   defaultPolicy,
   grantInForce,
   grantsOf,
+  isLinkingEvent,
   managesItself,
   mayManage,
 } from "@linked-accounts/domain";
@@ -274,6 +276,20 @@ const placePair = (s: AccessGraphState, e: number): void => {
 /** The fold. Total: an event about something unknown changes nothing (as the domain's evolve). */
 export const evolveAccessGraph = (s: AccessGraphState, event: PositionedEvent): AccessGraphState => {
   const position = Number(event.position);
+  if (isLinkingEvent(event)) applyLinking(s, event, position);
+  // The time index: an entry where the running maximum of occurredAt advances.
+  const ms = isoMs(event.metadata.occurredAt);
+  if (s.time.count === 0 || ms > s.time.lastM) s.time.push(position, ms, s.applied);
+  s.applied = position;
+  return s;
+};
+
+/**
+ * The facts a linking event records. Circulation events record none (loans and
+ * holds never change who manages whom); a new linking event is a compile error
+ * here until it is handled.
+ */
+const applyLinking = (s: AccessGraphState, event: LinkingEvent & PositionedEvent, position: number): void => {
   switch (event.type) {
     case "AccountRegistered": {
       const { accountId, barcode, minor } = event.data;
@@ -319,24 +335,10 @@ export const evolveAccessGraph = (s: AccessGraphState, event: PositionedEvent): 
     case "SharePhraseIssued":
     case "SharePhraseRevoked":
     case "ConnectionAttemptFailed":
-    case "ItemCheckedOut":
-    case "LoanRenewed":
-    case "ItemReturned":
-    case "HoldPlaced":
-    case "HoldCancelled":
-    case "HoldSuspended":
-    case "HoldResumed":
-    case "HoldPickupBranchChanged":
-    case "HoldFulfilled":
       break;
     default:
-      return unhandled(event);
+      unhandled(event);
   }
-  // The time index: an entry where the running maximum of occurredAt advances.
-  const ms = isoMs(event.metadata.occurredAt);
-  if (s.time.count === 0 || ms > s.time.lastM) s.time.push(position, ms, s.applied);
-  s.applied = position;
-  return s;
 };
 
 /** The compiler names here any event type the fold above does not list. */
