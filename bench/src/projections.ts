@@ -181,7 +181,7 @@ export async function benchProjections(options: { pgUrl?: string }): Promise<Rec
 
   // Memory per grant: the heap the graph holds (a fresh fold, the log already in memory).
   const grants = accessNow(graph).grants().length;
-  const opened = graph.openedCount;
+  const opened = graph.grantTotal;
   const hasGc = (globalThis as { gc?: () => void }).gc !== undefined;
   // The graph keeps columns in typed arrays, whose bytes live outside the JS heap (and
   // process.memoryUsage().arrayBuffers is released lazily): the figure is the heapUsed
@@ -225,7 +225,7 @@ export async function benchProjections(options: { pgUrl?: string }): Promise<Rec
   results["heapBytesPerGrant"] = Math.round(bytesPerGrant);
   results["heapMeasuredAfterGc"] = hasGc;
   line(
-    `memory per grant: ${Math.round(bytesPerGrant)} bytes (the whole access graph after GC: JS heap growth over a fresh fold plus its typed arrays, ${(median(heaps) / 2 ** 20).toFixed(1)} MiB of which ${(typed / 2 ** 20).toFixed(1)} MiB typed arrays, over ${grants.toLocaleString("en")} grants in force, median of ${heaps.length}; it also holds ${graph.linkIds.size.toLocaleString("en")} links, ${opened.toLocaleString("en")} intervals, ${graph.accountIds.size.toLocaleString("en")} accounts and a time index of ${graph.time.count.toLocaleString("en")} entries in ${(graph.time.byteLength / 2 ** 20).toFixed(1)} MiB; id, barcode and time strings are shared with the log the bench keeps alive, so they are not counted${hasGc ? "" : "; WITHOUT --expose-gc, so the figure is noisy"})`,
+    `memory per grant: ${Math.round(bytesPerGrant)} bytes (the whole access graph after GC: JS heap growth over a fresh fold plus its typed arrays, ${(median(heaps) / 2 ** 20).toFixed(1)} MiB of which ${(typed / 2 ** 20).toFixed(1)} MiB typed arrays, over ${grants.toLocaleString("en")} grants in force, median of ${heaps.length}; it also holds ${graph.linkIds.size.toLocaleString("en")} links, ${opened.toLocaleString("en")} grants the links give, ${graph.accountIds.size.toLocaleString("en")} accounts and a time index of ${graph.time.count.toLocaleString("en")} entries in ${(graph.time.byteLength / 2 ** 20).toFixed(1)} MiB; id, barcode and time strings are shared with the log the bench keeps alive, so they are not counted${hasGc ? "" : "; WITHOUT --expose-gc, so the figure is noisy"})`,
   );
 
   // canManage: 1,000,000 checks on 100,000 accounts, half of them pairs with a grant.

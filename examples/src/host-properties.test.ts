@@ -27,7 +27,7 @@ describe("a host's linked-loans page", () => {
           const others = page.accounts.filter((a) => a.accountId !== viewer).map((a) => a.accountId).sort();
           const managed = [...linking.accounts.entries()]
             .map(([id]) => id)
-            .filter((id) => id !== viewer && canManage(linking, viewer, id))
+            .filter((id) => id !== viewer && canManage(linking, viewer, id, history.policy, Date.now()))
             .sort();
           expect(others).toEqual(managed);
           for (const shown of page.accounts.filter((a) => a.accountId !== viewer)) {

@@ -19,6 +19,7 @@ const meaning: Record<EventType, string> = {
   AccountConnected: "A connector typed an issuer's barcode and a matching phrase: a link now exists in the phrase's direction.",
   ConnectionAttemptFailed: "A connection attempt was refused; the precise reason is kept here for audit and never told to the connector.",
   LinkRevoked: "A link ended, with every grant it gave.",
+  DateOfBirthRecorded: "Staff or the host's system recorded an account's date of birth: the fact a policy letting older minors manage needs (R4).",
   ItemCheckedOut: "An item was lent to an account. Format `digital` is an eCheckout (the account's own doing); `physical` is a checkout at the desk or the ILS.",
   LoanRenewed: "A loan's due date moved later, by the account itself or by an account that manages it.",
   ItemReturned: "A loan ended: the item came back.",

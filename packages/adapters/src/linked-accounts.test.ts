@@ -1,5 +1,6 @@
 import * as E from "fp-ts/lib/Either.js";
 import { describe, expect, it } from "vitest";
+import { makePolicy } from "@linked-accounts/domain";
 import { manualClock } from "./clock.js";
 import { AppendConditionError, type EventStore, type RecordedEvent } from "./event-store.js";
 import { createInMemoryEventStore } from "./in-memory-store.js";
@@ -349,5 +350,50 @@ describe("the actor-scoped host API", () => {
     const again = await right(library.patron("child").connectAccount({ barcode: "P0000001", phrase: issued.phrase }));
     expect(again.events).toEqual([]);
     expect(BigInt(again.freshness)).toBeGreaterThan(BigInt(link.freshness));
+  });
+});
+
+describe("a rule changed through the domain's policy alone (minorsMayManageFromAge)", () => {
+  it("under a policy letting minors manage from 16, the minor renews a managed account's loan once 16 by the date of birth staff recorded; before, it is refused", async () => {
+    const store = createInMemoryEventStore();
+    const clock = manualClock("2026-03-03T09:00:00.000Z");
+    const library = createLinkedAccounts({ store, clock, phrases, policy: makePolicy({ minorsMayManageFromAge: 16 }) });
+    await family(library);
+    const desk = library.staff("desk-1");
+    const parent = library.patron("parent");
+    const child = library.patron("child");
+    const issued = await right(parent.issueSharePhrase({ direction: "two-way" }));
+    await right(child.connectAccount({ barcode: "P0000001", phrase: issued.phrase }));
+    const loan = await right(desk.recordCheckout({ accountId: "parent", itemId: "item-1", title: "The Bone People", dueAt }));
+    const renew = () => child.renewLoan({ accountId: "parent", loanId: loan.loanId, dueAt: "2026-04-03T09:00:00.000Z" });
+
+    // No date of birth recorded: a minor never manages.
+    expect(await leftCode(renew())).toBe("not-authorised");
+    // The child turns 16 at midnight UTC on 5 March 2026.
+    // Staff or the system record it; a patron has no such method.
+    expect("recordDateOfBirth" in child).toBe(false);
+    await right(desk.recordDateOfBirth({ accountId: "child", dateOfBirth: "2010-03-05" }));
+    expect(await leftCode(renew())).toBe("not-authorised");
+    expect(await child.canManage("parent")).toBe(false);
+
+    clock.set("2026-03-05T00:00:00.000Z");
+    expect(await child.canManage("parent")).toBe(true);
+    expect(await child.authorize("renew-loan", "parent")).toMatchObject({ _tag: "Right", right: { kind: "manager" } });
+    await right(renew());
+    const renewed = (await all(store)).find((e) => e.type === "LoanRenewed");
+    expect(renewed?.data).toMatchObject({ accountId: "parent", renewedBy: "child" });
+    // Still only what a manager may do (R5).
+    expect(await leftCode(child.placeHold({ accountId: "parent", itemId: "i9", title: "Potiki", pickupBranch: "Central" }))).toBe("self-service-only");
+  });
+
+  it("under the default policy the same 16-year-old is refused, date of birth or not", async () => {
+    const { library, clock, desk } = setUp();
+    await family(library);
+    const issued = await right(library.patron("parent").issueSharePhrase({ direction: "two-way" }));
+    await right(library.patron("child").connectAccount({ barcode: "P0000001", phrase: issued.phrase }));
+    const loan = await right(desk.recordCheckout({ accountId: "parent", itemId: "item-1", title: "The Bone People", dueAt }));
+    await right(desk.recordDateOfBirth({ accountId: "child", dateOfBirth: "2010-03-05" }));
+    clock.set("2026-03-05T00:00:00.000Z");
+    expect(await leftCode(library.patron("child").renewLoan({ accountId: "parent", loanId: loan.loanId, dueAt: "2026-04-03T09:00:00.000Z" }))).toBe("not-authorised");
   });
 });

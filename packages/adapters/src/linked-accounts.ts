@@ -104,9 +104,10 @@ const checkedId = (what: string, id: unknown): string => {
 
 export const createLinkedAccounts = (options: LinkedAccountsOptions): LinkedAccounts => {
   const policy = options.policy ?? defaultPolicy;
+  const clock = options.clock ?? systemClock;
   const handler = createCommandHandler({
     store: options.store,
-    clock: options.clock ?? systemClock,
+    clock,
     ids: options.ids ?? uuidV7Ids,
     phrases: options.phrases ?? scryptSharePhrases(),
     policy,
@@ -138,18 +139,19 @@ export const createLinkedAccounts = (options: LinkedAccountsOptions): LinkedAcco
         return [...others].sort().map((other) => ({
           accountId: other,
           linkIds: linksBetween(state.linking, accountId, other),
-          youManage: canManage(state.linking, accountId, other),
-          managesYou: canManage(state.linking, other, accountId),
+          youManage: canManage(state.linking, accountId, other, policy, clock.now().getTime()),
+          managesYou: canManage(state.linking, other, accountId, policy, clock.now().getTime()),
         }));
       };
       return {
         ...(methodsFor("account", actor, scope?.channel ?? "portal") as CommandMethods<"account">),
         accountId,
         connections,
-        canManage: async (target) => Id.is(target) && canManage(await authorityOn(target), accountId, target),
+        // Answered by the rulebook the commands use: this policy, at this clock's now (R4 may depend on the time).
+        canManage: async (target) => Id.is(target) && canManage(await authorityOn(target), accountId, target, policy, clock.now().getTime()),
         authorize: async (action, target) =>
           Id.is(target)
-            ? authorize(actor, action, target, await authorityOn(target))
+            ? authorize(actor, action, target, await authorityOn(target), policy, clock.now().getTime())
             : E.left({ code: "account-not-found", message: "That is not an account id." }),
       };
     },

@@ -1,11 +1,17 @@
 /**
- * Who may do what to whom: the one rule every command goes through (R1 to R5).
- * It reads the link state it is given and nothing else.
+ * Who may do what to whom: the one rulebook (R1 to R5, R12). `grantInForce` is
+ * the one answer to "is this grant in force": every command goes through it
+ * (by `authorize`), and so does every read model (the access graph keeps only
+ * the facts it is asked about, and their positions). It reads the facts it is
+ * given and nothing else; the host's policy and the time of the question are
+ * arguments, because a policy may make the answer change with time (an age).
  */
 import * as E from "fp-ts/lib/Either.js";
 import { Actor, type Direction, type Id, decodeWith } from "./codec.js";
+import { reachesAgeAt } from "./date-of-birth.js";
 import { type DomainError, domainError } from "./errors.js";
 import { type LinkRecord, type LinkingState, pairKey } from "./linking-state.js";
+import type { Policy } from "./policy.js";
 
 /** One directed edge manager → account. */
 export interface Grant {
@@ -29,8 +35,73 @@ export const grantsOf = (link: {
       ]
     : [{ manager: link.issuerAccountId, account: link.connectedAccountId }];
 
-const gives = (link: LinkRecord, manager: Id, account: Id): boolean =>
+/** R2: does `link` give manager → account by its direction? */
+export const gives = (link: LinkFacts, manager: Id, account: Id): boolean =>
   grantsOf(link).some((g) => g.manager === manager && g.account === account);
+
+/** What the rulebook knows of one account: the facts a grant to or from it depends on. */
+export interface AccountFacts {
+  readonly accountId: Id;
+  /** False for an id no `AccountRegistered` named (yet): a link may name it first. */
+  readonly registered: boolean;
+  readonly closed: boolean;
+  readonly minor: boolean;
+  /** The date of birth last recorded (`2010-05-17`), or null. */
+  readonly dateOfBirth: string | null;
+}
+
+/** What the rulebook knows of one link. */
+export interface LinkFacts {
+  readonly issuerAccountId: Id;
+  readonly connectedAccountId: Id;
+  readonly direction: Direction;
+  readonly revoked: boolean;
+}
+
+/** The facts of an account never registered. */
+export const unregistered = (accountId: Id): AccountFacts => ({ accountId, registered: false, closed: false, minor: false, dateOfBirth: null });
+
+/** The facts of `accountId` in this link state. */
+export const accountFactsIn = (state: LinkingState, accountId: Id): AccountFacts => {
+  const a = state.accounts.get(accountId);
+  return a === undefined
+    ? unregistered(accountId)
+    : { accountId, registered: true, closed: a.closed, minor: a.minor, dateOfBirth: a.dateOfBirth };
+};
+
+/**
+ * R4: may `account` be the managing side of a grant at `atMs`? An adult may. A
+ * minor may not, unless the policy lets minors manage from an age
+ * (`minorsMayManageFromAge`) and the minor's recorded date of birth says it has
+ * reached that age by `atMs`. The default policy: minors never manage.
+ */
+export const mayManage = (policy: Policy, account: AccountFacts, atMs: number): boolean => {
+  if (!account.minor) return true;
+  const fromAge = policy.minorsMayManageFromAge;
+  return fromAge !== null && account.dateOfBirth !== null && atMs >= reachesAgeAt(account.dateOfBirth, fromAge);
+};
+
+/** R1, R12: an account manages itself while it is registered and open. */
+export const managesItself = (account: AccountFacts): boolean => account.registered && !account.closed;
+
+/**
+ * THE rule: is the grant `manager` → `account` given by `link` in force at
+ * `atMs`, given these facts of the two accounts and of the link?
+ * - R2: the link gives it by its direction (and is not revoked, R11);
+ * - R3: only a link between these two counts (grants never compose), and an
+ *   account is never its own manager through a link;
+ * - R12: both accounts are registered and open;
+ * - R4: the manager may manage (not a minor, unless the policy says otherwise).
+ */
+export const grantInForce = (policy: Policy, manager: AccountFacts, account: AccountFacts, link: LinkFacts, atMs: number): boolean =>
+  manager.accountId !== account.accountId &&
+  !link.revoked &&
+  gives(link, manager.accountId, account.accountId) &&
+  manager.registered &&
+  account.registered &&
+  !manager.closed &&
+  !account.closed &&
+  mayManage(policy, manager, atMs);
 
 /** The active links of a pair that give manager → account by direction (R2), in force or not. */
 export const linksGiving = (state: LinkingState, manager: Id, account: Id): ReadonlyArray<LinkRecord> => {
@@ -47,26 +118,22 @@ export const linksGiving = (state: LinkingState, manager: Id, account: Id): Read
 export const linksBetween = (state: LinkingState, a: Id, b: Id): ReadonlyArray<Id> => state.activeLinksByPair.get(pairKey(a, b)) ?? [];
 
 /**
- * R1, R3, R4, R12: the links through which `manager` may manage `account` now.
- * Empty unless both accounts are open and the manager is not a minor. Only a link
- * between these two accounts counts: grants never compose (R3).
+ * R1, R3, R4, R12: the links through which `manager` may manage `account` at
+ * `atMs`: those of the pair whose grant is in force (`grantInForce`). Only a
+ * link between these two accounts counts: grants never compose (R3).
  */
-export const grantLinks = (state: LinkingState, manager: Id, account: Id): ReadonlyArray<Id> => {
+export const grantLinks = (state: LinkingState, manager: Id, account: Id, policy: Policy, atMs: number): ReadonlyArray<Id> => {
   if (manager === account) return [];
-  const m = state.accounts.get(manager);
-  const a = state.accounts.get(account);
-  if (m === undefined || a === undefined || m.closed || a.closed || m.minor) return [];
-  return linksGiving(state, manager, account).map((l) => l.linkId);
+  const m = accountFactsIn(state, manager);
+  const a = accountFactsIn(state, account);
+  return linksGiving(state, manager, account)
+    .filter((link) => grantInForce(policy, m, a, link, atMs))
+    .map((l) => l.linkId);
 };
 
 /** R1: `manager` may manage `account` iff they are the same open account or a grant is in force. */
-export const canManage = (state: LinkingState, manager: Id, account: Id): boolean => {
-  if (manager === account) {
-    const self = state.accounts.get(account);
-    return self !== undefined && !self.closed;
-  }
-  return grantLinks(state, manager, account).length > 0;
-};
+export const canManage = (state: LinkingState, manager: Id, account: Id, policy: Policy, atMs: number): boolean =>
+  manager === account ? managesItself(accountFactsIn(state, account)) : grantLinks(state, manager, account, policy, atMs).length > 0;
 
 /** What an actor can ask to do to an account. */
 export type Action =
@@ -84,7 +151,8 @@ export type Action =
   | "issue-phrase"
   | "revoke-phrase"
   | "connect"
-  | "close-account";
+  | "close-account"
+  | "record-date-of-birth";
 
 /** R5: what a manager may do on an account it manages. */
 export const managerActions: ReadonlySet<Action> = new Set<Action>([
@@ -116,10 +184,11 @@ const staffActions: ReadonlySet<Action> = new Set<Action>([
   "fulfil-hold",
   "revoke-phrase",
   "close-account",
+  "record-date-of-birth",
 ]);
 
-/** The host's own processes (a returns sorter, the ILS): returns, fulfilled holds, closing. */
-const systemActions: ReadonlySet<Action> = new Set<Action>(["return", "fulfil-hold", "close-account"]);
+/** The host's own processes (a returns sorter, the ILS): returns, fulfilled holds, closing, dates of birth. */
+const systemActions: ReadonlySet<Action> = new Set<Action>(["return", "fulfil-hold", "close-account", "record-date-of-birth"]);
 
 /** Whose authority an allowed command ran under; a manager's names the links (for audit). */
 export type Authority =
@@ -141,15 +210,18 @@ const actorRefusal = (u: unknown): string => {
 };
 
 /**
- * May `actor` do `action` to `accountId`, given this link state? The single
- * authority check every command uses (R1, R4, R5, R12, R13: the caller passes
- * state that includes every revocation stored before the command arrived).
+ * May `actor` do `action` to `accountId` at `atMs` (the command's `now`), given
+ * this link state and the host's policy? The single authority check every
+ * command uses (R1, R4, R5, R12, R13: the caller passes state that includes
+ * every revocation stored before the command arrived).
  */
 export const authorize = (
   actor: Actor,
   action: Action,
   accountId: Id,
   state: LinkingState,
+  policy: Policy,
+  atMs: number,
 ): E.Either<DomainError, Authority> => {
   // Callable by hosts with anything: an actor that is not one is refused, never half-trusted.
   if (!Actor.is(actor)) return E.left(domainError("not-authorised", actorRefusal(actor)));
@@ -182,7 +254,7 @@ export const authorize = (
             )
           : refuse();
       }
-      const linkIds = grantLinks(state, actor.accountId, accountId);
+      const linkIds = grantLinks(state, actor.accountId, accountId, policy, atMs);
       return linkIds.length > 0 ? E.right({ kind: "manager", linkIds }) : refuse();
     }
   }

@@ -11,7 +11,8 @@ export const domainErrorCodes = {
   "account-already-registered": "An account with that id is already registered.",
   "barcode-taken": "Another account already has that barcode.",
   "account-closed": "The account is closed (R12).",
-  "minor-cannot-manage": "A minor's account cannot be the managing side of a link (R4).",
+  "minor-cannot-manage": "A minor's account cannot be the managing side of a link (R4), unless the policy lets minors manage from an age it has reached.",
+  "date-of-birth-in-future": "A date of birth cannot be after the day it is recorded.",
   "phrase-not-found": "No share phrase with that id was issued.",
   "phrase-already-issued": "A share phrase with that id was already issued.",
   "barcode-or-phrase-not-recognised":

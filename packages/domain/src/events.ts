@@ -22,6 +22,7 @@ import {
   decodeWith,
   show,
 } from "./codec.js";
+import { DateOfBirth } from "./date-of-birth.js";
 import { schemaChanges } from "./schema-changes.js";
 import { upcaster } from "./upcasting.js";
 
@@ -122,6 +123,8 @@ export const LinkRevoked = event("LinkRevoked", {
   reason: Reason,
   revokedAt: IsoTime,
 });
+/** Staff or the system record an account's date of birth (again, to correct it): a fact a policy may decide on (R4). */
+export const DateOfBirthRecorded = event("DateOfBirthRecorded", { accountId: Id, dateOfBirth: DateOfBirth, recordedAt: IsoTime });
 export const ItemCheckedOut = event("ItemCheckedOut", {
   loanId: Id,
   accountId: Id,
@@ -184,6 +187,7 @@ export const eventCodecs = {
   AccountConnected,
   ConnectionAttemptFailed,
   LinkRevoked,
+  DateOfBirthRecorded,
   ItemCheckedOut,
   LoanRenewed,
   ItemReturned,
@@ -207,6 +211,7 @@ export type SharePhraseRevoked = t.TypeOf<typeof SharePhraseRevoked>;
 export type AccountConnected = t.TypeOf<typeof AccountConnected>;
 export type ConnectionAttemptFailed = t.TypeOf<typeof ConnectionAttemptFailed>;
 export type LinkRevoked = t.TypeOf<typeof LinkRevoked>;
+export type DateOfBirthRecorded = t.TypeOf<typeof DateOfBirthRecorded>;
 export type ItemCheckedOut = t.TypeOf<typeof ItemCheckedOut>;
 export type LoanRenewed = t.TypeOf<typeof LoanRenewed>;
 export type ItemReturned = t.TypeOf<typeof ItemReturned>;
@@ -230,6 +235,7 @@ export const linkingEventTypes = [
   "AccountConnected",
   "ConnectionAttemptFailed",
   "LinkRevoked",
+  "DateOfBirthRecorded",
 ] as const satisfies ReadonlyArray<EventType>;
 export type LinkingEvent = EventOf<(typeof linkingEventTypes)[number]>;
 export type CirculationEvent = Exclude<DomainEvent, LinkingEvent>;

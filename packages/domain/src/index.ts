@@ -21,7 +21,7 @@ export {
 export { type Command, type CommandType, commandCodecs } from "./commands/index.js";
 export { type Decider, fold, libraryDecider } from "./decider.js";
 export type { LibraryState } from "./library-state.js";
-export { type Action, type Authority, authorize, canManage } from "./access.js";
+export { type AccountFacts, type Action, type Authority, type LinkFacts, authorize, canManage, grantInForce } from "./access.js";
 export { type LockoutRule, type Policy, defaultPolicy, makePolicy } from "./policy.js";
 export { type DomainError, type DomainErrorCode, domainErrorCodes } from "./errors.js";
 export { normalisePhrase } from "./phrase.js";

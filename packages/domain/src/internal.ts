@@ -50,16 +50,21 @@ export { type DomainError, type DomainErrorCode, domainError, domainErrorCodes }
 export { type RawEvent, type RawObject, type SchemaChange, upcaster } from "./upcasting.js";
 export { channelOfVersion1, schemaChanges } from "./schema-changes.js";
 export {
+  type AccountFacts,
   type Action,
   type Authority,
   type Grant,
+  type LinkFacts,
   authorize,
   canManage,
+  grantInForce,
   grantLinks,
   grantsOf,
   linksBetween,
   linksGiving,
   managerActions,
+  managesItself,
+  mayManage,
 } from "./access.js";
 export {
   type AccountRecord,

@@ -13,6 +13,8 @@ export interface AccountRecord {
   readonly barcode: string;
   readonly minor: boolean;
   readonly closed: boolean;
+  /** R4: the date of birth last recorded (`2010-05-17`), or null; a policy may let a minor manage by it. */
+  readonly dateOfBirth: string | null;
   /** R6: the newest phrase issued per direction (active or not). */
   readonly currentPhrases: Readonly<Partial<Record<Direction, Id>>>;
   /** R10: counted failed attempts against this account's phrases, ms, oldest first. */
@@ -101,6 +103,7 @@ export const evolveLinking = (state: LinkingState, event: LinkingEvent): Linking
           barcode,
           minor,
           closed: false,
+          dateOfBirth: null,
           currentPhrases: {},
           failuresAsIssuer: [],
           failuresAsConnector: [],
@@ -111,6 +114,8 @@ export const evolveLinking = (state: LinkingState, event: LinkingEvent): Linking
     }
     case "AccountClosed":
       return updateAccount(state, event.data.accountId, (a) => ({ ...a, closed: true }));
+    case "DateOfBirthRecorded":
+      return updateAccount(state, event.data.accountId, (a) => ({ ...a, dateOfBirth: event.data.dateOfBirth }));
     case "SharePhraseIssued": {
       const { phraseId, issuerAccountId, direction, verifier, expiresAt } = event.data;
       const withPhrase: LinkingState = {

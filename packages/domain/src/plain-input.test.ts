@@ -5,6 +5,7 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import fc from "fast-check";
+import { defaultPolicy } from "./policy.js";
 import { describe, expect, it } from "vitest";
 import { authorize } from "./access.js";
 import { FreeText, Text, show } from "./codec.js";
@@ -159,14 +160,14 @@ describe("authorize refuses what is not an actor", () => {
     ["nothing", undefined, /^Not a valid actor: actor: expected Actor, got nothing$/],
     ["a string", "alice", /^Not a valid actor: actor: expected Actor, got "alice"$/],
   ])("%s: not-authorised, the field named", (_, actor, message) => {
-    const decided = authorize(actor as never, "renew-loan", "alice", state);
+    const decided = authorize(actor as never, "renew-loan", "alice", state, defaultPolicy, 0);
     expect(E.isLeft(decided) && decided.left.code).toBe("not-authorised");
     expect(E.isLeft(decided) && decided.left.message).toMatch(message);
   });
   it("answers an Either for anything at all, never undefined, never a throw (property)", () => {
     fc.assert(
       fc.property(fc.anything(), (actor) => {
-        const decided = authorize(actor as never, "view", "alice", state);
+        const decided = authorize(actor as never, "view", "alice", state, defaultPolicy, 0);
         expect(E.isLeft(decided) || E.isRight(decided)).toBe(true);
       }),
       { numRuns },

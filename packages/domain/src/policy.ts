@@ -1,4 +1,4 @@
-/** The numbers a host may tune (R6, R10). The defaults are DOMAIN.md's. */
+/** The numbers a host may tune (R4, R6, R10). The defaults are DOMAIN.md's. */
 
 export interface LockoutRule {
   /** This many counted failures within `windowMs`… */
@@ -17,6 +17,12 @@ export interface Policy {
   readonly connectorLockout: LockoutRule;
   /** R10: how often one account may issue phrases: `maxFailures` counts phrases issued here. */
   readonly issueLimit: LockoutRule;
+  /**
+   * R4: from what age a minor may manage another account, judged by the date of
+   * birth recorded for it (`DateOfBirthRecorded`); a minor with none recorded
+   * never manages. null (the default, DOMAIN.md's R4): minors never manage.
+   */
+  readonly minorsMayManageFromAge: number | null;
 }
 
 const MINUTE = 60_000;
@@ -28,6 +34,7 @@ export const defaultPolicy: Policy = {
   // Enough for a family setting up its links at one sitting; a button pressed
   // once a second stops after the fifth phrase for a quarter of an hour.
   issueLimit: { maxFailures: 5, windowMs: 15 * MINUTE, lockMs: 15 * MINUTE },
+  minorsMayManageFromAge: null,
 };
 
 /**
@@ -43,17 +50,22 @@ export const makePolicy = (overrides: {
   readonly issuerLockout?: Partial<LockoutRule>;
   readonly connectorLockout?: Partial<LockoutRule>;
   readonly issueLimit?: Partial<LockoutRule>;
+  readonly minorsMayManageFromAge?: number | null;
 } = {}): Policy => {
   const policy: Policy = {
     phraseLifetimeMs: overrides.phraseLifetimeMs ?? defaultPolicy.phraseLifetimeMs,
     issuerLockout: { ...defaultPolicy.issuerLockout, ...overrides.issuerLockout },
     connectorLockout: { ...defaultPolicy.connectorLockout, ...overrides.connectorLockout },
     issueLimit: { ...defaultPolicy.issueLimit, ...overrides.issueLimit },
+    minorsMayManageFromAge: overrides.minorsMayManageFromAge === undefined ? defaultPolicy.minorsMayManageFromAge : overrides.minorsMayManageFromAge,
   };
   const positive = (name: string, n: number) => {
     if (!Number.isSafeInteger(n) || n <= 0) throw new RangeError(`policy.${name}: expected a positive integer, got ${n}`);
   };
   positive("phraseLifetimeMs", policy.phraseLifetimeMs);
+  const age = policy.minorsMayManageFromAge;
+  if (age !== null && !(Number.isSafeInteger(age) && age > 0 && age < 150))
+    throw new RangeError(`policy.minorsMayManageFromAge: expected null or a whole number of years from 1 to 149, got ${age}`);
   for (const role of ["issuerLockout", "connectorLockout", "issueLimit"] as const) {
     const rule = policy[role];
     positive(`${role}.windowMs`, rule.windowMs);

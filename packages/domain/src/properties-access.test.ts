@@ -6,6 +6,7 @@ import * as E from "fp-ts/lib/Either.js";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { canManage, grantLinks } from "./access.js";
+import { makePolicy } from "./policy.js";
 import type { LibraryState } from "./library-state.js";
 import { validHistory } from "./testing/history.js";
 import type { History } from "./testing/history.js";
@@ -20,11 +21,11 @@ const pairs = (model: NaiveModel): Array<[string, string]> => {
 };
 
 /** Calls `check` after every step with the naive model of everything stored so far. */
-const everyStep = (h: History, check: (model: NaiveModel, state: LibraryState, step: History["steps"][number]) => void) => {
+const everyStep = (h: History, check: (model: NaiveModel, state: LibraryState, step: History["steps"][number], atMs: number) => void) => {
   const model = new NaiveModel();
   for (const step of h.steps) {
     for (const e of step.appended) model.apply(e);
-    check(model, step.stateAfter, step);
+    check(model, step.stateAfter, step, Date.parse(step.command.now));
   }
 };
 
@@ -32,10 +33,10 @@ describe("properties of access over random valid histories", () => {
   it("1. a 1-way link never grants connector → issuer, unless another active link gives that grant on its own", () => {
     fc.assert(
       fc.property(validHistory(), (h) => {
-        everyStep(h, (model, state) => {
+        everyStep(h, (model, state, _step, atMs) => {
           for (const link of model.links) {
             if (link.revoked || link.direction !== "one-way") continue;
-            if (!canManage(state.linking, link.connector, link.issuer)) continue;
+            if (!canManage(state.linking, link.connector, link.issuer, h.policy, atMs)) continue;
             const other = model.links.some(
               (l) =>
                 l !== link &&
@@ -53,8 +54,8 @@ describe("properties of access over random valid histories", () => {
   it("2. no transitivity: at every step the grants in force are exactly those the active links give, never composed", () => {
     fc.assert(
       fc.property(validHistory(), (h) => {
-        everyStep(h, (model, state) => {
-          const inForce = new Set(pairs(model).filter(([m, a]) => canManage(state.linking, m, a)).map(([m, a]) => `${m}→${a}`));
+        everyStep(h, (model, state, _step, atMs) => {
+          const inForce = new Set(pairs(model).filter(([m, a]) => canManage(state.linking, m, a, h.policy, atMs)).map(([m, a]) => `${m}→${a}`));
           expect(inForce).toEqual(model.grants());
         });
       }),
@@ -81,7 +82,7 @@ describe("properties of access over random valid histories", () => {
           for (const m of accounts)
             for (const a of accounts) {
               if (m === a) continue;
-              const links = grantLinks(step.stateAfter.linking, m, a);
+              const links = grantLinks(step.stateAfter.linking, m, a, h.policy, Date.parse(step.command.now));
               if (links.length === 0) continue;
               expect(closed.has(m) || closed.has(a), `${m}→${a} with a closed account`).toBe(false);
               expect(minors.has(m), `minor ${m} manages ${a}`).toBe(false);
@@ -119,5 +120,22 @@ describe("properties of access over random valid histories", () => {
       }),
       { numRuns },
     );
+  });
+
+  it("5. the rule changed through the policy alone: minors manage from 16 by their recorded date of birth, at every step as the naive model says", () => {
+    const policy = makePolicy({ minorsMayManageFromAge: 16 });
+    const seen = { minorManaging: 0 };
+    fc.assert(
+      fc.property(validHistory({ policy }), (h) => {
+        everyStep(h, (model, state, _step, atMs) => {
+          const inForce = new Set(pairs(model).filter(([m, a]) => canManage(state.linking, m, a, policy, atMs)).map(([m, a]) => `${m}→${a}`));
+          expect(inForce).toEqual(model.grants({ minorsMayManageFromAge: 16, atMs }));
+          for (const g of inForce) if (model.accounts.get(g.split("→")[0]!)?.minor === true) seen.minorManaging++;
+        });
+      }),
+      { numRuns },
+    );
+    // The histories did exercise the change: some minor managed somewhere.
+    expect(seen.minorManaging).toBeGreaterThan(0);
   });
 });

@@ -7,7 +7,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as E from "fp-ts/lib/Either.js";
 import { describe, expect, it } from "vitest";
-import { canManage } from "./access.js";
+import { canManage as canManageUnder } from "./access.js";
+import type { LinkingState } from "./linking-state.js";
 import type { DomainError } from "./errors.js";
 import { canonicalBarcode } from "./barcode.js";
 import type { DomainEvent } from "./events.js";
@@ -35,6 +36,7 @@ import {
   command,
   connectAttempt,
   connected,
+  dateOfBirthRecorded,
   holdPlaced,
   linkRevoked,
   phraseIssued,
@@ -42,6 +44,9 @@ import {
   plaintextOf,
   registered,
 } from "./testing/fixtures.js";
+
+/** Under the default policy, where time plays no part in who manages whom. */
+const canManage = (state: LinkingState, manager: string, account: string) => canManageUnder(state, manager, account, defaultPolicy, 0);
 
 const MINUTE = 60_000;
 const DAY = 24 * 60;
@@ -163,6 +168,77 @@ describe("R4 minors never manage", () => {
     const g = given([registered("kid", true), registered("teen", true), ...linked("two-way", "kid", "teen")]);
     expect(canManage(g.state.linking, "kid", "teen")).toBe(false);
     expect(canManage(g.state.linking, "teen", "kid")).toBe(false);
+  });
+});
+
+describe("R4 changed through the policy alone: minors may manage from 16 (minorsMayManageFromAge)", () => {
+  // The clock of the fixtures starts 2026-03-02T09:00Z; kid turns 16 at midnight UTC on 2026-03-05.
+  const sixteen = makePolicy({ minorsMayManageFromAge: 16 });
+  const beforeBirthday = 60 * 24; // 2026-03-03
+  const afterBirthday = 60 * 24 * 3; // 2026-03-05T09:00Z
+  const history = [
+    registered("alice"),
+    registered("kid", true),
+    ...linked("two-way", "alice", "kid"),
+    checkedOut("loan2", "alice"),
+    dateOfBirthRecorded("kid", "2010-03-05"),
+  ];
+  const renewAt = (minutes: number) => renew("kid", "alice", "loan2", 30 * DAY, minutes);
+
+  it("staff record a date of birth; recording the same one again changes nothing; a date after today is refused", () => {
+    const g = given([registered("kid", true)], sixteen);
+    const record = (dateOfBirth: string, actor = asStaff) => command("RecordDateOfBirth", actor, { accountId: "kid", dateOfBirth });
+    expect(g.when(record("2010-03-05")).events).toEqual([dateOfBirthRecorded("kid", "2010-03-05", 0)]);
+    expect(given([registered("kid", true), dateOfBirthRecorded("kid", "2010-03-05")]).when(record("2010-03-05")).events).toEqual([]);
+    expect(g.when(record("2026-03-03")).error).toBe("date-of-birth-in-future");
+    expect(g.when(record("2010-03-05", asAccount("kid"))).error).toBe("not-authorised");
+    expect(g.when(record("2010-03-05", asSystem)).error).toBeUndefined();
+    expect(given([], sixteen).when(record("2010-03-05")).error).toBe("account-not-found");
+  });
+
+  it("before the 16th birthday the minor cannot renew the managed account's loan; from it, it can", () => {
+    const g = given(history, sixteen);
+    expect(g.when(renewAt(beforeBirthday)).error).toBe("not-authorised");
+    const after = g.when(renewAt(afterBirthday));
+    expect(after.error).toBeUndefined();
+    expect(after.events).toMatchObject([{ type: "LoanRenewed", data: { loanId: "loan2", renewedBy: "kid" } }]);
+    expect(canManageUnder(g.state.linking, "kid", "alice", sixteen, Date.parse(at(beforeBirthday)))).toBe(false);
+    expect(canManageUnder(g.state.linking, "kid", "alice", sixteen, Date.parse(at(afterBirthday)))).toBe(true);
+  });
+
+  it("the default policy is today's R4: the same 16-year-old never manages", () => {
+    expect(given(history).when(renewAt(afterBirthday)).error).toBe("not-authorised");
+  });
+
+  it("without a recorded date of birth a minor never manages, under any policy", () => {
+    const g = given(history.filter((e) => e.type !== "DateOfBirthRecorded"), sixteen);
+    expect(g.when(renewAt(afterBirthday)).error).toBe("not-authorised");
+  });
+
+  it("a minor of 16 may issue a 1-way phrase; before 16 it may not", () => {
+    const g = given([registered("kid", true), dateOfBirthRecorded("kid", "2010-03-05")], sixteen);
+    const issue = (minutes: number) =>
+      command(
+        "IssueSharePhrase",
+        asAccount("kid"),
+        { phraseId: "P9", issuerAccountId: "kid", direction: "one-way", verifier: phraseIssued("P9", "kid", "one-way").data.verifier },
+        minutes,
+      );
+    expect(g.when(issue(beforeBirthday)).error).toBe("minor-cannot-manage");
+    expect(g.when(issue(afterBirthday)).error).toBeUndefined();
+  });
+
+  it("closing either account or revoking the link still ends the grant (R11, R12)", () => {
+    const g = given([...history, accountClosed("alice")], sixteen);
+    expect(canManageUnder(g.state.linking, "kid", "alice", sixteen, Date.parse(at(afterBirthday)))).toBe(false);
+    const r = given([...history, linkRevoked("L1", "alice")], sixteen);
+    expect(canManageUnder(r.state.linking, "kid", "alice", sixteen, Date.parse(at(afterBirthday)))).toBe(false);
+  });
+
+  it("the policy refuses an age that cannot work", () => {
+    expect(() => makePolicy({ minorsMayManageFromAge: 0 })).toThrow(RangeError);
+    expect(() => makePolicy({ minorsMayManageFromAge: 16.5 })).toThrow(RangeError);
+    expect(makePolicy().minorsMayManageFromAge).toBeNull();
   });
 });
 

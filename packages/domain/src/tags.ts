@@ -36,6 +36,7 @@ export const tagsOf = (event: DomainEvent, state: LinkingState): ReadonlyArray<T
     case "AccountRegistered":
       return [accountTag(event.data.accountId), barcodeTag(canonicalBarcode(event.data.barcode))];
     case "AccountClosed":
+    case "DateOfBirthRecorded":
       return [accountTag(event.data.accountId)];
     case "SharePhraseIssued":
     case "SharePhraseRevoked":

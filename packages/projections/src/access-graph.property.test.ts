@@ -5,9 +5,9 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type EventEnvelope, grantLinks } from "@linked-accounts/domain/internal";
-import { validHistory } from "@linked-accounts/domain/testing";
-import { type AccessView, accessAsOf, accessGraphProjection, accessNow } from "./access-graph.js";
+import { type EventEnvelope, grantLinks, makePolicy } from "@linked-accounts/domain/internal";
+import { type NaiveAgeRule, naiveAge, validHistory } from "@linked-accounts/domain/testing";
+import { type AccessView, accessAsOf, accessAt, accessGraphProjection, accessGraphProjectionUnder, accessNow } from "./access-graph.js";
 import { createInMemoryCheckpointStore } from "./checkpoint.js";
 import { sourceOf } from "./ndjson.js";
 import { type PositionedEvent, foldEvents } from "./projection.js";
@@ -29,17 +29,20 @@ const historyWithPositions = validHistory({ maxMoves: 120 }).chain((h) =>
 type Row = { manager: string; account: string; linkIds: string[] };
 
 /**
- * The naive model: scan the whole prefix for accounts, closures and links, then
- * apply R1 to R4 and R12 literally. No indexes, no intervals.
+ * The naive model: scan the whole prefix for accounts, closures, dates of birth
+ * and links, then apply R1 to R4 and R12 literally. No indexes, no intervals.
+ * By default minors never manage (R4); `rule` lets them from an age, at a time.
  */
-const naiveGrants = (prefix: ReadonlyArray<PositionedEvent>): Row[] => {
+const naiveGrants = (prefix: ReadonlyArray<PositionedEvent>, rule: NaiveAgeRule = { minorsMayManageFromAge: null, atMs: 0 }): Row[] => {
   const registered = new Map<string, boolean>(); // id → minor
+  const born = new Map<string, string>();
   const closed = new Set<string>();
   const links = new Map<string, { issuer: string; connected: string; twoWay: boolean }>();
   const revoked = new Set<string>();
   for (const e of prefix) {
     if (e.type === "AccountRegistered" && !registered.has(e.data.accountId)) registered.set(e.data.accountId, e.data.minor);
     if (e.type === "AccountClosed" && registered.has(e.data.accountId)) closed.add(e.data.accountId);
+    if (e.type === "DateOfBirthRecorded" && registered.has(e.data.accountId)) born.set(e.data.accountId, e.data.dateOfBirth);
     if (e.type === "AccountConnected" && !links.has(e.data.linkId))
       links.set(e.data.linkId, { issuer: e.data.issuerAccountId, connected: e.data.connectedAccountId, twoWay: e.data.direction === "two-way" });
     if (e.type === "LinkRevoked" && links.has(e.data.linkId)) revoked.add(e.data.linkId);
@@ -47,7 +50,10 @@ const naiveGrants = (prefix: ReadonlyArray<PositionedEvent>): Row[] => {
   const rows = new Map<string, Row>();
   const give = (manager: string, account: string, linkId: string) => {
     if (manager === account || !registered.has(manager) || !registered.has(account)) return;
-    if (closed.has(manager) || closed.has(account) || registered.get(manager) === true) return;
+    if (closed.has(manager) || closed.has(account)) return;
+    const birth = born.get(manager);
+    const oldEnough = rule.minorsMayManageFromAge !== null && birth !== undefined && naiveAge(birth, rule.atMs) >= rule.minorsMayManageFromAge;
+    if (registered.get(manager) === true && !oldEnough) return;
     const key = JSON.stringify([manager, account]);
     const row = rows.get(key) ?? { manager, account, linkIds: [] };
     row.linkIds.push(linkId);
@@ -139,7 +145,7 @@ describe("access graph: differential against a naive model", () => {
         for (const m of ids)
           for (const a of ids) {
             if (m === a) continue;
-            expect(view.linksOf(m, a)).toEqual([...grantLinks(h.finalState.linking, m, a)].sort());
+            expect(view.linksOf(m, a)).toEqual([...grantLinks(h.finalState.linking, m, a, h.policy, Date.now())].sort());
           }
       }),
       { numRuns },
@@ -166,5 +172,40 @@ describe("access graph: differential against a naive model", () => {
       }),
       { numRuns: Math.max(20, Math.floor(numRuns / 4)) },
     );
+  });
+
+  it("under a policy letting minors manage from 16: as of every position, at that event's time and at times between events, the graph equals the naive model", () => {
+    const policy = makePolicy({ minorsMayManageFromAge: 16 });
+    const seen = { minorManaging: 0, changedBetweenEvents: 0 };
+    fc.assert(
+      fc.property(validHistory({ maxMoves: 120, policy }).chain((h) => fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 1, maxLength: 20 }).map((gaps) => withGaps(h.events, gaps))), (events) => {
+        const state = foldEvents(accessGraphProjectionUnder(policy), events);
+        const accounts = accountsIn(events);
+        let latest = -Infinity;
+        for (let i = 0; i < events.length; i++) {
+          const p = events[i]!.position;
+          latest = Math.max(latest, Date.parse(events[i]!.metadata.occurredAt));
+          const prefix = events.slice(0, i + 1);
+          const naive = naiveGrants(prefix, { minorsMayManageFromAge: 16, atMs: latest });
+          const view = accessAsOf(state, p);
+          expect(view.grants()).toEqual(naive);
+          seen.minorManaging += naive.filter((r) => prefix.some((e) => e.type === "AccountRegistered" && e.data.accountId === r.manager && e.data.minor)).length;
+          // A month later, with no event in between: the facts of p, the clock 30 days on.
+          const later = new Date(latest + 30 * 86_400_000).toISOString();
+          const laterNaive = naiveGrants(prefix, { minorsMayManageFromAge: 16, atMs: latest + 30 * 86_400_000 });
+          expect(accessAsOf(state, p, later).grants()).toEqual(laterNaive);
+          if (JSON.stringify(laterNaive) !== JSON.stringify(naive)) seen.changedBetweenEvents++;
+          if (i === events.length - 1) {
+            expect(accessNow(state, later).grants()).toEqual(laterNaive);
+            expect(accessAt(state, { time: later }).grants()).toEqual(laterNaive);
+          }
+        }
+        expectConsistent(accessAsOf(state, events.at(-1)?.position ?? 0n), accounts);
+      }),
+      { numRuns: Math.max(20, Math.floor(numRuns / 2)) },
+    );
+    // The histories exercised the change: minors managed, and a birthday passed between events.
+    expect(seen.minorManaging).toBeGreaterThan(0);
+    expect(seen.changedBetweenEvents).toBeGreaterThan(0);
   });
 });

@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { makePolicy } from "@linked-accounts/domain";
 import { fixtures } from "@linked-accounts/domain/testing";
-import { accessAsOf, accessGraphProjection, accessNow, positionAtTime } from "./access-graph.js";
+import { accessAsOf, accessAt, accessGraphProjection, accessGraphProjectionUnder, accessNow, positionAtTime } from "./access-graph.js";
 import { foldEvents } from "./projection.js";
-import { history, referenceStory } from "./test-support.js";
+import { auditTimelineOf, readModelsProjectionUnder } from "./read-models.js";
+import { history, positioned, referenceStory, stamped } from "./test-support.js";
 
 const graphOf = (events: Parameters<typeof foldEvents>[1]) => foldEvents(accessGraphProjection, events);
 
@@ -93,5 +95,94 @@ describe("access graph: the rules", () => {
       expect(accessAsOf(back.right, 12n).grants()).toEqual(accessAsOf(graph, 12n).grants());
     }
     expect(accessGraphProjection.deserialise({ version: 2 })._tag).toBe("Left");
+  });
+});
+
+describe("access graph: a rule changed through the domain alone (minors manage from 16 by a recorded date of birth)", () => {
+  const f = fixtures;
+  const sixteen = makePolicy({ minorsMayManageFromAge: 16 });
+  const DAY = 60 * 24;
+  // The fixtures' clock starts 2026-03-02T09:00Z; kid turns 16 at midnight UTC on 2026-03-04.
+  const events = positioned([
+    stamped(f.registered("alice"), "alice", 0, 0), // 1
+    stamped(f.registered("kid", true), "kid", 1, 1), // 2
+    stamped(f.phraseIssued("P1", "alice", "two-way"), "alice", 2, 2), // 3
+    stamped(f.connected("L1", "P1", "alice", "kid", "two-way"), "kid", 3, 3), // 4
+    stamped(f.checkedOut("loan1", "alice"), { kind: "staff", staffId: "desk" }, 4, 4), // 5
+    stamped(f.dateOfBirthRecorded("kid", "2010-03-04", 5), { kind: "staff", staffId: "desk" }, 5, 5), // 6: born 2010-03-04
+    stamped(f.holdPlaced("hold1", "alice", 2 * DAY), "alice", 2 * DAY, 6), // 7: 2026-03-04T09:00Z, after the birthday
+    stamped(
+      { type: "LoanRenewed", data: { loanId: "loan1", accountId: "alice", dueAt: f.at(40 * DAY), renewedBy: "kid", renewedAt: f.at(2 * DAY + 1) } },
+      "kid",
+      2 * DAY + 1,
+      7,
+    ), // 8: the kid, now 16, renews alice's loan
+  ]);
+  const graph = foldEvents(accessGraphProjectionUnder(sixteen), events);
+  const beforeBirthday = "2026-03-03T23:59:59.999Z";
+  const onBirthday = "2026-03-04T00:00:00.000Z";
+
+  it("as of any past position: before the birthday no, after it yes", () => {
+    for (const p of [4n, 5n, 6n]) expect(accessAsOf(graph, p).canManage("kid", "alice")).toBe(false);
+    for (const p of [7n, 8n]) expect(accessAsOf(graph, p).canManage("kid", "alice")).toBe(true);
+    expect(accessAsOf(graph, 6n).grants()).toEqual([{ manager: "alice", account: "kid", linkIds: ["L1"] }]);
+    expect(accessAsOf(graph, 7n).grants()).toEqual([
+      { manager: "alice", account: "kid", linkIds: ["L1"] },
+      { manager: "kid", account: "alice", linkIds: ["L1"] },
+    ]);
+    expect(accessAsOf(graph, 7n).managedBy("kid")).toEqual(["alice"]);
+    expect(accessAsOf(graph, 6n).managersOf("alice")).toEqual([]);
+  });
+
+  it("as of a time, and now: the birthday counts at midnight, with no event then", () => {
+    // Both times stand for position 6 (nothing happened between them); only the clock differs.
+    expect(positionAtTime(graph, beforeBirthday)).toBe(6n);
+    expect(positionAtTime(graph, onBirthday)).toBe(6n);
+    expect(accessAt(graph, { time: beforeBirthday }).canManage("kid", "alice")).toBe(false);
+    expect(accessAt(graph, { time: onBirthday }).canManage("kid", "alice")).toBe(true);
+    expect(accessNow(graph, beforeBirthday).canManage("kid", "alice")).toBe(false);
+    expect(accessNow(graph, onBirthday).linksOf("kid", "alice")).toEqual(["L1"]);
+  });
+
+  it("explain: refused as a minor before the birthday; after it, granted by the link, in force on the facts since the date of birth was recorded", () => {
+    expect(accessAt(graph, { time: beforeBirthday }).explain("kid", "alice")).toMatchObject({
+      granted: false,
+      refusals: [{ code: "manager-is-minor", accountId: "kid" }],
+    });
+    expect(accessAsOf(graph, 7n).explain("kid", "alice")).toMatchObject({
+      granted: true,
+      self: false,
+      sources: [{ linkId: "L1", connectedPosition: 4n, since: 6n }],
+    });
+  });
+
+  it("the audit timeline names the link the 16-year-old renewed through", () => {
+    const models = foldEvents(readModelsProjectionUnder(sixteen), events);
+    const renewal = auditTimelineOf(models, "alice").find((e) => e.type === "LoanRenewed");
+    expect(renewal?.managerAction).toEqual({ manager: "kid", account: "alice", linkIds: ["L1"] });
+  });
+
+  it("under the default policy the same events never let the minor manage", () => {
+    const today = foldEvents(accessGraphProjection, events);
+    expect(accessAsOf(today, 8n).canManage("kid", "alice")).toBe(false);
+    expect(accessNow(today, "2030-01-01T00:00:00.000Z").canManage("kid", "alice")).toBe(false);
+    expect(accessAsOf(today, 8n).explain("kid", "alice")).toMatchObject({ granted: false, refusals: [{ code: "manager-is-minor" }] });
+  });
+
+  it("a checkpoint keeps the dates of birth: read back under the policy, it answers the same as of every position", () => {
+    const projection = accessGraphProjectionUnder(sixteen);
+    const back = projection.deserialise(JSON.parse(JSON.stringify(projection.serialise(graph))));
+    expect(back._tag).toBe("Right");
+    if (back._tag === "Right")
+      for (const e of events) expect(accessAsOf(back.right, e.position).grants()).toEqual(accessAsOf(graph, e.position).grants());
+  });
+
+  it("closing the managed account still ends the grant for good (R12)", () => {
+    const closed = foldEvents(accessGraphProjectionUnder(sixteen), [
+      ...events,
+      ...positioned([stamped(f.accountClosed("alice", 3 * DAY), "alice", 3 * DAY, 8)]).map((e) => ({ ...e, position: 9n })),
+    ]);
+    expect(accessAsOf(closed, 8n).canManage("kid", "alice")).toBe(true);
+    expect(accessAsOf(closed, 9n).canManage("kid", "alice")).toBe(false);
   });
 });

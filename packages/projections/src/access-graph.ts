@@ -1,25 +1,51 @@
 /**
  * The access graph: who can manage whom (DOMAIN.md "What the read side answers").
  *
- * Now: `canManage` is one probe of a hash table of the grants in force. As of a
- * past position or time: every link keeps, per grant it gives, the one interval
- * [from, to) of positions during which that grant was in force. An interval
- * opens when the link exists, both accounts are registered and open and the
- * manager is not a minor, and closes when the link is revoked or either account
- * closes. None of those conditions can come back (revoking and closing are for
- * good, R11 R12; minority is fixed at registration), so one interval per grant
- * per link is enough, and an as-of question scans intervals, never events.
+ * It keeps facts and indexes, never a rule. Facts: each account's registration,
+ * closure, minority and recorded dates of birth, each link's connection and
+ * revocation, all with the positions at which they became true. Indexes: every
+ * link an account is a party of, and every pair manager → account a link's
+ * direction gives (R2, the domain's `grantsOf`). Whether a grant is in force is
+ * the domain's `grantInForce`, asked at question time with the facts as of the
+ * position asked about and the time asked about, under the policy the graph was
+ * made with. So a rule changed through the domain's policy (minors managing from
+ * an age, say) changes these answers too, with no edit here.
+ *
+ * Time: a rule may depend on time with no event at all (an age is reached at
+ * midnight, whether or not anything is stored then), so an answer is a function
+ * of a position (the facts) and a time (the rule's clock): now, the clock now;
+ * as of a position, the time its event occurred (the running maximum of
+ * `occurredAt`); as of a time T, the position T stands for and T itself.
+ * Closures and revocations are for good (R11, R12), so a grant's facts change
+ * at most a few times; an as-of question reads the facts at that position, and
+ * never replays events.
  *
  * Layout, for memory and speed: account ids, link ids and barcodes are interned
- * to small integers (`StringIndex`), and accounts, links and grant intervals are
- * columns of typed arrays indexed by them. Positions are numbers; NaN stands for
- * "never" (not registered, not closed, not yet in force, not ended), so every
- * `x <= p` test is false for it, as the null it replaces was.
+ * to small integers (`StringIndex`), and accounts, links and grants are columns
+ * of typed arrays indexed by them. Positions are numbers; NaN stands for
+ * "never" (not registered, not closed, not revoked), so every `x <= p` test is
+ * false for it, as the null it replaces was.
  */
 import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
 import * as t from "io-ts";
-import { type DecodeError, type Direction, type Id, canonicalBarcode, decodeWith, grantsOf } from "@linked-accounts/domain/internal";
+import {
+  type AccountFacts,
+  type DecodeError,
+  type Direction,
+  type Id,
+  type LinkFacts,
+  type LinkingEvent,
+  type Policy,
+  canonicalBarcode,
+  decodeWith,
+  defaultPolicy,
+  grantInForce,
+  grantsOf,
+  isLinkingEvent,
+  managesItself,
+  mayManage,
+} from "@linked-accounts/domain/internal";
 import type { PositionedEvent, Projection } from "./projection.js";
 import { StringIndex, grownFloat64, grownInt32, grownUint8, hashOf, spread } from "./string-index.js";
 import { TimeIndex, isoMs } from "./time-index.js";
@@ -31,6 +57,9 @@ export class AccessGraphState {
   /** The last position applied (0 before any). */
   applied = 0;
 
+  /** The host's policy: the rulebook's answers depend on it (R4). */
+  constructor(readonly policy: Policy = defaultPolicy) {}
+
   // Accounts, by index. An account gets its index when first named (a link may
   // name it before it registers); `registeredPosition` is NaN until it does.
   readonly accountIds = new StringIndex();
@@ -39,6 +68,8 @@ export class AccessGraphState {
   registeredPosition = new Float64Array(16).fill(NaN);
   closedPosition = new Float64Array(16).fill(NaN);
   closedAt: (string | null)[] = [];
+  /** Dates of birth recorded, as [position, date], oldest first (most accounts: none). */
+  births: (Array<readonly [number, string]> | undefined)[] = [];
   /** Registered accounts in registration order (the checkpoint's order). */
   registered = new Int32Array(16);
   registeredCount = 0;
@@ -68,33 +99,31 @@ export class AccessGraphState {
   grantStart = new Int32Array(16);
   grantCount = new Uint8Array(16);
 
-  // Grants (one interval each), by index.
+  // Grants a link gives by its direction (R2), in force or not, by index.
   grantTotal = 0;
   grantManager = new Int32Array(16);
   grantAccount = new Int32Array(16);
   grantLink = new Int32Array(16);
-  grantFrom = new Float64Array(16).fill(NaN);
-  grantTo = new Float64Array(16).fill(NaN);
-  /** The pair (`pairs` entry) of an opened grant. */
+  /** The pair (`pairs` entry) of a grant, and the next grant of that pair (a list threaded through the grants). */
   grantPair = new Int32Array(16);
-  /** Every interval that ever opened, in the order it opened (so by `from`). */
-  opened = new Int32Array(16);
-  openedCount = 0;
+  grantNextOfPair = new Int32Array(16);
 
-  // Pairs manager → account that were ever in force, with how many intervals are
-  // in force now: an open-addressing table keyed by the two ids' hashes.
+  // Pairs manager → account some link gives, each with its first grant: an
+  // open-addressing table keyed by the two ids' hashes.
   pairCount = 0;
   pairManager = new Int32Array(16);
   pairAccount = new Int32Array(16);
   pairHash = new Int32Array(16);
-  pairInForce = new Int32Array(16);
+  pairFirstGrant = new Int32Array(16);
+  pairLastGrant = new Int32Array(16);
   pairSlots = new Int32Array(32);
   pairMask = 31;
 
   readonly time = new TimeIndex();
 }
 
-export const initialAccessGraph = (): AccessGraphState => new AccessGraphState();
+/** An empty graph whose answers follow `policy` (default: the rulebook's defaults). */
+export const initialAccessGraph = (policy: Policy = defaultPolicy): AccessGraphState => new AccessGraphState(policy);
 
 // ---------------------------------------------------------------------------
 // Building
@@ -118,6 +147,7 @@ const accountIndex = (s: AccessGraphState, id: Id): number => {
     }
     s.barcodeOf.push(undefined);
     s.closedAt.push(null);
+    s.births.push(undefined);
   }
   return i;
 };
@@ -190,14 +220,19 @@ const addGrant = (s: AccessGraphState, l: number, manager: number, account: numb
     s.grantManager = grownInt32(s.grantManager, n);
     s.grantAccount = grownInt32(s.grantAccount, n);
     s.grantLink = grownInt32(s.grantLink, n);
-    s.grantFrom = grownFloat64(s.grantFrom, n, NaN);
-    s.grantTo = grownFloat64(s.grantTo, n, NaN);
     s.grantPair = grownInt32(s.grantPair, n);
+    s.grantNextOfPair = grownInt32(s.grantNextOfPair, n);
   }
   s.grantManager[g] = manager;
   s.grantAccount[g] = account;
   s.grantLink[g] = l;
   s.grantCount[l]!++;
+  const e = pairOf(s, manager, account);
+  s.grantPair[g] = e;
+  s.grantNextOfPair[g] = NONE;
+  if (s.pairFirstGrant[e] === NONE) s.pairFirstGrant[e] = g;
+  else s.grantNextOfPair[s.pairLastGrant[e]!] = g;
+  s.pairLastGrant[e] = g;
   return g;
 };
 
@@ -217,12 +252,14 @@ const pairOf = (s: AccessGraphState, m: number, a: number): number => {
     s.pairManager = grownInt32(s.pairManager, e + 1);
     s.pairAccount = grownInt32(s.pairAccount, e + 1);
     s.pairHash = grownInt32(s.pairHash, e + 1);
-    s.pairInForce = grownInt32(s.pairInForce, e + 1);
+    s.pairFirstGrant = grownInt32(s.pairFirstGrant, e + 1);
+    s.pairLastGrant = grownInt32(s.pairLastGrant, e + 1);
   }
   s.pairManager[e] = m;
   s.pairAccount[e] = a;
   s.pairHash[e] = h;
-  s.pairInForce[e] = 0;
+  s.pairFirstGrant[e] = NONE;
+  s.pairLastGrant[e] = NONE;
   if (2 * s.pairCount > s.pairSlots.length) {
     s.pairSlots = new Int32Array(s.pairSlots.length * 2);
     s.pairMask = s.pairSlots.length - 1;
@@ -237,63 +274,28 @@ const placePair = (s: AccessGraphState, e: number): void => {
   s.pairSlots[i] = e + 1;
 };
 
-/** R1, R2, R3, R4, R12: is grant `g` in force in the state as it is now? */
-const inForce = (s: AccessGraphState, g: number): boolean => {
-  const l = s.grantLink[g]!;
-  const m = s.grantManager[g]!;
-  const a = s.grantAccount[g]!;
-  if (s.revokedPosition[l] === s.revokedPosition[l] || m === a) return false; // revoked (not NaN), or self
-  // Registered (not NaN) and open (NaN), and the manager is not a minor.
-  return (
-    s.registeredPosition[m] === s.registeredPosition[m] &&
-    s.registeredPosition[a] === s.registeredPosition[a] &&
-    s.closedPosition[m] !== s.closedPosition[m] &&
-    s.closedPosition[a] !== s.closedPosition[a] &&
-    s.minor[m] === 0
-  );
-};
-
-const open = (s: AccessGraphState, g: number, position: number): void => {
-  s.grantFrom[g] = position;
-  if (s.openedCount >= s.opened.length) s.opened = grownInt32(s.opened, s.openedCount + 1);
-  s.opened[s.openedCount++] = g;
-  const e = pairOf(s, s.grantManager[g]!, s.grantAccount[g]!);
-  s.grantPair[g] = e;
-  s.pairInForce[e]!++;
-};
-
-const close = (s: AccessGraphState, g: number, position: number): void => {
-  s.grantTo[g] = position;
-  s.pairInForce[s.grantPair[g]!]!--;
-};
-
-/** Opens or closes the intervals of a link after something it depends on changed. */
-const reconsider = (s: AccessGraphState, l: number, position: number): void => {
-  const end = s.grantStart[l]! + s.grantCount[l]!;
-  for (let g = s.grantStart[l]!; g < end; g++) {
-    if (s.grantTo[g] === s.grantTo[g]) continue; // ended for good
-    const now = inForce(s, g);
-    const isOpen = s.grantFrom[g] === s.grantFrom[g];
-    if (now && !isOpen) open(s, g, position);
-    else if (!now && isOpen) close(s, g, position);
-  }
-};
-
-const reconsiderAccount = (s: AccessGraphState, a: number, position: number): void => {
-  for (let l = s.firstLink[a]!; l !== NONE; l = nextLink(s, l, a)) reconsider(s, l, position);
-};
-
 /** The fold. Total: an event about something unknown changes nothing (as the domain's evolve). */
 export const evolveAccessGraph = (s: AccessGraphState, event: PositionedEvent): AccessGraphState => {
   const position = Number(event.position);
+  if (isLinkingEvent(event)) applyLinking(s, event, position);
+  // The time index: an entry where the running maximum of occurredAt advances.
+  const ms = isoMs(event.metadata.occurredAt);
+  if (s.time.count === 0 || ms > s.time.lastM) s.time.push(position, ms, s.applied);
+  s.applied = position;
+  return s;
+};
+
+/**
+ * The facts a linking event records. Circulation events record none (loans and
+ * holds never change who manages whom); a new linking event is a compile error
+ * here until it is handled.
+ */
+const applyLinking = (s: AccessGraphState, event: LinkingEvent & PositionedEvent, position: number): void => {
   switch (event.type) {
     case "AccountRegistered": {
       const { accountId, barcode, minor } = event.data;
       const i = accountIndex(s, accountId);
-      if (s.registeredPosition[i] !== s.registeredPosition[i]) {
-        register(s, i, barcode, minor, position);
-        reconsiderAccount(s, i, position);
-      }
+      if (s.registeredPosition[i] !== s.registeredPosition[i]) register(s, i, barcode, minor, position);
       break;
     }
     case "AccountClosed": {
@@ -301,8 +303,12 @@ export const evolveAccessGraph = (s: AccessGraphState, event: PositionedEvent): 
       if (i >= 0 && s.registeredPosition[i] === s.registeredPosition[i] && s.closedPosition[i] !== s.closedPosition[i]) {
         s.closedPosition[i] = position;
         s.closedAt[i] = event.metadata.occurredAt;
-        reconsiderAccount(s, i, position);
       }
+      break;
+    }
+    case "DateOfBirthRecorded": {
+      const i = s.accountIds.find(event.data.accountId);
+      if (i >= 0 && s.registeredPosition[i] === s.registeredPosition[i]) (s.births[i] ??= []).push([position, event.data.dateOfBirth]);
       break;
     }
     case "AccountConnected": {
@@ -316,7 +322,6 @@ export const evolveAccessGraph = (s: AccessGraphState, event: PositionedEvent): 
         // A grant is between the link's two parties: no further lookups.
         const party = (id: Id): number => (id === issuerAccountId ? issuer : id === connectedAccountId ? connected : accountIndex(s, id));
         for (const { manager, account } of grantsOf(event.data)) addGrant(s, l, party(manager), party(account));
-        reconsider(s, l, position);
       }
       break;
     }
@@ -325,18 +330,21 @@ export const evolveAccessGraph = (s: AccessGraphState, event: PositionedEvent): 
       if (l >= 0 && s.revokedPosition[l] !== s.revokedPosition[l]) {
         s.revokedPosition[l] = position;
         s.revokedAt[l] = event.metadata.occurredAt;
-        reconsider(s, l, position);
       }
       break;
     }
-    default:
+    case "SharePhraseIssued":
+    case "SharePhraseRevoked":
+    case "ConnectionAttemptFailed":
       break;
+    default:
+      unhandled(event);
   }
-  // The time index: an entry where the running maximum of occurredAt advances.
-  const ms = isoMs(event.metadata.occurredAt);
-  if (s.time.count === 0 || ms > s.time.lastM) s.time.push(position, ms, s.applied);
-  s.applied = position;
-  return s;
+};
+
+/** The compiler names here any event type the fold above does not list. */
+const unhandled = (event: never): never => {
+  throw new TypeError(`access graph: no case for event ${(event as { type: string }).type}`);
 };
 
 // ---------------------------------------------------------------------------
@@ -350,7 +358,7 @@ export interface GrantSource {
   readonly connectedEventId: string;
   readonly connectedPosition: bigint;
   readonly connectedAt: string;
-  /** The position from which this link's grant was in force. */
+  /** The position from which the facts that keep this link's grant in force have held. */
   readonly since: bigint;
 }
 
@@ -404,8 +412,6 @@ export interface AccessView {
 const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 const sorted = (ids: Iterable<Id>): Id[] => [...new Set(ids)].sort(byString);
 
-const isOpenAt = (s: AccessGraphState, g: number, p: number): boolean => s.grantFrom[g]! <= p && !(s.grantTo[g]! <= p);
-
 /** The index of a registered account by then, or -1. */
 const accountAt = (s: AccessGraphState, id: Id, p: number): number => {
   const i = s.accountIds.find(id);
@@ -415,8 +421,68 @@ const closedBy = (s: AccessGraphState, i: number, p: number): boolean => s.close
 const nullable = (x: number): number | null => (x === x ? x : null);
 const directionOf = (s: AccessGraphState, l: number): Direction => (s.twoWay[l] === 1 ? "two-way" : "one-way");
 
+/** The date of birth last recorded for account `i` by position p, or null. */
+const birthAt = (s: AccessGraphState, i: number, p: number): string | null => {
+  const births = s.births[i];
+  if (births === undefined) return null;
+  let date: string | null = null;
+  for (const [q, d] of births) if (q <= p) date = d;
+  return date;
+};
+
+/** The facts of account `i` as of position p: what the domain's rulebook decides on. */
+const factsAt = (s: AccessGraphState, i: number, p: number): AccountFacts => ({
+  accountId: s.accountIds.keys[i]!,
+  registered: s.registeredPosition[i]! <= p,
+  closed: s.closedPosition[i]! <= p,
+  minor: s.minor[i] === 1,
+  dateOfBirth: birthAt(s, i, p),
+});
+
+/** The facts of link `l` as of position p (it was connected by then). */
+const linkAt = (s: AccessGraphState, l: number, p: number): LinkFacts => ({
+  issuerAccountId: s.accountIds.keys[s.issuer[l]!]!,
+  connectedAccountId: s.accountIds.keys[s.connected[l]!]!,
+  direction: directionOf(s, l),
+  revoked: s.revokedPosition[l]! <= p,
+});
+
+/**
+ * R1, R2, R3, R4, R12: is grant `g` in force as of position p, at time t (ms)?
+ * The domain's `grantInForce` answers, from the facts as of p.
+ */
+const inForceAt = (s: AccessGraphState, g: number, p: number, t: number): boolean => {
+  const l = s.grantLink[g]!;
+  if (!(s.connectedPosition[l]! <= p)) return false;
+  return grantInForce(s.policy, factsAt(s, s.grantManager[g]!, p), factsAt(s, s.grantAccount[g]!, p), linkAt(s, l, p), t);
+};
+
+/**
+ * The position from which the facts that keep grant `g` in force at (p, t)
+ * have held: walking back over the positions where one of its facts changed (the
+ * link's connection, either account's registration or recorded date of birth),
+ * the earliest from which every such change still gives the grant at t. (Under a
+ * rule that depends on time, such as an age, the grant may have come into force
+ * later than that, when the time came.)
+ */
+const sinceOf = (s: AccessGraphState, g: number, p: number, t: number): number => {
+  const l = s.grantLink[g]!;
+  const changes = [s.connectedPosition[l]!];
+  for (const i of [s.grantManager[g]!, s.grantAccount[g]!]) {
+    changes.push(s.registeredPosition[i]!);
+    for (const [q] of s.births[i] ?? []) changes.push(q);
+  }
+  const candidates = [...new Set(changes.filter((q) => q <= p))].sort((x, y) => y - x);
+  let since = candidates[0] ?? s.connectedPosition[l]!;
+  for (const q of candidates) {
+    if (!inForceAt(s, g, q, t)) break;
+    since = q;
+  }
+  return since;
+};
+
 /** The grants of `manager`'s links giving manager → account, oldest link first. */
-const intervalsBetween = (s: AccessGraphState, manager: Id, account: Id): number[] => {
+const grantsBetween = (s: AccessGraphState, manager: Id, account: Id): number[] => {
   const out: number[] = [];
   const m = s.accountIds.find(manager);
   const a = s.accountIds.find(account);
@@ -428,9 +494,8 @@ const intervalsBetween = (s: AccessGraphState, manager: Id, account: Id): number
   return out;
 };
 
-const sourceOf = (s: AccessGraphState, g: number): GrantSource => {
+const sourceOf = (s: AccessGraphState, g: number, p: number, t: number): GrantSource => {
   const l = s.grantLink[g]!;
-  const from = s.grantFrom[g]!;
   return {
     linkId: s.linkIds.keys[l]!,
     direction: directionOf(s, l),
@@ -438,22 +503,22 @@ const sourceOf = (s: AccessGraphState, g: number): GrantSource => {
     connectedEventId: s.connectedEventId[l]!,
     connectedPosition: BigInt(s.connectedPosition[l]!),
     connectedAt: s.connectedAt[l]!,
-    since: BigInt(from === from ? from : s.connectedPosition[l]!),
+    since: BigInt(sinceOf(s, g, p, t)),
   };
 };
 
-const explainAt = (s: AccessGraphState, manager: Id, account: Id, p: number): Explanation => {
+const explainAt = (s: AccessGraphState, manager: Id, account: Id, p: number, t: number): Explanation => {
   const m = accountAt(s, manager, p);
   const a = accountAt(s, account, p);
-  if (manager === account && a >= 0 && !closedBy(s, a, p)) return { granted: true, manager, account, self: true, sources: [] };
-  const open = intervalsBetween(s, manager, account).filter((g) => isOpenAt(s, g, p));
-  if (manager !== account && open.length > 0)
+  if (manager === account && a >= 0 && managesItself(factsAt(s, a, p))) return { granted: true, manager, account, self: true, sources: [] };
+  const open = manager === account ? [] : grantsBetween(s, manager, account).filter((g) => inForceAt(s, g, p, t));
+  if (open.length > 0)
     return {
       granted: true,
       manager,
       account,
       self: false,
-      sources: open.map((g) => sourceOf(s, g)).sort((x, y) => byString(x.linkId, y.linkId)),
+      sources: open.map((g) => sourceOf(s, g, p, t)).sort((x, y) => byString(x.linkId, y.linkId)),
     };
   const refusals: Refusal[] = [];
   for (const [id, row] of [[manager, m], [account, a]] as const) {
@@ -462,7 +527,8 @@ const explainAt = (s: AccessGraphState, manager: Id, account: Id, p: number): Ex
       refusals.push({ code: "account-closed", accountId: id, position: BigInt(s.closedPosition[row]!), closedAt: s.closedAt[row]! });
     if (manager === account) break;
   }
-  if (m >= 0 && s.minor[m] === 1 && manager !== account) refusals.push({ code: "manager-is-minor", accountId: manager });
+  // R4, as the domain judges it now: a minor (under a policy with an age, one not yet that age).
+  if (m >= 0 && manager !== account && !mayManage(s.policy, factsAt(s, m, p), t)) refusals.push({ code: "manager-is-minor", accountId: manager });
   if (manager !== account) {
     const mi = s.accountIds.find(manager);
     const links: number[] = [];
@@ -501,8 +567,8 @@ const findAccount = (s: AccessGraphState, idOrBarcode: string, p: number): Accou
   return s.registeredPosition[i]! <= p ? accountInfo(s, i, p) : undefined;
 };
 
-/** The accounts `id` manages (side "manager") or its managers (side "account") at p, sorted. */
-const counterparts = (s: AccessGraphState, id: Id, side: "manager" | "account", p: number): Id[] => {
+/** The accounts `id` manages (side "manager") or its managers (side "account") at (p, t), sorted. */
+const counterparts = (s: AccessGraphState, id: Id, side: "manager" | "account", p: number, t: number): Id[] => {
   const i = s.accountIds.find(id);
   const out: Id[] = [];
   if (i < 0) return out;
@@ -510,18 +576,33 @@ const counterparts = (s: AccessGraphState, id: Id, side: "manager" | "account", 
   const theirs = side === "manager" ? s.grantAccount : s.grantManager;
   for (let l = s.firstLink[i]!; l !== NONE; l = nextLink(s, l, i)) {
     const end = s.grantStart[l]! + s.grantCount[l]!;
-    for (let g = s.grantStart[l]!; g < end; g++) if (mine[g] === i && isOpenAt(s, g, p)) out.push(s.accountIds.keys[theirs[g]!]!);
+    for (let g = s.grantStart[l]!; g < end; g++) if (mine[g] === i && inForceAt(s, g, p, t)) out.push(s.accountIds.keys[theirs[g]!]!);
   }
   return sorted(out);
 };
 
-/** Grants in force at p, from the intervals opened by then, sorted by manager then account. */
-const grantsAt = (s: AccessGraphState, p: number): Grant[] => {
-  const last = lastOpenedBy(s, p);
+/** The number of links connected by p (links are interned in connection order). */
+const linksBy = (s: AccessGraphState, p: number): number => {
+  let lo = 0;
+  let hi = s.linkIds.size - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    if (s.connectedPosition[mid]! <= p) {
+      found = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found + 1;
+};
+
+/** Grants in force at (p, t), from the links connected by p, sorted by manager then account. */
+const grantsAt = (s: AccessGraphState, p: number, t: number): Grant[] => {
   const rows = new Map<number, { manager: Id; account: Id; links: Id[] }>();
-  for (let i = 0; i <= last; i++) {
-    const g = s.opened[i]!;
-    if (!isOpenAt(s, g, p)) continue;
+  const links = linksBy(s, p);
+  const end = links === 0 ? 0 : s.grantStart[links - 1]! + s.grantCount[links - 1]!;
+  for (let g = 0; g < end; g++) {
+    if (!inForceAt(s, g, p, t)) continue;
     const e = s.grantPair[g]!;
     const row = rows.get(e);
     const linkId = s.linkIds.keys[s.grantLink[g]!]!;
@@ -533,26 +614,11 @@ const grantsAt = (s: AccessGraphState, p: number): Grant[] => {
     .sort((x, y) => byString(x.manager, y.manager) || byString(x.account, y.account));
 };
 
-/** The last index into `opened` of an interval opened by p, or -1. */
-const lastOpenedBy = (s: AccessGraphState, p: number): number => {
-  let lo = 0;
-  let hi = s.openedCount - 1;
-  let found = -1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    if (s.grantFrom[s.opened[mid]!]! <= p) {
-      found = mid;
-      lo = mid + 1;
-    } else hi = mid - 1;
-  }
-  return found;
-};
-
-/** R1 now: the same registered, open account, or a pair with an interval in force (one hash probe). */
-const canManageNow = (s: AccessGraphState, manager: Id, account: Id): boolean => {
+/** R1 at (p, t): the same registered, open account, or a grant of the pair in force (one hash probe, then its few links). */
+const canManageAt = (s: AccessGraphState, manager: Id, account: Id, p: number, t: number): boolean => {
   if (manager === account) {
-    const i = s.accountIds.find(account);
-    return i >= 0 && s.registeredPosition[i] === s.registeredPosition[i] && s.closedPosition[i] !== s.closedPosition[i];
+    const i = accountAt(s, account, p);
+    return i >= 0 && managesItself(factsAt(s, i, p));
   }
   const h = pairHashOf(hashOf(manager), hashOf(account));
   const { pairSlots, pairMask, pairHash, pairManager, pairAccount } = s;
@@ -561,26 +627,38 @@ const canManageNow = (s: AccessGraphState, manager: Id, account: Id): boolean =>
     const k = pairSlots[i]!;
     if (k === 0) return false;
     const e = k - 1;
-    if (pairHash[e] === h && keys[pairManager[e]!] === manager && keys[pairAccount[e]!] === account) return s.pairInForce[e]! > 0;
+    if (pairHash[e] === h && keys[pairManager[e]!] === manager && keys[pairAccount[e]!] === account) {
+      for (let g = s.pairFirstGrant[e]!; g !== NONE; g = s.grantNextOfPair[g]!) if (inForceAt(s, g, p, t)) return true;
+      return false;
+    }
   }
 };
 
-/** The questions at position `p`, with `canManage` answered by `canManageAt`. */
-const viewAt = (s: AccessGraphState, p: number, canManageAt: (manager: Id, account: Id) => boolean): AccessView => ({
+/** The questions as of position `p`, with the rulebook's clock at `t` (ms). */
+const viewAt = (s: AccessGraphState, p: number, t: number): AccessView => ({
   position: BigInt(p),
-  canManage: canManageAt,
-  managedBy: (manager) => counterparts(s, manager, "manager", p),
-  managersOf: (account) => counterparts(s, account, "account", p),
+  canManage: (manager, account) => canManageAt(s, manager, account, p, t),
+  managedBy: (manager) => counterparts(s, manager, "manager", p, t),
+  managersOf: (account) => counterparts(s, account, "account", p, t),
   linksOf: (manager, account) =>
-    manager === account ? [] : sorted(intervalsBetween(s, manager, account).filter((g) => isOpenAt(s, g, p)).map((g) => s.linkIds.keys[s.grantLink[g]!]!)),
-  explain: (manager, account) => explainAt(s, manager, account, p),
-  grants: () => grantsAt(s, p),
+    manager === account ? [] : sorted(grantsBetween(s, manager, account).filter((g) => inForceAt(s, g, p, t)).map((g) => s.linkIds.keys[s.grantLink[g]!]!)),
+  explain: (manager, account) => explainAt(s, manager, account, p, t),
+  grants: () => grantsAt(s, p, t),
   account: (idOrBarcode) => findAccount(s, idOrBarcode, p),
 });
 
-/** The access graph as of the last position it applied; `canManage` in constant time. */
-export const accessNow = (s: AccessGraphState): AccessView =>
-  viewAt(s, s.applied, (manager, account) => canManageNow(s, manager, account));
+const msOf = (isoTime: string): number => {
+  const ms = Date.parse(isoTime);
+  if (Number.isNaN(ms)) throw new RangeError(`Not a time: ${JSON.stringify(isoTime)}`);
+  return ms;
+};
+
+/**
+ * The access graph as of the last position it applied, with the rulebook's
+ * clock at `at` (default: the clock now, as the command side decides with its
+ * own now). Under the default policy time plays no part.
+ */
+export const accessNow = (s: AccessGraphState, at?: string): AccessView => viewAt(s, s.applied, at === undefined ? Date.now() : msOf(at));
 
 /**
  * The position "as of time T" stands for: the last applied position before the
@@ -589,43 +667,55 @@ export const accessNow = (s: AccessGraphState): AccessView =>
  * occurred by then.
  */
 export const positionAtTime = (s: AccessGraphState, isoTime: string): bigint => {
-  const ms = Date.parse(isoTime);
-  if (Number.isNaN(ms)) throw new RangeError(`Not a time: ${JSON.stringify(isoTime)}`);
+  const ms = msOf(isoTime);
   // Outside years 0..9999 toISOString writes a sign first, which sorts before every
   // event time (as the string comparison this replaces did).
   const t = new Date(ms).toISOString().charCodeAt(0) < 48 ? -Infinity : ms;
   return BigInt(s.time.positionBefore(t, s.applied));
 };
 
-/** The access graph as it was after the event at `position` (or the last before it). */
-export const accessAsOf = (s: AccessGraphState, position: bigint): AccessView => {
+/**
+ * The access graph as it was after the event at `position` (or the last before
+ * it), with the rulebook's clock at `at` (default: when that event occurred, by
+ * the running maximum of `occurredAt`).
+ */
+export const accessAsOf = (s: AccessGraphState, position: bigint, at?: string): AccessView => {
   const p = Number(position > BigInt(s.applied) ? BigInt(s.applied) : position);
-  if (p === s.applied) return accessNow(s);
-  return viewAt(s, p, (manager, account) => explainAt(s, manager, account, p).granted);
+  return viewAt(s, p, at === undefined ? s.time.timeAt(p) : msOf(at));
 };
 
 /** As of a position (`123`) or an ISO time (`2026-03-03T09:15:00.000Z`). */
 export type AsOf = { readonly position: bigint } | { readonly time: string };
 
+/** Now, as of a position (its event's time), or as of a time T (the position T stands for, and T). */
 export const accessAt = (s: AccessGraphState, asOf?: AsOf): AccessView =>
-  asOf === undefined ? accessNow(s) : accessAsOf(s, "position" in asOf ? asOf.position : positionAtTime(s, asOf.time));
+  asOf === undefined
+    ? accessNow(s)
+    : "position" in asOf
+      ? accessAsOf(s, asOf.position)
+      : accessAsOf(s, positionAtTime(s, asOf.time), asOf.time);
 
 // ---------------------------------------------------------------------------
-// Checkpoints (the same JSON as when the state was objects and maps)
+// Checkpoints. Version 2 keeps facts only (dates of birth among them); a
+// version-1 checkpoint is read too: its facts are complete (no date of birth
+// was recorded before version 2), and its grant intervals are not needed.
 
 const Nullable = <C extends t.Mixed>(c: C) => t.union([c, t.null]);
 const Snapshot = t.type({
-  version: t.literal(1),
+  version: t.union([t.literal(1), t.literal(2)]),
   applied: t.number,
   accounts: t.array(
-    t.type({
-      accountId: t.string,
-      barcode: t.string,
-      minor: t.boolean,
-      registeredPosition: t.number,
-      closedPosition: Nullable(t.number),
-      closedAt: Nullable(t.string),
-    }),
+    t.intersection([
+      t.type({
+        accountId: t.string,
+        barcode: t.string,
+        minor: t.boolean,
+        registeredPosition: t.number,
+        closedPosition: Nullable(t.number),
+        closedAt: Nullable(t.string),
+      }),
+      t.partial({ births: t.array(t.tuple([t.number, t.string])) }),
+    ]),
   ),
   links: t.array(
     t.type({
@@ -639,7 +729,6 @@ const Snapshot = t.type({
       connectedAt: t.string,
       revokedPosition: Nullable(t.number),
       revokedAt: Nullable(t.string),
-      grants: t.array(t.tuple([t.string, t.string, Nullable(t.number), Nullable(t.number)])),
     }),
   ),
   barcodes: t.array(t.tuple([t.string, t.string])),
@@ -659,14 +748,11 @@ export const serialiseAccessGraph = (s: AccessGraphState): Snapshot => {
       registeredPosition: s.registeredPosition[i]!,
       closedPosition: nullable(s.closedPosition[i]!),
       closedAt: s.closedAt[i]!,
+      births: (s.births[i] ?? []).map(([q, d]): [number, string] => [q, d]),
     });
   }
   const links: Snapshot["links"] = [];
   for (let l = 0; l < s.linkIds.size; l++) {
-    const grants: [string, string, number | null, number | null][] = [];
-    const end = s.grantStart[l]! + s.grantCount[l]!;
-    for (let g = s.grantStart[l]!; g < end; g++)
-      grants.push([ids[s.grantManager[g]!]!, ids[s.grantAccount[g]!]!, nullable(s.grantFrom[g]!), nullable(s.grantTo[g]!)]);
     links.push({
       linkId: s.linkIds.keys[l]!,
       phraseId: s.phraseId[l]!,
@@ -678,13 +764,12 @@ export const serialiseAccessGraph = (s: AccessGraphState): Snapshot => {
       connectedAt: s.connectedAt[l]!,
       revokedPosition: nullable(s.revokedPosition[l]!),
       revokedAt: s.revokedAt[l]!,
-      grants,
     });
   }
   const barcodes: [string, string][] = s.barcodes.keys.map((b, i) => [b, ids[s.barcodeAccount[i]!]!]);
   const time = s.time.entries();
   return {
-    version: 1,
+    version: 2,
     applied: s.applied,
     accounts,
     links,
@@ -695,11 +780,11 @@ export const serialiseAccessGraph = (s: AccessGraphState): Snapshot => {
 
 const orNaN = (x: number | null): number => (x === null ? NaN : x);
 
-export const deserialiseAccessGraph = (json: unknown): E.Either<DecodeError, AccessGraphState> =>
+export const deserialiseAccessGraph = (json: unknown, policy: Policy = defaultPolicy): E.Either<DecodeError, AccessGraphState> =>
   pipe(
     decodeWith(Snapshot, "accessGraph")(json),
     E.map((snap: Snapshot) => {
-      const s = initialAccessGraph();
+      const s = initialAccessGraph(policy);
       s.applied = snap.applied;
       for (const a of snap.accounts) {
         const i = accountIndex(s, a.accountId);
@@ -708,6 +793,7 @@ export const deserialiseAccessGraph = (json: unknown): E.Either<DecodeError, Acc
         s.registeredPosition[i] = a.registeredPosition;
         s.closedPosition[i] = orNaN(a.closedPosition);
         s.closedAt[i] = a.closedAt;
+        if (a.births !== undefined && a.births.length > 0) s.births[i] = a.births.map(([q, d]) => [q, d] as const);
         s.registered[s.registeredCount++] = i;
       }
       for (const [barcode, id] of snap.barcodes) {
@@ -715,7 +801,6 @@ export const deserialiseAccessGraph = (json: unknown): E.Either<DecodeError, Acc
         if (b >= s.barcodeAccount.length) s.barcodeAccount = grownInt32(s.barcodeAccount, b + 1);
         s.barcodeAccount[b] = accountIndex(s, id);
       }
-      const opened: number[] = [];
       for (const l of snap.links) {
         const issuer = accountIndex(s, l.issuerAccountId);
         const connected = accountIndex(s, l.connectedAccountId);
@@ -723,22 +808,8 @@ export const deserialiseAccessGraph = (json: unknown): E.Either<DecodeError, Acc
         addLink(s, li, l.phraseId, issuer, connected, l.direction, l.connectedEventId, l.connectedPosition, l.connectedAt);
         s.revokedPosition[li] = orNaN(l.revokedPosition);
         s.revokedAt[li] = l.revokedAt;
-        for (const [manager, account, from, to] of l.grants) {
-          const g = addGrant(s, li, accountIndex(s, manager), accountIndex(s, account));
-          s.grantFrom[g] = orNaN(from);
-          s.grantTo[g] = orNaN(to);
-          if (from !== null) opened.push(g);
-        }
-      }
-      // Links are serialised in connection order; intervals open later than their link,
-      // so restore their order by `from` (stable for ties).
-      opened.sort((x, y) => s.grantFrom[x]! - s.grantFrom[y]!);
-      for (const g of opened) {
-        if (s.openedCount >= s.opened.length) s.opened = grownInt32(s.opened, s.openedCount + 1);
-        s.opened[s.openedCount++] = g;
-        const e = pairOf(s, s.grantManager[g]!, s.grantAccount[g]!);
-        s.grantPair[g] = e;
-        if (s.grantTo[g] !== s.grantTo[g]) s.pairInForce[e]!++;
+        // The grants its direction gives (R2), as the fold made them.
+        for (const { manager, account } of grantsOf(l)) addGrant(s, li, manager === l.issuerAccountId ? issuer : connected, account === l.issuerAccountId ? issuer : connected);
       }
       const [positions, maxima, previous] = snap.time;
       for (let k = 0; k < positions.length; k++) s.time.push(positions[k]!, isoMs(maxima[k]!), previous[k]!);
@@ -746,11 +817,15 @@ export const deserialiseAccessGraph = (json: unknown): E.Either<DecodeError, Acc
     }),
   );
 
-export const accessGraphProjection: Projection<AccessGraphState> = {
+/** The access graph whose answers follow `policy`: the host passes the policy its commands are decided under. */
+export const accessGraphProjectionUnder = (policy: Policy): Projection<AccessGraphState> => ({
   name: "access-graph",
-  initial: initialAccessGraph,
+  initial: () => initialAccessGraph(policy),
   evolve: evolveAccessGraph,
   positionOf: (s) => BigInt(s.applied),
   serialise: serialiseAccessGraph,
-  deserialise: deserialiseAccessGraph,
-};
+  deserialise: (json) => deserialiseAccessGraph(json, policy),
+});
+
+/** The access graph under the default policy. */
+export const accessGraphProjection: Projection<AccessGraphState> = accessGraphProjectionUnder(defaultPolicy);

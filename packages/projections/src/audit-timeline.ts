@@ -54,6 +54,7 @@ const touchesOf = (s: AuditTimelineState, event: PositionedEvent): Array<readonl
   switch (event.type) {
     case "AccountRegistered":
     case "AccountClosed":
+    case "DateOfBirthRecorded":
       out.push([event.data.accountId, "subject"]);
       break;
     case "SharePhraseIssued":

@@ -525,7 +525,9 @@ function* grantsAnswer(grants: ReadonlyArray<Grant>, position: bigint, json: boo
 
 const answer = (parsed: Parsed, folded: Folded): string | Iterable<string> => {
   const { access, position } = folded;
-  const view = parsed.asOf === undefined ? accessNow(access) : accessAsOf(access, position);
+  // As of a time T, the rulebook's clock is T itself (a rule may depend on time, R4).
+  const at = parsed.asOf !== undefined && "time" in parsed.asOf ? new Date(parsed.asOf.time).toISOString() : undefined;
+  const view = parsed.asOf === undefined ? accessNow(access) : accessAsOf(access, position, at);
   const { json } = parsed;
   switch (parsed.command) {
     case "grants":

@@ -21,6 +21,7 @@ export {
   accessAsOf,
   accessAt,
   accessGraphProjection,
+  accessGraphProjectionUnder,
   accessNow,
   evolveAccessGraph,
   initialAccessGraph,
@@ -38,7 +39,7 @@ export {
   loansFor,
 } from "./linked-loans.js";
 export { type AuditTimelineState, type Role, type TimelineEntry, auditTimelineProjection, timelineOf } from "./audit-timeline.js";
-export { type ReadModelsState, accessOf, auditTimelineOf, linkedLoansOf, readModelsProjection } from "./read-models.js";
+export { type ReadModelsState, accessOf, auditTimelineOf, linkedLoansOf, readModelsProjection, readModelsProjectionUnder } from "./read-models.js";
 export {
   type CatchUpOptions,
   type CatchUpResult,

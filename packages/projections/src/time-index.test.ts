@@ -76,4 +76,24 @@ describe("time index", () => {
       { numRuns },
     );
   });
+
+  it("timeAt(p) is the running maximum of occurredAt over the events at or before p (-Infinity before any)", () => {
+    fc.assert(
+      fc.property(history, (events) => {
+        const index = new TimeIndex();
+        let applied = 0;
+        for (const { position, at } of events) {
+          const ms = isoMs(at);
+          if (index.count === 0 || ms > index.lastM) index.push(position, ms, applied);
+          applied = position;
+        }
+        for (let p = 0; p <= applied + 1; p++) {
+          const upTo = events.filter((e) => e.position <= p).map((e) => isoMs(e.at));
+          expect(index.timeAt(p)).toBe(upTo.length === 0 ? -Infinity : Math.max(...upTo));
+        }
+      }),
+      { numRuns: Math.max(20, Math.floor(numRuns / 4)) },
+    );
+  });
 });
+

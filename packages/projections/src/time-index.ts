@@ -122,6 +122,29 @@ export class TimeIndex {
     }
   }
 
+  /** The running maximum (ms) at position `p`: the M of the last entry at or before it; -Infinity when none is. */
+  timeAt(p: number): number {
+    // The last chunk that starts after a position before p.
+    let lo = 0;
+    let hi = Math.ceil(this.count / CHUNK) - 1;
+    let c = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.chunkPrevP[mid]! < p || mid === 0) {
+        c = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    if (c < 0) return -Infinity;
+    let answer = c === 0 ? -Infinity : this.chunkPrevM[c]!;
+    this.walk(c, (q, m) => {
+      if (q > p) return false;
+      answer = m;
+      return true;
+    });
+    return answer;
+  }
+
   /**
    * V of the first entry whose M is after `t` (ms), or `applied` when none is:
    * the last position applied before anything occurred after t.

@@ -21,7 +21,7 @@ export const closeAccount = declare({
   identity: ({ accountId }) => ({ accountId }),
   make: ({ accountId }, c) => ({ type: "CloseAccount", ...c.common, accountId }),
   reads: (c) => ({ items: [accountFacts(c.accountId), phrasesOf(c.accountId)] }),
-  decide: (c, { linking: state }) => {
+  decide: (c, { linking: state }, policy) => {
     const account = state.accounts.get(c.accountId);
     if (account === undefined) return E.left(domainError("account-not-found", `No account ${c.accountId} is registered.`));
     if (account.closed) {
@@ -29,9 +29,9 @@ export const closeAccount = declare({
       const mayClose = c.actor.kind !== "account" || c.actor.accountId === c.accountId;
       return mayClose ? E.right([]) : E.left(domainError("not-authorised", `Only account ${c.accountId} itself or staff may close it.`));
     }
-    const allowed = authorize(c.actor, "close-account", c.accountId, state);
-    if (E.isLeft(allowed)) return allowed;
     const nowMs = Date.parse(c.now);
+    const allowed = authorize(c.actor, "close-account", c.accountId, state, policy, nowMs);
+    if (E.isLeft(allowed)) return allowed;
     const phrases = currentPhrases(state, c.accountId).filter((p) => isActive(p, nowMs));
     return E.right([
       { type: "AccountClosed", data: { accountId: c.accountId, closedAt: c.now } },

@@ -63,7 +63,7 @@ const failed = (c: ConnectAccount, issuerAccountId: IdType | null, reason: Conne
   ]);
 
 const decideConnect = (c: ConnectAccount, { linking: state }: LibraryState, policy: Policy): Decision => {
-  const allowed = authorize(c.actor, "connect", c.connectorAccountId, state);
+  const allowed = authorize(c.actor, "connect", c.connectorAccountId, state, policy, Date.parse(c.now));
   if (E.isLeft(allowed)) return allowed;
   if (c.actor.kind !== "account") return E.left(domainError("self-service-only", "Only the account itself may connect."));
   const connector = state.accounts.get(c.connectorAccountId)!;

@@ -11,6 +11,7 @@ import { cancelHold, changeHoldPickupBranch, recordHoldFulfilled, resumeHold, su
 import { issueSharePhrase } from "./issue-share-phrase.js";
 import { placeHold } from "./place-hold.js";
 import { eCheckout, recordCheckout } from "./record-checkout.js";
+import { recordDateOfBirth } from "./record-date-of-birth.js";
 import { recordReturn } from "./record-return.js";
 import { registerAccount } from "./register-account.js";
 import { renewLoan } from "./renew-loan.js";
@@ -21,6 +22,7 @@ import { revokeSharePhrase } from "./revoke-share-phrase.js";
 export const declarations = {
   registerAccount,
   closeAccount,
+  recordDateOfBirth,
   issueSharePhrase,
   revokeSharePhrase,
   connectAccount,
@@ -42,6 +44,7 @@ export type Declarations = typeof declarations;
 export const commandCodecs = {
   RegisterAccount: registerAccount.codec,
   CloseAccount: closeAccount.codec,
+  RecordDateOfBirth: recordDateOfBirth.codec,
   IssueSharePhrase: issueSharePhrase.codec,
   RevokeSharePhrase: revokeSharePhrase.codec,
   ConnectAccount: connectAccount.codec,
@@ -65,6 +68,7 @@ export const declarationOf = (type: CommandType): AnyDeclaration => byType[type]
 const byType: Record<CommandType, AnyDeclaration> = {
   RegisterAccount: registerAccount,
   CloseAccount: closeAccount,
+  RecordDateOfBirth: recordDateOfBirth,
   IssueSharePhrase: issueSharePhrase,
   RevokeSharePhrase: revokeSharePhrase,
   ConnectAccount: connectAccount,

@@ -6,7 +6,7 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { Direction, Id } from "../codec.js";
-import { authorize } from "../access.js";
+import { accountFactsIn, authorize, mayManage } from "../access.js";
 import { declare } from "../declaration.js";
 import { domainError } from "../errors.js";
 import { Verifier } from "../events.js";
@@ -40,17 +40,18 @@ export const issueSharePhrase = {
   },
   reads: (c) => ({ items: [accountFacts(c.issuerAccountId), phrasesOf(c.issuerAccountId), phraseFacts(c.phraseId)] }),
   decide: (c, { linking: state }, policy) => {
-    const allowed = authorize(c.actor, "issue-phrase", c.issuerAccountId, state);
+    const nowMs = Date.parse(c.now);
+    const allowed = authorize(c.actor, "issue-phrase", c.issuerAccountId, state, policy, nowMs);
     if (E.isLeft(allowed)) return allowed;
     const issuer = state.accounts.get(c.issuerAccountId)!;
-    if (issuer.minor && c.direction === "one-way")
+    // R4: a 1-way phrase makes its issuer a manager, so only an issuer who may manage now issues one.
+    if (c.direction === "one-way" && !mayManage(policy, accountFactsIn(state, c.issuerAccountId), nowMs))
       return E.left(
         domainError(
           "minor-cannot-manage",
           "A minor's 1-way phrase would let the minor manage the connector, which R4 forbids; issue a 2-way phrase, which works as 1-way towards the minor.",
         ),
       );
-    const nowMs = Date.parse(c.now);
     const limitedUntil = lockedUntil(issuer.phrasesIssuedAt, policy.issueLimit);
     if (nowMs < limitedUntil) {
       const retryAt = new Date(limitedUntil).toISOString();

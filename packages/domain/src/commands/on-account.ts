@@ -10,6 +10,7 @@ import { type Action, authorize } from "../access.js";
 import type { CirculationState } from "../circulation.js";
 import type { CommonFields, Decision } from "../declaration.js";
 import { type LibraryState, circulationOf } from "../library-state.js";
+import type { Policy } from "../policy.js";
 import type { Query, QueryItem } from "../query.js";
 import { authorityOver } from "./reads.js";
 
@@ -26,8 +27,8 @@ export const readsOn = (c: OnAccount, item: QueryItem): Query => ({ items: [...a
  */
 export const decideOn =
   <C extends OnAccount>(action: Action | ((c: C) => Action), allowed: (c: C, s: CirculationState, by: Id) => Decision) =>
-  (c: C, state: LibraryState): Decision =>
-    E.flatMap(authorize(c.actor, typeof action === "function" ? action(c) : action, c.accountId, state.linking), () =>
+  (c: C, state: LibraryState, policy: Policy): Decision =>
+    E.flatMap(authorize(c.actor, typeof action === "function" ? action(c) : action, c.accountId, state.linking, policy, Date.parse(c.now)), () =>
       allowed(c, circulationOf(state, c.accountId), c.actor.kind === "account" ? c.actor.accountId : c.accountId),
     );
 

@@ -18,8 +18,11 @@ import {
   phraseTag,
 } from "../tags.js";
 
-/** Registered, minor or not, open or closed. */
-export const accountFacts = (accountId: Id): QueryItem => ({ types: ["AccountRegistered", "AccountClosed"], tags: [accountTag(accountId)] });
+/** Registered, minor or not, open or closed, and its date of birth if recorded: what `grantInForce` decides on (R1, R4, R12). */
+export const accountFacts = (accountId: Id): QueryItem => ({
+  types: ["AccountRegistered", "AccountClosed", "DateOfBirthRecorded"],
+  tags: [accountTag(accountId)],
+});
 /** The phrases an account issued, and their revocations. */
 export const phrasesOf = (accountId: Id): QueryItem => ({
   types: ["SharePhraseIssued", "SharePhraseRevoked"],
@@ -48,8 +51,8 @@ export const holdEvents = (holdId: Id): QueryItem => ({ tags: [holdTag(holdId)] 
 
 /**
  * What `authorize` needs to answer for `actor` acting on `accountId` (R1, R4,
- * R5, R12, R13): the account; and for another account acting, that account and
- * every link of the pair, so a revocation stored after the read refuses the
+ * R5, R12, R13): the account; and for another account acting, that account's
+ * facts (a date of birth among them, R4) and every link of the pair, so a revocation stored after the read refuses the
  * append and the command is decided again.
  */
 export const authorityOver = (actor: Actor, accountId: Id): ReadonlyArray<QueryItem> =>

@@ -23,10 +23,10 @@ export const revokeSharePhrase = declare({
     const phrase = linking.phrases.get(c.phraseId);
     return { items: [phraseFacts(c.phraseId), ...(phrase === undefined ? [] : [accountFacts(phrase.issuerAccountId)])] };
   },
-  decide: (c, { linking: state }) => {
+  decide: (c, { linking: state }, policy) => {
     const phrase = state.phrases.get(c.phraseId);
     if (phrase === undefined) return E.left(domainError("phrase-not-found", `No phrase ${c.phraseId} was issued.`));
-    const allowed = authorize(c.actor, "revoke-phrase", phrase.issuerAccountId, state);
+    const allowed = authorize(c.actor, "revoke-phrase", phrase.issuerAccountId, state, policy, Date.parse(c.now));
     if (E.isLeft(allowed)) return allowed;
     if (phrase.revoked !== null) return E.right([]);
     return E.right([

@@ -35,6 +35,10 @@ export const instantMs = (): fc.Arbitrary<number> => fc.integer({ min: MIN_TIME,
 /** An ISO-8601 UTC time exactly as `Date.prototype.toISOString()` writes it. */
 export const isoTime = (): fc.Arbitrary<IsoTime> => instantMs().map((ms) => new Date(ms).toISOString());
 
+/** A calendar date (a date of birth), 1900 to 2099. */
+export const calendarDate = (): fc.Arbitrary<string> =>
+  fc.integer({ min: Date.UTC(1900, 0, 1), max: MAX_TIME }).map((ms) => new Date(ms).toISOString().slice(0, 10));
+
 export const direction = (): fc.Arbitrary<Direction> => fc.constantFrom<Direction>("one-way", "two-way");
 
 /** A verifier as the adapters would store it (scrypt parameters, salt, hash). */
@@ -70,6 +74,9 @@ const eventArbs: { [K in EventType]: fc.Arbitrary<EventOf<K>> } = {
   AccountClosed: fc
     .record({ accountId: id(), closedAt: isoTime() })
     .map((data) => ({ type: "AccountClosed" as const, data })),
+  DateOfBirthRecorded: fc
+    .record({ accountId: id(), dateOfBirth: calendarDate(), recordedAt: isoTime() })
+    .map((data) => ({ type: "DateOfBirthRecorded" as const, data })),
   SharePhraseIssued: fc
     .record({
       phraseId: id(),
@@ -194,6 +201,7 @@ const commandArbs: { [K in CommandType]: fc.Arbitrary<CommandOf<K>> } = {
   // A registration's barcode decodes to its canonical form (R7).
   RegisterAccount: cmd("RegisterAccount", fc.record({ accountId: id(), barcode: barcode().map(canonicalBarcode), minor: fc.boolean() })),
   CloseAccount: cmd("CloseAccount", fc.record({ accountId: id() })),
+  RecordDateOfBirth: cmd("RecordDateOfBirth", fc.record({ accountId: id(), dateOfBirth: calendarDate() })),
   IssueSharePhrase: cmd(
     "IssueSharePhrase",
     fc.record({ phraseId: id(), issuerAccountId: id(), direction: direction(), verifier: verifier() }),

@@ -37,6 +37,10 @@ export const registered = (accountId: Id, minor = false, minutes = 0): EventOf<"
   type: "AccountRegistered",
   data: { accountId, barcode: barcodeOf(accountId), minor, registeredAt: at(minutes) },
 });
+export const dateOfBirthRecorded = (accountId: Id, dateOfBirth: string, minutes = 0): EventOf<"DateOfBirthRecorded"> => ({
+  type: "DateOfBirthRecorded",
+  data: { accountId, dateOfBirth, recordedAt: at(minutes) },
+});
 export const accountClosed = (accountId: Id, minutes = 0): EventOf<"AccountClosed"> => ({
   type: "AccountClosed",
   data: { accountId, closedAt: at(minutes) },

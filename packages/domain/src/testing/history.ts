@@ -45,6 +45,7 @@ export const moveKinds = [
   "change-pickup-branch",
   "fulfil-hold",
   "manager-self-service",
+  "record-birth",
 ] as const;
 export type MoveKind = (typeof moveKinds)[number];
 
@@ -66,6 +67,7 @@ const weights: Readonly<Record<MoveKind, number>> = {
   "change-pickup-branch": 1,
   "fulfil-hold": 1,
   "manager-self-service": 2,
+  "record-birth": 1,
 };
 
 /** One random move: its kind, six free choices, and how far the clock moves first. */
@@ -233,7 +235,7 @@ export const playHistory = (plan: ReadonlyArray<Move>, options: HistoryOptions =
   const someAccount = (n: number): Id | undefined =>
     percent(n) < 90 ? (pick(openAccounts(), n) ?? pick(book.accounts, n)) : pick(book.accounts, n);
   const managersOf = (accountId: Id): Id[] =>
-    book.accounts.filter((m) => m !== accountId && canManage(state.linking, m, accountId));
+    book.accounts.filter((m) => m !== accountId && canManage(state.linking, m, accountId, policy, clock));
   const barcodeOf = (id: Id): string => accounts().get(id)?.barcode ?? "UNKNOWN0";
   /** Someone acting on `accountId`'s loans and holds: itself, a manager, or someone else. */
   const circulationActor = (accountId: Id, n: number, m: number): { actor: Actor; who: string } => {
@@ -324,6 +326,17 @@ export const playHistory = (plan: ReadonlyArray<Move>, options: HistoryOptions =
           barcode,
           minor,
         });
+      }
+      case "record-birth": {
+        // R4: a date of birth whose 16th birthday is within 20 days of the clock, either
+        // side, so a policy letting minors manage from 16 changes its answer within a history.
+        const target = someAccount(p0)!;
+        const birth = new Date(clock - ((p1 % 41) - 20) * DAY);
+        birth.setUTCFullYear(birth.getUTCFullYear() - 16);
+        const q = percent(p2);
+        const actor = q < 60 ? STAFF : q < 92 ? SYSTEM : account(target);
+        const dateOfBirth = percent(p3) < 3 ? new Date(clock + 2 * DAY).toISOString().slice(0, 10) : birth.toISOString().slice(0, 10);
+        return play("record-birth", { type: "RecordDateOfBirth", ...base(), actor, accountId: target, dateOfBirth });
       }
       case "close": {
         const target = pick(book.accounts, p0)!;
@@ -549,7 +562,7 @@ export const playHistory = (plan: ReadonlyArray<Move>, options: HistoryOptions =
         const pair = percent(p0) < 80 ? (pick(pairs, p1) ?? randomPair()) : randomPair();
         if (pair === undefined) return;
         const [manager, accountId] = pair;
-        const who = canManage(state.linking, manager, accountId) ? "manager" : "other";
+        const who = canManage(state.linking, manager, accountId, policy, clock) ? "manager" : "other";
         if (percent(p3) < 50)
           return play(`manager-self-service:place-hold:${who}`, {
             type: "PlaceHold",

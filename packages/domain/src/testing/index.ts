@@ -39,4 +39,4 @@ export { fakeHash, fakeVerifier, proofsFor } from "./phrases.js";
 export { type StateSnapshot, snapshot } from "./snapshot.js";
 export { type Given, type Outcome, given } from "./scenario.js";
 export * as fixtures from "./fixtures.js";
-export { type NaiveAccount, type NaiveLink, NaiveModel } from "./oracle.js";
+export { type NaiveAccount, type NaiveAgeRule, type NaiveLink, NaiveModel, naiveAge } from "./oracle.js";

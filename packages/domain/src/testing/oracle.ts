@@ -10,7 +10,25 @@ export interface NaiveAccount {
   readonly barcode: string;
   readonly minor: boolean;
   closed: boolean;
+  /** `2010-05-17`, or null while none is recorded. */
+  dateOfBirth: string | null;
 }
+
+/** A policy's R4 age (null: minors never manage) and the time the question is asked at. */
+export interface NaiveAgeRule {
+  readonly minorsMayManageFromAge: number | null;
+  readonly atMs: number;
+}
+
+/** Whole years from a `YYYY-MM-DD` birth date to the UTC day of `atMs`, counted the way people count them. */
+export const naiveAge = (dateOfBirth: string, atMs: number): number => {
+  const [y, m, d] = dateOfBirth.split("-").map(Number) as [number, number, number];
+  const now = new Date(atMs);
+  const [Y, M, D] = [now.getUTCFullYear(), now.getUTCMonth() + 1, now.getUTCDate()];
+  // Born on 29 February: in a common year the birthday is 1 March.
+  const [bm, bd] = m === 2 && d === 29 && !(Y % 4 === 0 && (Y % 100 !== 0 || Y % 400 === 0)) ? [3, 1] : [m, d];
+  return Y - y - (M < bm || (M === bm && D < bd) ? 1 : 0);
+};
 export interface NaiveLink {
   readonly linkId: string;
   readonly issuer: string;
@@ -30,11 +48,16 @@ export class NaiveModel {
     switch (event.type) {
       case "AccountRegistered":
         if (!this.accounts.has(event.data.accountId))
-          this.accounts.set(event.data.accountId, { barcode: event.data.barcode, minor: event.data.minor, closed: false });
+          this.accounts.set(event.data.accountId, { barcode: event.data.barcode, minor: event.data.minor, closed: false, dateOfBirth: null });
         return;
       case "AccountClosed": {
         const a = this.accounts.get(event.data.accountId);
         if (a !== undefined) a.closed = true;
+        return;
+      }
+      case "DateOfBirthRecorded": {
+        const a = this.accounts.get(event.data.accountId);
+        if (a !== undefined) a.dateOfBirth = event.data.dateOfBirth;
         return;
       }
       case "AccountConnected":
@@ -73,8 +96,18 @@ export class NaiveModel {
       : [[link.issuer, link.connector]];
   }
 
-  /** R1, R2, R4, R12: every `manager→account` in force, from active links only, never composed (R3). */
-  grants(): Set<string> {
+  /** R4: a minor manages only when the rule names an age and its recorded birth date has reached it. */
+  static mayManage(account: NaiveAccount, rule: NaiveAgeRule): boolean {
+    if (!account.minor) return true;
+    if (rule.minorsMayManageFromAge === null || account.dateOfBirth === null) return false;
+    return naiveAge(account.dateOfBirth, rule.atMs) >= rule.minorsMayManageFromAge;
+  }
+
+  /**
+   * R1, R2, R4, R12: every `manager→account` in force, from active links only, never composed (R3).
+   * By default minors never manage (R4); `rule` is a policy that lets them from an age.
+   */
+  grants(rule: NaiveAgeRule = { minorsMayManageFromAge: null, atMs: 0 }): Set<string> {
     const out = new Set<string>();
     for (const link of this.links) {
       if (link.revoked) continue;
@@ -82,7 +115,7 @@ export class NaiveModel {
         const manager = this.accounts.get(m);
         const account = this.accounts.get(a);
         if (m === a || manager === undefined || account === undefined) continue;
-        if (manager.closed || account.closed || manager.minor) continue;
+        if (manager.closed || account.closed || !NaiveModel.mayManage(manager, rule)) continue;
         out.add(`${m}→${a}`);
       }
     }
