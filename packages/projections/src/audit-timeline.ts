@@ -41,13 +41,11 @@ export interface AuditTimelineState {
 
 export const initialAuditTimeline = (): AuditTimelineState => ({ applied: 0, byAccount: new Map(), linkParties: new Map() });
 
-const byField = {
-  LoanRenewed: "renewedBy",
-  HoldCancelled: "cancelledBy",
-  HoldSuspended: "suspendedBy",
-  HoldResumed: "resumedBy",
-  HoldPickupBranchChanged: "changedBy",
-} as const;
+/** The account an event was done to, and the account that did it when that may be a manager (R5). */
+const subjectAndManager = (out: Array<readonly [Id, Role]>, accountId: Id, by: Id | undefined): void => {
+  out.push([accountId, "subject"]);
+  if (by !== undefined && by !== accountId) out.push([by, "acting-manager"]);
+};
 
 const touchesOf = (s: AuditTimelineState, event: PositionedEvent): Array<readonly [Id, Role]> => {
   const out: Array<readonly [Id, Role]> = [];
@@ -74,13 +72,30 @@ const touchesOf = (s: AuditTimelineState, event: PositionedEvent): Array<readonl
       if (event.data.revokedBy.kind === "account") out.push([event.data.revokedBy.accountId, "revoker"]);
       break;
     }
-    default: {
-      out.push([event.data.accountId, "subject"]);
-      if (event.type in byField) {
-        const by = (event.data as Record<string, unknown>)[byField[event.type as keyof typeof byField]] as Id;
-        if (by !== event.data.accountId) out.push([by, "acting-manager"]);
-      }
-    }
+    case "ItemCheckedOut":
+    case "ItemReturned":
+    case "HoldPlaced":
+    case "HoldFulfilled":
+      subjectAndManager(out, event.data.accountId, undefined);
+      break;
+    case "LoanRenewed":
+      subjectAndManager(out, event.data.accountId, event.data.renewedBy);
+      break;
+    case "HoldCancelled":
+      subjectAndManager(out, event.data.accountId, event.data.cancelledBy);
+      break;
+    case "HoldSuspended":
+      subjectAndManager(out, event.data.accountId, event.data.suspendedBy);
+      break;
+    case "HoldResumed":
+      subjectAndManager(out, event.data.accountId, event.data.resumedBy);
+      break;
+    case "HoldPickupBranchChanged":
+      subjectAndManager(out, event.data.accountId, event.data.changedBy);
+      break;
+    default:
+      // Every event type has its case: a new one is a compile error here.
+      return event satisfies never;
   }
   if (event.metadata.actor.kind === "account") out.push([event.metadata.actor.accountId, "actor"]);
   return out;
