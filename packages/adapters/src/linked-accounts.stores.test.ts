@@ -51,16 +51,34 @@ const registered = (accountId: string, barcode: string, minor = false): DomainEv
 });
 
 /** Runs a host process to its end; resolves to its stdout lines. */
-const host = (args: ReadonlyArray<string>, env: Record<string, string> = {}): { child: ChildProcess; done: Promise<string[]> } => {
+const host = (
+  args: ReadonlyArray<string>,
+  env: Record<string, string> = {},
+): { child: ChildProcess; done: Promise<string[]>; said: (line: string) => Promise<void> } => {
   const child = spawn(process.execPath, [HOST, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
-  child.stdout!.on("data", (chunk: Buffer) => (out += chunk.toString()));
+  const waiting: Array<() => void> = [];
+  child.stdout!.on("data", (chunk: Buffer) => {
+    out += chunk.toString();
+    for (const wake of waiting.splice(0)) wake();
+  });
+  /** Resolves once the process has printed `line`. */
+  const said = async (line: string): Promise<void> => {
+    while (!out.split("\n").includes(line)) {
+      if (child.exitCode !== null) throw new Error(`host ${args[1]} ended before saying ${line}: ${err}`);
+      await new Promise<void>((resolve) => waiting.push(resolve));
+    }
+  };
   child.stderr!.on("data", (chunk: Buffer) => (err += chunk.toString()));
   const done = new Promise<string[]>((resolve, reject) =>
-    child.on("exit", (code) => (code === 0 ? resolve(out.trim().split("\n")) : reject(new Error(`host ${args[1]} exited ${code}: ${err}`)))),
+    child.on("exit", (code) => {
+      for (const wake of waiting.splice(0)) wake();
+      if (code === 0) resolve(out.trim().split("\n"));
+      else reject(new Error(`host ${args[1]} exited ${code}: ${err}`));
+    }),
   );
-  return { child, done };
+  return { child, done, said };
 };
 
 const summary = (lines: ReadonlyArray<string>) => {
@@ -134,6 +152,7 @@ const underLoad = (openStore: () => Promise<EventStore>, spec: (label: string) =
     const issued = await pairsWithPhrases(store, prefix, 24);
     const stop = path.join(os.tmpdir(), `linked-accounts-stop-${process.pid}-${Date.now()}`);
     const churn = host([spec(prefix), "churn", prefix, stop]);
+    await churn.said("churning");
     const library = createLinkedAccounts({ store, phrases });
     const outcomes = [];
     // One after another, each while the other process keeps appending.
