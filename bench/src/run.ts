@@ -23,6 +23,9 @@ import { benchProjections } from "./projections.js";
 import { benchStores } from "./stores.js";
 
 const pgUrl = process.env.PG_TEST_URL;
+/** Every PostgreSQL schema the bench creates starts with this (BENCH_SCHEMA_PREFIX, default "bench"), so runs sharing a server never meet. */
+const schemaPrefix = process.env.BENCH_SCHEMA_PREFIX ?? "bench";
+if (!/^[a-z_][a-z0-9_]{0,20}$/.test(schemaPrefix)) throw new RangeError(`BENCH_SCHEMA_PREFIX must match /^[a-z_][a-z0-9_]{0,20}$/`);
 const requested = new Set(process.argv.slice(2));
 const wanted = (name: string) => requested.size === 0 || requested.has(name);
 
@@ -32,7 +35,7 @@ const pgSchemas: string[] = [];
 const parts: Record<string, () => Promise<Record<string, unknown>>> = {
   calibration: () => benchCalibration(),
   domain: () => benchDomain(),
-  stores: () => benchStores(pgUrl === undefined ? {} : { pgUrl }),
+  stores: () => benchStores(pgUrl === undefined ? { schemaPrefix } : { pgUrl, schemaPrefix }),
   commands: () => {
     let n = 0;
     const stores = [
@@ -43,14 +46,14 @@ const parts: Record<string, () => Promise<Record<string, unknown>>> = {
       stores.push({
         name: "postgres",
         open: async () => {
-          const schema = `bench_commands_${process.pid}_${n++}`;
+          const schema = `${schemaPrefix}_commands_${process.pid}_${n++}`;
           pgSchemas.push(schema);
           return createPostgresEventStore({ connectionString: pgUrl, schema });
         },
       });
     return benchCommands(stores);
   },
-  projections: () => benchProjections(pgUrl === undefined ? {} : { pgUrl }),
+  projections: () => benchProjections(pgUrl === undefined ? { schemaPrefix } : { pgUrl, schemaPrefix }),
 };
 
 const results: Record<string, unknown> = {
@@ -65,6 +68,9 @@ const results: Record<string, unknown> = {
   postgres: pgUrl === undefined ? "skipped: PG_TEST_URL is not set" : "measured",
 };
 
+const load = () => os.loadavg().map((x) => x.toFixed(2)).join(", ");
+results.loadAverageAtStart = os.loadavg();
+console.log(`load average (1, 5, 15 min) at start: ${load()} on ${os.cpus().length} CPUs`);
 try {
   for (const [name, run] of Object.entries(parts)) {
     if (!wanted(name)) continue;
@@ -82,6 +88,8 @@ try {
 }
 
 results.finishedAt = new Date().toISOString();
+results.loadAverageAtEnd = os.loadavg();
+console.log(`\nload average (1, 5, 15 min) at end: ${load()}`);
 const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "results");
 mkdirSync(dir, { recursive: true });
 const file = path.join(dir, `${String(results.startedAt).replace(/[:.]/g, "-")}.json`);
