@@ -11,6 +11,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
+import { STREAM_DOES_NOT_EXIST } from "@event-driven-io/emmett";
+import { getPostgreSQLEventStore } from "@event-driven-io/emmett-postgresql";
 import Database from "better-sqlite3";
 import pg from "pg";
 import {
@@ -40,8 +42,8 @@ interface Subject {
   readonly name: string;
   readonly sizes: Sizes;
   readonly open: () => Promise<EventStore>;
-  /** The plain driver on the very same tables (opened after the store, which creates them). */
-  readonly baseline?: () => Baseline;
+  /** The plain driver on the very same tables (opened after the store, which creates them), and others to compare with. */
+  readonly baselines?: () => Promise<ReadonlyArray<Baseline>>;
 }
 
 /** One event as the stores keep it: the columns, already encoded (what the plain driver writes). */
@@ -60,9 +62,10 @@ interface PlainRow {
  */
 interface Baseline {
   readonly name: string;
-  append(rows: ReadonlyArray<PlainRow>): Promise<void>;
-  /** Reads every row, JSON parsed; returns how many. */
-  readAll(): Promise<number>;
+  /** `writer` names the writer (and the stream, for a store of streams, each writer appending to its own). */
+  append(rows: ReadonlyArray<PlainRow>, writer: string): Promise<void>;
+  /** Reads every row, JSON parsed; returns how many. Absent where not compared. */
+  readonly readAll?: () => Promise<number>;
   close(): Promise<void>;
 }
 
@@ -103,6 +106,33 @@ const plainPostgres = (url: string, schema: string, writers: number): Baseline =
       }
     },
     close: () => pool.end(),
+  };
+};
+
+/**
+ * Emmett (a TypeScript event store on PostgreSQL, bench-only dependency) in a
+ * schema of its own: each writer appends to its own stream, with the expected
+ * stream version (its concurrency check, as ours carries a condition).
+ */
+const emmett = async (url: string, schema: string): Promise<Baseline> => {
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+  await admin.end();
+  const store = getPostgreSQLEventStore(`${url}${url.includes("?") ? "&" : "?"}options=${encodeURIComponent(`-c search_path=${schema}`)}`);
+  const versions = new Map<string, bigint>();
+  return {
+    name: "Emmett 0.42",
+    async append(rows, writer) {
+      const expected = versions.get(writer);
+      const result = await store.appendToStream(
+        writer,
+        rows.map((row) => ({ type: row.type, data: row.data as Record<string, unknown>, metadata: row.metadata as Record<string, unknown> })),
+        { expectedStreamVersion: expected ?? STREAM_DOES_NOT_EXIST },
+      );
+      versions.set(writer, result.nextExpectedStreamVersion);
+    },
+    close: () => store.close(),
   };
 };
 
@@ -174,57 +204,59 @@ const appendRun = async (store: EventStore, writers: number, appends: ReadonlyAr
 };
 
 /** The same split among writers as `appendRun`, through the plain driver. Events per second. */
-const plainAppendRun = async (baseline: Baseline, writers: number, appends: ReadonlyArray<ReadonlyArray<PlainRow>>) => {
+const plainAppendRun = async (baseline: Baseline, writers: number, appends: ReadonlyArray<ReadonlyArray<PlainRow>>, writerOf: (w: number) => string) => {
   const perWriter = Math.ceil(appends.length / writers);
   const started = performance.now();
   await Promise.all(
     Array.from({ length: writers }, async (_, w) => {
-      for (const rows of appends.slice(w * perWriter, (w + 1) * perWriter)) await baseline.append(rows);
+      for (const rows of appends.slice(w * perWriter, (w + 1) * perWriter)) await baseline.append(rows, writerOf(w));
     }),
   );
   const seconds = (performance.now() - started) / 1000;
   return appends.reduce((n, rows) => n + rows.length, 0) / seconds;
 };
 
-const ratio = (ours: number, base: number | undefined) => (base === undefined ? "" : ` = ${(ours / base).toFixed(2)}×`);
-const beside = (ours: number, baseline: Baseline | undefined, base: number | undefined) =>
-  baseline === undefined || base === undefined ? "" : `; ${baseline.name} ${format(base)}/s, ratio${ratio(ours, base)}`;
+const beside = (ours: number, compared: ReadonlyArray<{ name: string; eventsPerSecond: number }>) =>
+  compared.map((c) => `; ${c.name} ${format(c.eventsPerSecond)}/s, ratio ${(ours / c.eventsPerSecond).toFixed(2)}`).join("");
+const comparison = (ours: number, compared: ReadonlyArray<{ name: string; eventsPerSecond: number; runs: number[] }>) =>
+  Object.fromEntries(compared.map((c) => [c.name, { eventsPerSecond: c.eventsPerSecond, runs: c.runs, ratio: ours / c.eventsPerSecond }]));
 
-/** Ours and the plain driver, run for run alternately, so both meet the same load on a shared machine. */
-const measureAppends = async (subject: Subject, store: EventStore, baseline: Baseline | undefined, batchSize: 1 | 100, writers: number, run: string) => {
+/** Ours and each baseline, run for run alternately, so all meet the same load on a shared machine. */
+const measureAppends = async (
+  subject: Subject,
+  store: EventStore,
+  baselines: ReadonlyArray<Baseline>,
+  batchSize: 1 | 100,
+  writers: number,
+  run: string,
+) => {
   const count = batchSize === 1 ? subject.sizes.singles : subject.sizes.batches;
   const figures: number[] = [];
-  const plain: number[] = [];
+  const others = baselines.map(() => [] as number[]);
   for (let r = 0; r < RUNS; r++) {
     const tagOf = (w: number) => `bench:${run}-${batchSize}-${writers}-${r}-${w}`;
     const perWriter = Math.ceil(count / writers);
     const appends = Array.from({ length: count }, (_, i) => sampleEvents(batchSize, i * batchSize, [tagOf(Math.floor(i / perWriter))]));
     figures.push(await appendRun(store, writers, appends, tagOf));
-    if (baseline !== undefined) {
-      const rows = Array.from({ length: count }, (_, i) =>
-        plainRows(sampleEvents(batchSize, i * batchSize, [`bench-plain:${run}-${batchSize}-${writers}-${r}-${Math.floor(i / perWriter)}`])),
-      );
-      plain.push(await plainAppendRun(baseline, writers, rows));
+    for (const [b, baseline] of baselines.entries()) {
+      const writerOf = (w: number) => `bench-${b}-${run}-${batchSize}-${writers}-${r}-${w}`;
+      const rows = Array.from({ length: count }, (_, i) => plainRows(sampleEvents(batchSize, i * batchSize, [writerOf(Math.floor(i / perWriter))])));
+      others[b]!.push(await plainAppendRun(baseline, writers, rows, writerOf));
     }
   }
   const eventsPerSecond = median(figures);
-  const plainEventsPerSecond = plain.length > 0 ? median(plain) : undefined;
+  const compared = baselines.map((baseline, b) => ({ name: baseline.name, eventsPerSecond: median(others[b]!), runs: others[b]! }));
   const label = batchSize === 1 ? "single events" : "100-event batches";
   console.log(
     `stores  ${subject.name.padEnd(13)} append ${label}, ${writers} writer${writers === 1 ? "" : "s"}: ${format(eventsPerSecond)} events/s` +
       (batchSize === 100 ? ` (${format(eventsPerSecond / 100)} appends/s)` : "") +
-      beside(eventsPerSecond, baseline, plainEventsPerSecond),
+      beside(eventsPerSecond, compared),
   );
-  return {
-    eventsPerSecond,
-    appendsPerSecond: eventsPerSecond / batchSize,
-    runs: figures,
-    appendsPerRun: count,
-    ...(plainEventsPerSecond === undefined ? {} : { plain: { eventsPerSecond: plainEventsPerSecond, runs: plain }, ratio: eventsPerSecond / plainEventsPerSecond }),
-  };
+  return { eventsPerSecond, appendsPerSecond: eventsPerSecond / batchSize, runs: figures, appendsPerRun: count, compared: comparison(eventsPerSecond, compared) };
 };
 
-const measureReadAll = async (subject: Subject, store: EventStore, baseline: Baseline | undefined) => {
+const measureReadAll = async (subject: Subject, store: EventStore, baselines: ReadonlyArray<Baseline>) => {
+  const readers = baselines.filter((b) => b.readAll !== undefined);
   // Fill up to the size to read (earlier measurements already wrote some).
   let present = 0;
   for await (const _ of store.readAll()) present++;
@@ -233,23 +265,23 @@ const measureReadAll = async (subject: Subject, store: EventStore, baseline: Bas
   for (let i = 0; i < 200 || present < subject.sizes.readAll; i++, present += 100)
     await store.append(sampleEvents(100, i * 100, [`bench-fill:${i % 10}`]));
   const figures: number[] = [];
-  const plain: number[] = [];
+  const others = readers.map(() => [] as number[]);
   for (let r = 0; r < RUNS; r++) {
     const started = performance.now();
     let n = 0;
     for await (const _ of store.readAll({ batchSize: 1000 })) n++;
     figures.push(n / ((performance.now() - started) / 1000));
-    if (baseline !== undefined) {
+    for (const [b, reader] of readers.entries()) {
       const plainStarted = performance.now();
-      const m = await baseline.readAll();
-      if (m !== n) throw new Error(`the plain read found ${m} rows, the store ${n}`);
-      plain.push(m / ((performance.now() - plainStarted) / 1000));
+      const m = await reader.readAll!();
+      if (m !== n) throw new Error(`${reader.name} read ${m} rows, the store ${n}`);
+      others[b]!.push(m / ((performance.now() - plainStarted) / 1000));
     }
   }
   const eventsPerSecond = median(figures);
-  const plainEventsPerSecond = plain.length > 0 ? median(plain) : undefined;
+  const compared = readers.map((reader, b) => ({ name: reader.name, eventsPerSecond: median(others[b]!), runs: others[b]! }));
   console.log(
-    `stores  ${subject.name.padEnd(13)} readAll: ${format(eventsPerSecond)} events/s (${format(present)} events)${beside(eventsPerSecond, baseline, plainEventsPerSecond)}`,
+    `stores  ${subject.name.padEnd(13)} readAll: ${format(eventsPerSecond)} events/s (${format(present)} events)${beside(eventsPerSecond, compared)}`,
   );
   const byQuery: number[] = [];
   let matched = 0;
@@ -267,7 +299,7 @@ const measureReadAll = async (subject: Subject, store: EventStore, baseline: Bas
     eventsPerSecond,
     runs: figures,
     events: present,
-    ...(plainEventsPerSecond === undefined ? {} : { plain: { eventsPerSecond: plainEventsPerSecond, runs: plain }, ratio: eventsPerSecond / plainEventsPerSecond }),
+    compared: comparison(eventsPerSecond, compared),
     readByQuery: { eventsPerSecond: queryEventsPerSecond, runs: byQuery, matched },
   };
 };
@@ -283,14 +315,14 @@ export async function benchStores(options: { pgUrl?: string; schemaPrefix?: stri
       name: "sqlite",
       sizes: { singles: 300, batches: 50, readAll: 50_000 },
       open: async () => createSqliteEventStore({ path: path.join(temp, `stores-${n}.sqlite`) }),
-      baseline: () => plainSqlite(path.join(temp, `stores-${n++}.sqlite`), "FULL"),
+      baselines: async () => [plainSqlite(path.join(temp, `stores-${n++}.sqlite`), "FULL")],
     },
     {
       // Survives the process dying, not necessarily power loss: the WAL is not synced on every commit.
       name: "sqlite-normal",
       sizes: { singles: 2000, batches: 50, readAll: 0 },
       open: async () => createSqliteEventStore({ path: path.join(temp, `stores-${n}.sqlite`), durability: "normal" }),
-      baseline: () => plainSqlite(path.join(temp, `stores-${n++}.sqlite`), "NORMAL"),
+      baselines: async () => [plainSqlite(path.join(temp, `stores-${n++}.sqlite`), "NORMAL")],
     },
   ];
   if (options.pgUrl !== undefined) {
@@ -303,7 +335,11 @@ export async function benchStores(options: { pgUrl?: string; schemaPrefix?: stri
         schemas.push(schema);
         return createPostgresEventStore({ connectionString: pgUrl, schema });
       },
-      baseline: () => plainPostgres(pgUrl, `${schemaPrefix}_stores_${process.pid}_${n++}`, Math.max(...WRITERS)),
+      baselines: async () => {
+        const emmettSchema = `${schemaPrefix}_emmett_${process.pid}_${n}`;
+        schemas.push(emmettSchema);
+        return [plainPostgres(pgUrl, `${schemaPrefix}_stores_${process.pid}_${n++}`, Math.max(...WRITERS)), await emmett(pgUrl, emmettSchema)];
+      },
     });
   } else console.log("stores  postgres      skipped: no PostgreSQL URL given (set PG_TEST_URL)");
 
@@ -313,9 +349,12 @@ export async function benchStores(options: { pgUrl?: string; schemaPrefix?: stri
       "Medians. Every append validates and encodes its events through the Mapper (io-ts), and every read decodes them: on a busy 2-CPU machine that alone costs about 10-15 µs per event each way, a ceiling for every store. SQLite uses its default durability (synchronous=FULL in WAL mode). PostgreSQL appends are serialised by an advisory lock (see postgres-store.ts), on a local server with default settings. Beside each figure, run for run alternately, the plain driver (pg, better-sqlite3) writing the same rows into the same tables (one round trip or transaction per batch, no validation, no condition) and reading them back in pages of 1,000 with JSON parsed. Every append carries a condition on its writer's own tag (checked through the tag index inside the append transaction, never refused).",
   };
   try {
+    // BENCH_STORES=sqlite,postgres measures only the stores named.
+    const only = process.env.BENCH_STORES?.split(",");
     for (const subject of subjects) {
+      if (only !== undefined && !only.includes(subject.name)) continue;
       const store = await subject.open();
-      const baseline = subject.baseline?.();
+      const baselines = (await subject.baselines?.()) ?? [];
       try {
         const figures: Record<string, unknown> = {};
         for (const batchSize of [1, 100] as const)
@@ -323,15 +362,15 @@ export async function benchStores(options: { pgUrl?: string; schemaPrefix?: stri
             figures[`append${batchSize === 1 ? "Single" : "Batch100"}Writers${writers}`] = await measureAppends(
               subject,
               store,
-              baseline,
+              baselines,
               batchSize,
               writers,
               `${subject.name}`,
             );
-        if (subject.sizes.readAll > 0) figures.readAll = await measureReadAll(subject, store, baseline);
+        if (subject.sizes.readAll > 0) figures.readAll = await measureReadAll(subject, store, baselines);
         results[subject.name] = figures;
       } finally {
-        await baseline?.close();
+        for (const baseline of baselines) await baseline.close();
         await store.close();
       }
     }
