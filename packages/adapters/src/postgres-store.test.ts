@@ -165,9 +165,8 @@ describe.skipIf(unreachable !== undefined)("PostgreSQL", () => {
 
   it("appends in parallel, yet never lets a read yield a position while an append that drew an earlier one is in flight", async () => {
     const schema = freshSchema("horizon");
-    const [early, late, reader] = await Promise.all(
-      Array.from({ length: 3 }, () => createPostgresEventStore({ connectionString: url!, schema })),
-    );
+    const open = () => createPostgresEventStore({ connectionString: url!, schema });
+    const [early, late, reader] = await Promise.all([open(), open(), open()]);
     // The early append draws its position, then waits a second before it commits.
     await slowInsertsMarked(admin!, schema, "hold", 1);
     const inFlight = early.append([accountRegistered(1, { correlationId: "hold" }, ["horizon:early"])]);
