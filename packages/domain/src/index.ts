@@ -40,7 +40,7 @@ export {
 export { type InputOf, input, withoutCommonFields } from "./input.js";
 export { TypedBarcode, canonicalBarcode } from "./barcode.js";
 export { commandTag, tagsOf } from "./tags.js";
-export { type LibraryState, circulationOf, evolveLibrary, initialLibraryState } from "./library-state.js";
+export { type LibraryState, circulationOf, evolveLibrary, evolveLibraryAll, initialLibraryState } from "./library-state.js";
 export { type DomainError, type DomainErrorCode, domainError, domainErrorCodes } from "./errors.js";
 export { type RawEvent, type RawObject, type SchemaChange, upcaster } from "./upcasting.js";
 export { channelOfVersion1, schemaChanges } from "./schema-changes.js";
