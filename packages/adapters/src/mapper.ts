@@ -58,11 +58,15 @@ export const toStoredBatch = (events: ReadonlyArray<NewEvent>): ReadonlyArray<St
     const tags: unknown = (event as { tags?: unknown }).tags;
     if (!areTags(tags))
       throw new InvalidEventError(index, `tags: expected an array of tags (1 to 300 printable characters each)`);
-    const { type, data } = encodeEvent(checked.right);
+    // When decoding handed back the very objects given, they have exactly the
+    // catalog's fields and nothing else, and encoding would copy them unchanged.
+    const envelope = checked.right;
+    const asGiven = envelope.data === (event as { data?: unknown }).data && envelope.metadata === event.metadata;
+    const { type, data } = asGiven ? { type: envelope.type, data: envelope.data as Record<string, unknown> } : encodeEvent(envelope);
     return {
       type,
       data,
-      metadata: EventMetadata.encode(checked.right.metadata) as Record<string, unknown>,
+      metadata: (asGiven ? envelope.metadata : EventMetadata.encode(envelope.metadata)) as Record<string, unknown>,
       tags: [...new Set(tags as Tag[])],
     };
   });
