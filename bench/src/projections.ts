@@ -138,7 +138,7 @@ const rebuild = async (source: Parameters<typeof createRunner>[0]["source"]): Pr
   return { seconds, state: runner.state() };
 };
 
-export async function benchProjections(options: { pgUrl?: string }): Promise<Record<string, unknown>> {
+export async function benchProjections(options: { pgUrl?: string; schemaPrefix?: string }): Promise<Record<string, unknown>> {
   const results: Record<string, unknown> = {};
   const line = (text: string) => console.log(`projections: ${text}`);
 
@@ -307,7 +307,7 @@ export async function benchProjections(options: { pgUrl?: string }): Promise<Rec
   // From PostgreSQL: load into a fresh schema (not timed), then rebuild through readAll.
   if (options.pgUrl !== undefined) {
     {
-      const schema = `bench_projections_${process.pid}`;
+      const schema = `${options.schemaPrefix ?? "bench"}_projections_${process.pid}`;
       const store = await createPostgresEventStore({ connectionString: options.pgUrl, schema });
       try {
         const t0 = Date.now();

@@ -26,19 +26,19 @@ import { benchProjections } from "./projections.js";
 import { benchStores } from "./stores.js";
 
 const pgUrl = process.env.PG_TEST_URL;
+/** Every PostgreSQL schema the bench creates starts with this (BENCH_SCHEMA_PREFIX, default "bench"), so runs sharing a server never meet. */
+const schemaPrefix = process.env.BENCH_SCHEMA_PREFIX ?? "bench";
+if (!/^[a-z_][a-z0-9_]{0,20}$/.test(schemaPrefix)) throw new RangeError(`BENCH_SCHEMA_PREFIX must match /^[a-z_][a-z0-9_]{0,20}$/`);
 const requested = new Set(process.argv.slice(2));
 const wanted = (name: string) => requested.size === 0 || requested.has(name);
 
-/** Schemas this run creates (and drops) start with it: BENCH_PG_SCHEMA_PREFIX, default "bench". */
-const schemaPrefix = process.env.BENCH_PG_SCHEMA_PREFIX ?? "bench";
-if (!/^[a-z_][a-z0-9_]{0,20}$/.test(schemaPrefix)) throw new RangeError("BENCH_PG_SCHEMA_PREFIX: expected up to 21 of a-z 0-9 _");
 const temp = mkdtempSync(path.join(os.tmpdir(), "linked-accounts-bench-"));
 const pgSchemas: string[] = [];
 
 const parts: Record<string, () => Promise<Record<string, unknown>>> = {
   calibration: () => benchCalibration(),
   domain: () => benchDomain(),
-  stores: () => benchStores(pgUrl === undefined ? {} : { pgUrl }),
+  stores: () => benchStores(pgUrl === undefined ? { schemaPrefix } : { pgUrl, schemaPrefix }),
   commands: () =>
     benchCommands({
       dir: temp,
@@ -55,7 +55,7 @@ const parts: Record<string, () => Promise<Record<string, unknown>>> = {
             },
           }),
     }),
-  projections: () => benchProjections(pgUrl === undefined ? {} : { pgUrl }),
+  projections: () => benchProjections(pgUrl === undefined ? { schemaPrefix } : { pgUrl, schemaPrefix }),
   portal: () => {
     let n = 0;
     const stores = [{ name: "sqlite", open: async () => createSqliteEventStore({ path: path.join(temp, `portal-${n++}.sqlite`) }) }];
@@ -84,6 +84,9 @@ const results: Record<string, unknown> = {
   postgres: pgUrl === undefined ? "skipped: PG_TEST_URL is not set" : "measured",
 };
 
+const load = () => os.loadavg().map((x) => x.toFixed(2)).join(", ");
+results.loadAverageAtStart = os.loadavg();
+console.log(`load average (1, 5, 15 min) at start: ${load()} on ${os.cpus().length} CPUs`);
 try {
   for (const [name, run] of Object.entries(parts)) {
     if (!wanted(name)) continue;
@@ -101,6 +104,8 @@ try {
 }
 
 results.finishedAt = new Date().toISOString();
+results.loadAverageAtEnd = os.loadavg();
+console.log(`\nload average (1, 5, 15 min) at end: ${load()}`);
 const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "results");
 mkdirSync(dir, { recursive: true });
 const file = path.join(dir, `${String(results.startedAt).replace(/[:.]/g, "-")}.json`);

@@ -11,11 +11,15 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
+import { STREAM_DOES_NOT_EXIST } from "@event-driven-io/emmett";
+import { getPostgreSQLEventStore } from "@event-driven-io/emmett-postgresql";
+import Database from "better-sqlite3";
 import pg from "pg";
 import { type EventStore, type NewEvent, createInMemoryEventStore } from "@linked-accounts/adapters";
 import { createPostgresEventStore } from "@linked-accounts/adapters/postgres";
 import { createSqliteEventStore } from "@linked-accounts/adapters/sqlite";
 import { sampleEvents } from "@linked-accounts/adapters/contract";
+import { EventMetadata, encodeEvent } from "@linked-accounts/domain";
 import { median } from "./stats.js";
 
 const RUNS = 5;
@@ -34,7 +38,143 @@ interface Subject {
   readonly name: string;
   readonly sizes: Sizes;
   readonly open: () => Promise<EventStore>;
+  /** The plain driver on the very same tables (opened after the store, which creates them), and others to compare with. */
+  readonly baselines?: () => Promise<ReadonlyArray<Baseline>>;
 }
+
+/** One event as the stores keep it: the columns, already encoded (what the plain driver writes). */
+interface PlainRow {
+  readonly type: string;
+  readonly data: unknown;
+  readonly metadata: unknown;
+  readonly tags: ReadonlyArray<string>;
+}
+
+/**
+ * The plain driver with no library around it: the same rows into the same
+ * tables (same columns, same JSON, same indexes), one round trip or one
+ * transaction per batch, no validation, no condition; and every row read back
+ * in pages of 1,000 with its JSON parsed.
+ */
+interface Baseline {
+  readonly name: string;
+  /** `writer` names the writer (and the stream, for a store of streams, each writer appending to its own). */
+  append(rows: ReadonlyArray<PlainRow>, writer: string): Promise<void>;
+  /** Reads every row, JSON parsed; returns how many. Absent where not compared. */
+  readonly readAll?: () => Promise<number>;
+  close(): Promise<void>;
+}
+
+const plainRows = (events: ReadonlyArray<NewEvent>): PlainRow[] =>
+  events.map((event) => ({ ...encodeEvent(event), metadata: EventMetadata.encode(event.metadata), tags: event.tags }));
+
+const PAGE = 1000;
+
+/** Plain `pg` on the store's own table: one INSERT … SELECT FROM jsonb_array_elements per batch (one round trip). */
+const plainPostgres = (url: string, schema: string, writers: number): Baseline => {
+  const pool = new pg.Pool({ connectionString: url, max: writers });
+  pool.on("error", () => undefined);
+  const insert = `WITH inserted AS (
+      INSERT INTO ${schema}.events (type, data, metadata, tags)
+      SELECT e.value->>'type', e.value->'data', e.value->'metadata', ARRAY(SELECT jsonb_array_elements_text(e.value->'tags'))
+      FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(value, ord) ORDER BY e.ord
+      RETURNING position)
+    SELECT max(position) AS last FROM inserted`;
+  const page = `SELECT position, type, data, metadata, tags FROM ${schema}.events WHERE position >= $1 ORDER BY position LIMIT $2`;
+  return {
+    name: "plain pg",
+    async append(rows) {
+      await pool.query({ name: "plain-insert", text: insert, values: [JSON.stringify(rows)] });
+    },
+    async readAll() {
+      const client = await pool.connect();
+      try {
+        let n = 0;
+        let from = 1n;
+        for (;;) {
+          const { rows } = await client.query<{ position: string }>({ name: "plain-page", text: page, values: [from.toString(), PAGE] });
+          n += rows.length;
+          if (rows.length < PAGE) return n;
+          from = BigInt(rows[rows.length - 1]!.position) + 1n;
+        }
+      } finally {
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+};
+
+/**
+ * Emmett (a TypeScript event store on PostgreSQL, bench-only dependency) in a
+ * schema of its own: each writer appends to its own stream, with the expected
+ * stream version (its concurrency check, as ours carries a condition).
+ */
+const emmett = async (url: string, schema: string): Promise<Baseline> => {
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+  await admin.end();
+  const store = getPostgreSQLEventStore(`${url}${url.includes("?") ? "&" : "?"}options=${encodeURIComponent(`-c search_path=${schema}`)}`);
+  const versions = new Map<string, bigint>();
+  return {
+    name: "Emmett 0.42",
+    async append(rows, writer) {
+      const expected = versions.get(writer);
+      const result = await store.appendToStream(
+        writer,
+        rows.map((row) => ({ type: row.type, data: row.data as Record<string, unknown>, metadata: row.metadata as Record<string, unknown> })),
+        { expectedStreamVersion: expected ?? STREAM_DOES_NOT_EXIST },
+      );
+      versions.set(writer, result.nextExpectedStreamVersion);
+    },
+    close: () => store.close(),
+  };
+};
+
+/** Plain better-sqlite3 on the store's own file: one IMMEDIATE transaction per batch, same pragmas. */
+const plainSqlite = (file: string, durability: "FULL" | "NORMAL"): Baseline => {
+  const db = new Database(file);
+  db.pragma("journal_mode = WAL");
+  db.pragma(`synchronous = ${durability}`);
+  db.pragma("busy_timeout = 5000");
+  db.defaultSafeIntegers(true);
+  const insert = db.prepare("INSERT INTO events (type, data, metadata, tags) VALUES (?, ?, ?, ?)");
+  const insertTag = db.prepare("INSERT INTO event_tags (tag, position) VALUES (?, ?)");
+  const page = db.prepare<[bigint, number], { position: bigint; type: string; data: string; metadata: string; tags: string }>(
+    "SELECT position, type, data, metadata, tags FROM events WHERE position >= ? ORDER BY position LIMIT ?",
+  );
+  const append = db.transaction((rows: ReadonlyArray<PlainRow>) => {
+    for (const row of rows) {
+      const position = insert.run(row.type, JSON.stringify(row.data), JSON.stringify(row.metadata), JSON.stringify(row.tags)).lastInsertRowid;
+      for (const tag of row.tags) insertTag.run(tag, position);
+    }
+  });
+  return {
+    name: "plain better-sqlite3",
+    async append(rows) {
+      append.immediate(rows);
+    },
+    async readAll() {
+      let n = 0;
+      let from = 1n;
+      let sink = 0;
+      for (;;) {
+        const rows = page.all(from, PAGE);
+        for (const row of rows) {
+          const parsed = { position: row.position, type: row.type, data: JSON.parse(row.data), metadata: JSON.parse(row.metadata), tags: JSON.parse(row.tags) };
+          sink += parsed.tags.length;
+        }
+        n += rows.length;
+        if (rows.length < PAGE) return n + (sink < 0 ? 1 : 0);
+        from = rows[rows.length - 1]!.position + 1n;
+      }
+    },
+    close: async () => {
+      db.close();
+    },
+  };
+};
 
 const format = (n: number) => Math.round(n).toLocaleString("en-US");
 
@@ -59,25 +199,60 @@ const appendRun = async (store: EventStore, writers: number, appends: ReadonlyAr
   return appends.reduce((n, events) => n + events.length, 0) / seconds;
 };
 
-const measureAppends = async (subject: Subject, store: EventStore, batchSize: 1 | 100, writers: number, run: string) => {
+/** The same split among writers as `appendRun`, through the plain driver. Events per second. */
+const plainAppendRun = async (baseline: Baseline, writers: number, appends: ReadonlyArray<ReadonlyArray<PlainRow>>, writerOf: (w: number) => string) => {
+  const perWriter = Math.ceil(appends.length / writers);
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: writers }, async (_, w) => {
+      for (const rows of appends.slice(w * perWriter, (w + 1) * perWriter)) await baseline.append(rows, writerOf(w));
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  return appends.reduce((n, rows) => n + rows.length, 0) / seconds;
+};
+
+const beside = (ours: number, compared: ReadonlyArray<{ name: string; eventsPerSecond: number }>) =>
+  compared.map((c) => `; ${c.name} ${format(c.eventsPerSecond)}/s, ratio ${(ours / c.eventsPerSecond).toFixed(2)}`).join("");
+const comparison = (ours: number, compared: ReadonlyArray<{ name: string; eventsPerSecond: number; runs: number[] }>) =>
+  Object.fromEntries(compared.map((c) => [c.name, { eventsPerSecond: c.eventsPerSecond, runs: c.runs, ratio: ours / c.eventsPerSecond }]));
+
+/** Ours and each baseline, run for run alternately, so all meet the same load on a shared machine. */
+const measureAppends = async (
+  subject: Subject,
+  store: EventStore,
+  baselines: ReadonlyArray<Baseline>,
+  batchSize: 1 | 100,
+  writers: number,
+  run: string,
+) => {
   const count = batchSize === 1 ? subject.sizes.singles : subject.sizes.batches;
   const figures: number[] = [];
+  const others = baselines.map(() => [] as number[]);
   for (let r = 0; r < RUNS; r++) {
     const tagOf = (w: number) => `bench:${run}-${batchSize}-${writers}-${r}-${w}`;
     const perWriter = Math.ceil(count / writers);
     const appends = Array.from({ length: count }, (_, i) => sampleEvents(batchSize, i * batchSize, [tagOf(Math.floor(i / perWriter))]));
     figures.push(await appendRun(store, writers, appends, tagOf));
+    for (const [b, baseline] of baselines.entries()) {
+      const writerOf = (w: number) => `bench-${b}-${run}-${batchSize}-${writers}-${r}-${w}`;
+      const rows = Array.from({ length: count }, (_, i) => plainRows(sampleEvents(batchSize, i * batchSize, [writerOf(Math.floor(i / perWriter))])));
+      others[b]!.push(await plainAppendRun(baseline, writers, rows, writerOf));
+    }
   }
   const eventsPerSecond = median(figures);
+  const compared = baselines.map((baseline, b) => ({ name: baseline.name, eventsPerSecond: median(others[b]!), runs: others[b]! }));
   const label = batchSize === 1 ? "single events" : "100-event batches";
   console.log(
     `stores  ${subject.name.padEnd(13)} append ${label}, ${writers} writer${writers === 1 ? "" : "s"}: ${format(eventsPerSecond)} events/s` +
-      (batchSize === 100 ? ` (${format(eventsPerSecond / 100)} appends/s)` : ""),
+      (batchSize === 100 ? ` (${format(eventsPerSecond / 100)} appends/s)` : "") +
+      beside(eventsPerSecond, compared),
   );
-  return { eventsPerSecond, appendsPerSecond: eventsPerSecond / batchSize, runs: figures, appendsPerRun: count };
+  return { eventsPerSecond, appendsPerSecond: eventsPerSecond / batchSize, runs: figures, appendsPerRun: count, compared: comparison(eventsPerSecond, compared) };
 };
 
-const measureReadAll = async (subject: Subject, store: EventStore) => {
+const measureReadAll = async (subject: Subject, store: EventStore, baselines: ReadonlyArray<Baseline>) => {
+  const readers = baselines.filter((b) => b.readAll !== undefined);
   // Fill up to the size to read (earlier measurements already wrote some).
   let present = 0;
   for await (const _ of store.readAll()) present++;
@@ -86,14 +261,24 @@ const measureReadAll = async (subject: Subject, store: EventStore) => {
   for (let i = 0; i < 200 || present < subject.sizes.readAll; i++, present += 100)
     await store.append(sampleEvents(100, i * 100, [`bench-fill:${i % 10}`]));
   const figures: number[] = [];
+  const others = readers.map(() => [] as number[]);
   for (let r = 0; r < RUNS; r++) {
     const started = performance.now();
     let n = 0;
     for await (const _ of store.readAll({ batchSize: 1000 })) n++;
     figures.push(n / ((performance.now() - started) / 1000));
+    for (const [b, reader] of readers.entries()) {
+      const plainStarted = performance.now();
+      const m = await reader.readAll!();
+      if (m !== n) throw new Error(`${reader.name} read ${m} rows, the store ${n}`);
+      others[b]!.push(m / ((performance.now() - plainStarted) / 1000));
+    }
   }
   const eventsPerSecond = median(figures);
-  console.log(`stores  ${subject.name.padEnd(13)} readAll: ${format(eventsPerSecond)} events/s (${format(present)} events)`);
+  const compared = readers.map((reader, b) => ({ name: reader.name, eventsPerSecond: median(others[b]!), runs: others[b]! }));
+  console.log(
+    `stores  ${subject.name.padEnd(13)} readAll: ${format(eventsPerSecond)} events/s (${format(present)} events)${beside(eventsPerSecond, compared)}`,
+  );
   const byQuery: number[] = [];
   let matched = 0;
   for (let r = 0; r < RUNS; r++) {
@@ -106,10 +291,17 @@ const measureReadAll = async (subject: Subject, store: EventStore) => {
   console.log(
     `stores  ${subject.name.padEnd(13)} read by query (one tag of ten): ${format(queryEventsPerSecond)} events/s (${format(matched)} of ${format(present)} events)`,
   );
-  return { eventsPerSecond, runs: figures, events: present, readByQuery: { eventsPerSecond: queryEventsPerSecond, runs: byQuery, matched } };
+  return {
+    eventsPerSecond,
+    runs: figures,
+    events: present,
+    compared: comparison(eventsPerSecond, compared),
+    readByQuery: { eventsPerSecond: queryEventsPerSecond, runs: byQuery, matched },
+  };
 };
 
-export async function benchStores(options: { pgUrl?: string }): Promise<Record<string, unknown>> {
+export async function benchStores(options: { pgUrl?: string; schemaPrefix?: string }): Promise<Record<string, unknown>> {
+  const schemaPrefix = options.schemaPrefix ?? "bench";
   const temp = mkdtempSync(path.join(os.tmpdir(), "linked-accounts-bench-stores-"));
   const schemas: string[] = [];
   let n = 0;
@@ -118,13 +310,15 @@ export async function benchStores(options: { pgUrl?: string }): Promise<Record<s
     {
       name: "sqlite",
       sizes: { singles: 300, batches: 50, readAll: 50_000 },
-      open: async () => createSqliteEventStore({ path: path.join(temp, `stores-${n++}.sqlite`) }),
+      open: async () => createSqliteEventStore({ path: path.join(temp, `stores-${n}.sqlite`) }),
+      baselines: async () => [plainSqlite(path.join(temp, `stores-${n++}.sqlite`), "FULL")],
     },
     {
       // Survives the process dying, not necessarily power loss: the WAL is not synced on every commit.
       name: "sqlite-normal",
       sizes: { singles: 2000, batches: 50, readAll: 0 },
-      open: async () => createSqliteEventStore({ path: path.join(temp, `stores-${n++}.sqlite`), durability: "normal" }),
+      open: async () => createSqliteEventStore({ path: path.join(temp, `stores-${n}.sqlite`), durability: "normal" }),
+      baselines: async () => [plainSqlite(path.join(temp, `stores-${n++}.sqlite`), "NORMAL")],
     },
   ];
   if (options.pgUrl !== undefined) {
@@ -133,9 +327,14 @@ export async function benchStores(options: { pgUrl?: string }): Promise<Record<s
       name: "postgres",
       sizes: { singles: 300, batches: 50, readAll: 50_000 },
       open: async () => {
-        const schema = `bench_stores_${process.pid}_${n++}`;
+        const schema = `${schemaPrefix}_stores_${process.pid}_${n}`;
         schemas.push(schema);
         return createPostgresEventStore({ connectionString: pgUrl, schema });
+      },
+      baselines: async () => {
+        const emmettSchema = `${schemaPrefix}_emmett_${process.pid}_${n}`;
+        schemas.push(emmettSchema);
+        return [plainPostgres(pgUrl, `${schemaPrefix}_stores_${process.pid}_${n++}`, Math.max(...WRITERS)), await emmett(pgUrl, emmettSchema)];
       },
     });
   } else console.log("stores  postgres      skipped: no PostgreSQL URL given (set PG_TEST_URL)");
@@ -143,11 +342,15 @@ export async function benchStores(options: { pgUrl?: string }): Promise<Record<s
   const results: Record<string, unknown> = {
     runs: RUNS,
     notes:
-      "Medians. Every append validates and encodes its events through the Mapper (io-ts), and every read decodes them: on a busy 2-CPU machine that alone costs about 10-15 µs per event each way, a ceiling for every store. SQLite uses its default durability (synchronous=FULL in WAL mode). PostgreSQL appends are serialised by an advisory lock (see postgres-store.ts), on a local server with default settings. Every append carries a condition on its writer's own tag (checked through the tag index inside the append transaction, never refused).",
+      "Medians. Every append validates and encodes its events through the Mapper (io-ts), and every read decodes them: on a busy 2-CPU machine that alone costs about 10-15 µs per event each way, a ceiling for every store. SQLite uses its default durability (synchronous=FULL in WAL mode). PostgreSQL appends run in parallel under locks scoped to their tags, types and conditions, reads stop at a read horizon (see postgres-store.ts); a local server with default settings. Beside each figure, run for run alternately, the plain driver (pg, better-sqlite3) writing the same rows into the same tables (one round trip or transaction per batch, no validation, no condition) and reading them back in pages of 1,000 with JSON parsed. Every append carries a condition on its writer's own tag (checked through the tag index inside the append transaction, never refused).",
   };
   try {
+    // BENCH_STORES=sqlite,postgres measures only the stores named.
+    const only = process.env.BENCH_STORES?.split(",");
     for (const subject of subjects) {
+      if (only !== undefined && !only.includes(subject.name)) continue;
       const store = await subject.open();
+      const baselines = (await subject.baselines?.()) ?? [];
       try {
         const figures: Record<string, unknown> = {};
         for (const batchSize of [1, 100] as const)
@@ -155,13 +358,15 @@ export async function benchStores(options: { pgUrl?: string }): Promise<Record<s
             figures[`append${batchSize === 1 ? "Single" : "Batch100"}Writers${writers}`] = await measureAppends(
               subject,
               store,
+              baselines,
               batchSize,
               writers,
               `${subject.name}`,
             );
-        if (subject.sizes.readAll > 0) figures.readAll = await measureReadAll(subject, store);
+        if (subject.sizes.readAll > 0) figures.readAll = await measureReadAll(subject, store, baselines);
         results[subject.name] = figures;
       } finally {
+        for (const baseline of baselines) await baseline.close();
         await store.close();
       }
     }

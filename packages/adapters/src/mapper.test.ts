@@ -3,9 +3,10 @@
  * release (schema version 1) is read as today's, and one from a later release is
  * refused with the field named.
  */
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { InvalidEventError, StoredEventDecodeError } from "./event-store.js";
-import { fromStored, toStoredBatch } from "./mapper.js";
+import { fromStored, isTag, toStoredBatch } from "./mapper.js";
 
 const where = 7n;
 const row = (metadata: Record<string, unknown>) => ({
@@ -55,5 +56,25 @@ describe("the Mapper appends on every store only what every store keeps alike", 
     };
     expect(() => toStoredBatch([event as never])).toThrow(InvalidEventError);
     expect(() => toStoredBatch([event as never])).toThrow(/ItemCheckedOut\.data\.title: expected Title/);
+  });
+});
+
+describe("isTag", () => {
+  // The rule as it was first written, with regular expressions: the one-pass check must agree with it.
+  const TAG = /^[^\u0000-\u001f\u007f]{1,300}$/u;
+  const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+  const byRegex = (u: string) => TAG.test(u) && !LONE_SURROGATE.test(u);
+
+  it("accepts exactly the strings of 1 to 300 code points with no control character and no lone surrogate", () => {
+    const unit = fc.oneof(
+      fc.constantFrom("a", ":", "\u0000", "\u001f", "\u007f", "\u0080", "\uD83D", "\uDE00", "\uD83D\uDE00", "\uFFFF"),
+      fc.string({ unit: "binary", minLength: 1, maxLength: 1 }),
+    );
+    const strings = fc.oneof(
+      fc.array(unit, { maxLength: 12 }).map((parts) => parts.join("")),
+      fc.tuple(fc.integer({ min: 295, max: 305 }), fc.constantFrom("a", "\uD83D\uDE00"), unit).map(([n, c, last]) => c.repeat(n) + last),
+    );
+    fc.assert(fc.property(strings, (u) => isTag(u) === byRegex(u)), { numRuns: 5000 });
+    expect([isTag(""), isTag("a".repeat(300)), isTag("a".repeat(301)), isTag("\uD83D\uDE00".repeat(300)), isTag(7)]).toEqual([false, true, false, true, false]);
   });
 });

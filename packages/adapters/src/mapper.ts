@@ -16,11 +16,33 @@ export interface StoredEvent {
   readonly tags: ReadonlyArray<Tag>;
 }
 
-/** A tag is 1 to 300 printable characters; a store indexes it as given. */
-const TAG = /^[^\u0000-\u001f\u007f]{1,300}$/u;
-/** No lone surrogate: a tag must survive every store's text encoding unchanged. */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-export const isTag = (u: unknown): u is Tag => typeof u === "string" && TAG.test(u) && !LONE_SURROGATE.test(u);
+/**
+ * A tag is 1 to 300 printable characters (code points: no C0 control, no DEL)
+ * and no lone surrogate, so it survives every store's text encoding unchanged; a
+ * store indexes it as given. One pass over the UTF-16 code units (it is asked
+ * of every tag of every event read).
+ */
+export const isTag = (u: unknown): u is Tag => {
+  if (typeof u !== "string" || u.length === 0 || u.length > 600) return false;
+  let codePoints = 0;
+  for (let i = 0; i < u.length; i++, codePoints++) {
+    const c = u.charCodeAt(i);
+    if (c <= 0x1f || c === 0x7f) return false;
+    if (c >= 0xd800 && c <= 0xdfff) {
+      // A high surrogate must be followed by a low one; a low one never comes first.
+      const next = i + 1 < u.length ? u.charCodeAt(i + 1) : 0;
+      if (c > 0xdbff || next < 0xdc00 || next > 0xdfff) return false;
+      i++;
+    }
+  }
+  return codePoints <= 300;
+};
+
+const areTags = (u: unknown): u is ReadonlyArray<Tag> => {
+  if (!Array.isArray(u)) return false;
+  for (let i = 0; i < u.length; i++) if (!isTag(u[i])) return false;
+  return true;
+};
 
 /**
  * Encodes and re-validates every event of a batch before anything is written.
@@ -34,13 +56,17 @@ export const toStoredBatch = (events: ReadonlyArray<NewEvent>): ReadonlyArray<St
     const checked = decodeEnvelope(event);
     if (E.isLeft(checked)) throw new InvalidEventError(index, checked.left.message);
     const tags: unknown = (event as { tags?: unknown }).tags;
-    if (!Array.isArray(tags) || !tags.every(isTag))
+    if (!areTags(tags))
       throw new InvalidEventError(index, `tags: expected an array of tags (1 to 300 printable characters each)`);
-    const { type, data } = encodeEvent(checked.right);
+    // When decoding handed back the very objects given, they have exactly the
+    // catalog's fields and nothing else, and encoding would copy them unchanged.
+    const envelope = checked.right;
+    const asGiven = envelope.data === (event as { data?: unknown }).data && envelope.metadata === event.metadata;
+    const { type, data } = asGiven ? { type: envelope.type, data: envelope.data as Record<string, unknown> } : encodeEvent(envelope);
     return {
       type,
       data,
-      metadata: EventMetadata.encode(checked.right.metadata) as Record<string, unknown>,
+      metadata: (asGiven ? envelope.metadata : EventMetadata.encode(envelope.metadata)) as Record<string, unknown>,
       tags: [...new Set(tags as Tag[])],
     };
   });
@@ -53,7 +79,7 @@ export const fromStored = (
 ): RecordedEvent => {
   const decoded = decodeEnvelope({ type: row.type, data: row.data, metadata: row.metadata });
   if (E.isLeft(decoded)) throw new StoredEventDecodeError(position, row.type, decoded.left.message);
-  if (!Array.isArray(row.tags) || !row.tags.every(isTag))
-    throw new StoredEventDecodeError(position, row.type, "tags: expected an array of tags");
-  return { ...decoded.right, tags: row.tags as ReadonlyArray<Tag>, position };
+  if (!areTags(row.tags)) throw new StoredEventDecodeError(position, row.type, "tags: expected an array of tags");
+  const { type, data, metadata } = decoded.right;
+  return { type, data, metadata, tags: row.tags, position } as RecordedEvent;
 };

@@ -163,6 +163,33 @@ describe.skipIf(unreachable !== undefined)("PostgreSQL", () => {
     await Promise.all([...writers, reader].map((store) => store.close()));
   });
 
+  it("appends in parallel, yet never lets a read yield a position while an append that drew an earlier one is in flight", async () => {
+    const schema = freshSchema("horizon");
+    const open = () => createPostgresEventStore({ connectionString: url!, schema });
+    const [early, late, reader] = await Promise.all([open(), open(), open()]);
+    // The early append draws its position, then waits a second before it commits.
+    await slowInsertsMarked(admin!, schema, "hold", 1);
+    const inFlight = early.append([accountRegistered(1, { correlationId: "hold" }, ["horizon:early"])]);
+    for (let tries = 0; ; tries++) {
+      const sleeping = await admin!.query("SELECT 1 FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND query LIKE $1", [`%${schema}.append_events%`]);
+      if (sleeping.rows.length > 0) break;
+      if (tries > 500) expect.fail("the early append never reached its insert");
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    // The late append does not wait for it (disjoint tags), and commits first, at a later position.
+    const lateDone = await Promise.race([late.append([accountRegistered(2, {}, ["horizon:late"])]).then(() => "committed"), inFlight.then(() => "early first")]);
+    expect(lateDone).toBe("committed");
+    // A read now must not yield the late event before the early one: it waits for the early append to settle.
+    const seen = await collect(reader.readAll());
+    const head = await reader.head();
+    await inFlight;
+    const all = await collect(reader.readAll());
+    expect(all.map((e) => e.data)).toMatchObject([{ accountId: "account-1" }, { accountId: "account-2" }]);
+    expect(seen.map((e) => e.position)).toEqual(all.slice(0, seen.length).map((e) => e.position));
+    expect(head).toBe(all[seen.length - 1]?.position ?? 0n);
+    await Promise.all([early, late, reader].map((store) => store.close()));
+  }, 20_000);
+
   it("leaves no partial batch when its backend is killed mid-append, and says so", async () => {
     const schema = freshSchema("kill");
     const store = await createPostgresEventStore({ connectionString: url!, schema });
@@ -219,7 +246,7 @@ describe.skipIf(unreachable !== undefined)("PostgreSQL", () => {
     const second = await Promise.all(pools.map((pool) => createPostgresEventStore({ pool, schema })));
     expect(await collect(second[3]!.read(byTag("kept")))).toHaveLength(2);
     const versions = await admin!.query(`SELECT version FROM ${schema}.schema_version`);
-    expect(versions.rows).toEqual([{ version: 2 }]);
+    expect(versions.rows).toEqual([{ version: 3 }]);
     // Closing a store made from a host's pool leaves the pool to the host.
     await first[1]!.close();
     expect((await pools[1]!.query("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);

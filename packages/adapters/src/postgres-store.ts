@@ -1,25 +1,40 @@
 /**
  * The PostgreSQL event store (`pg`).
  *
- * Why `readAll` never skips or repeats an event (the sequence-gap trap): with a
- * plain sequence, a transaction can take position 10, another take 11 and commit
- * first, and a reader that saw 11 and moves on never sees 10. Here every append
- * first takes one transaction-scoped advisory lock per schema, so appends are
- * serialised: positions are drawn, and commits become visible, in lock order.
- * PostgreSQL releases a transaction's locks only after its commit is visible to
- * every new snapshot (xact.c: ProcArrayEndTransaction before ResourceOwnerRelease),
- * so whatever a reader's snapshot sees is a prefix of the position order: reading
- * on from "last position + 1" is always complete. Positions may have gaps (a
- * rolled-back append consumes identity values) but never out-of-order arrivals.
+ * Appends run in parallel. What keeps an append's condition exact is a set of
+ * transaction-scoped advisory locks scoped to what it touches, taken in key
+ * order (so no two appends wait on each other in a cycle): shared on every tag
+ * and type it writes and on "any event"; exclusive on what its condition reads:
+ * one tag of each item naming tags (every event matching the item carries that
+ * tag), each type of an item of types alone, "any event" for an item matching
+ * everything. Two appends conflict only when one writes what the other's
+ * condition reads; then the second waits for the first to commit, and its check
+ * (a statement whose snapshot is taken after its locks) sees it. Nothing
+ * matching the condition can be stored between the check and the insert.
  *
- * The same lock makes an append's condition exact: the check "no event matching
- * the query was stored after position P" runs after the lock is taken, in a
- * statement whose snapshot therefore sees every append that came before, and
- * the insert follows in the same transaction, so nothing can be stored between
- * the check and the insert. The cost: appends do not run in parallel. The whole
- * append (lock, condition, insert, commit) is one statement of one round trip, a
- * PL/pgSQL function called in autocommit mode, so the lock is held only for the
- * server's own work; `bench` measures what that costs.
+ * Why `readAll` never skips or repeats an event (the sequence-gap trap): with
+ * appends in parallel, a transaction can draw position 10, another draw 11 and
+ * commit first; a reader that read 11 and moved on would never see 10. So every
+ * append also holds a gate lock shared, from before it draws a position until
+ * its commit is visible (PostgreSQL releases a transaction's locks only after
+ * that: xact.c, ProcArrayEndTransaction before ResourceOwnerRelease), and a read
+ * fixes its horizon by taking the gate alone for a moment (`read_horizon`):
+ * once it has it, every position drawn so far is committed or rolled back, so
+ * the last stored position ends a prefix of the position order that no later
+ * commit can add to. Reads (`read`, `readAll`) go no further than the horizon
+ * fixed when they began, and fix a new one only when they reach it; `head` is
+ * the horizon. A read near the end therefore waits for the appends in flight
+ * (one append's time), and a long replay takes the gate once per horizon, not
+ * per page. Positions may have gaps (a rolled-back append consumes identity
+ * values) but a read never sees them filled later.
+ *
+ * The whole append (locks, condition, insert, commit) is one statement of one
+ * round trip, a PL/pgSQL function called in autocommit mode, so locks are held
+ * only for the server's own work; `bench` measures what that costs. A store
+ * opened read-only on a schema not yet migrated to version 3 (whose appends took
+ * one lock each, in turn) reads without the gate: any snapshot of it is a prefix.
+ * Every process appending to one schema must run a version with the same
+ * migrations: an append of an older release does not hold the gate.
  *
  * Tags are a `text[]` column with a GIN index: "carries every tag of T" is
  * `tags @> T`, answered from the index. Types have a b-tree on (type, position).
@@ -37,6 +52,7 @@
  * itself, in one transaction under a session-independent advisory lock, so
  * several processes starting at once migrate it exactly once.
  */
+import { createHash } from "node:crypto";
 import pg from "pg";
 import type { Query } from "@linked-accounts/domain/internal";
 import {
@@ -217,7 +233,114 @@ const migrations = (schema: string): ReadonlyArray<string> => [
   END
   $fn$;
   `,
+  // 3: appends in parallel. The one lock every append took becomes a gate all
+  // appends hold shared (readers take it alone, for a moment, to fix a horizon),
+  // and locks scoped to what an append writes (shared) and what its condition
+  // reads (exclusive); see the top of this file.
+  `
+  CREATE OR REPLACE FUNCTION ${schema}.append_events(p_events jsonb, p_condition jsonb, p_lock_timeout text)
+  RETURNS bigint
+  LANGUAGE plpgsql AS $fn$
+  DECLARE
+    v_after bigint;
+    v_item jsonb;
+    v_tags text[];
+    v_types text[];
+    v_hit bigint;
+    v_conflict bigint;
+    v_last bigint;
+    v_key bigint;
+    v_exclusive boolean;
+  BEGIN
+    PERFORM set_config('lock_timeout', p_lock_timeout, true);
+    PERFORM pg_advisory_xact_lock_shared(hashtextextended('linked-accounts:append:${schema}', 0));
+    -- Scoped locks, taken in key order (so two appends never wait on each other in a
+    -- cycle), each in the stronger mode asked: shared for every tag and type written
+    -- and for "any event"; exclusive for what the condition reads: one tag of each
+    -- item with tags (an event matching the item carries it), the types of an item
+    -- of types alone, "any event" for an item matching everything.
+    FOR v_key, v_exclusive IN
+      SELECT k, bool_or(x) FROM (
+        SELECT hashtextextended('linked-accounts:tag:${schema}:' || t, 0) AS k, false AS x
+          FROM jsonb_array_elements(p_events) e, jsonb_array_elements_text(e->'tags') t
+        UNION ALL
+        SELECT hashtextextended('linked-accounts:type:${schema}:' || (e->>'type'), 0), false FROM jsonb_array_elements(p_events) e
+        UNION ALL
+        SELECT hashtextextended('linked-accounts:any:${schema}', 0), false
+        UNION ALL
+        SELECT CASE
+                 WHEN jsonb_array_length(i->'tags') > 0 THEN hashtextextended('linked-accounts:tag:${schema}:' || (i->'tags'->>0), 0)
+                 ELSE hashtextextended('linked-accounts:any:${schema}', 0)
+               END, true
+          FROM jsonb_array_elements(coalesce(p_condition->'items', '[]')) i
+          WHERE jsonb_array_length(i->'tags') > 0 OR jsonb_typeof(i->'types') IS DISTINCT FROM 'array'
+        UNION ALL
+        SELECT hashtextextended('linked-accounts:type:${schema}:' || t, 0), true
+          FROM jsonb_array_elements(coalesce(p_condition->'items', '[]')) i, jsonb_array_elements_text(i->'types') t
+          WHERE jsonb_array_length(i->'tags') = 0 AND jsonb_typeof(i->'types') = 'array'
+      ) keys GROUP BY k ORDER BY k
+    LOOP
+      IF v_exclusive THEN PERFORM pg_advisory_xact_lock(v_key); ELSE PERFORM pg_advisory_xact_lock_shared(v_key); END IF;
+    END LOOP;
+    IF p_condition IS NOT NULL THEN
+      v_after := coalesce((p_condition->>'after')::bigint, 0);
+      FOR v_item IN SELECT value FROM jsonb_array_elements(p_condition->'items') LOOP
+        v_tags := ARRAY(SELECT jsonb_array_elements_text(v_item->'tags'));
+        v_types := CASE WHEN jsonb_typeof(v_item->'types') = 'array' THEN ARRAY(SELECT jsonb_array_elements_text(v_item->'types')) END;
+        IF cardinality(v_tags) > 0 AND v_types IS NULL THEN
+          EXECUTE 'SELECT position FROM ${schema}.events WHERE tags @> $1 AND position > $2 ORDER BY position + 0 LIMIT 1'
+            INTO v_hit USING v_tags, v_after;
+        ELSIF cardinality(v_tags) > 0 THEN
+          EXECUTE 'SELECT position FROM ${schema}.events WHERE tags @> $1 AND type = ANY ($2) AND position > $3 ORDER BY position + 0 LIMIT 1'
+            INTO v_hit USING v_tags, v_types, v_after;
+        ELSIF v_types IS NULL THEN
+          EXECUTE 'SELECT position FROM ${schema}.events WHERE position > $1 ORDER BY position LIMIT 1'
+            INTO v_hit USING v_after;
+        ELSE
+          EXECUTE 'SELECT position FROM ${schema}.events WHERE type = ANY ($1) AND position > $2 ORDER BY position LIMIT 1'
+            INTO v_hit USING v_types, v_after;
+        END IF;
+        v_conflict := least(v_conflict, v_hit);
+      END LOOP;
+      IF v_conflict IS NOT NULL THEN
+        RAISE EXCEPTION USING
+          ERRCODE = '${CONDITION_FAILED}',
+          MESSAGE = 'append condition failed',
+          DETAIL = v_conflict::text;
+      END IF;
+    END IF;
+    WITH inserted AS (
+      INSERT INTO ${schema}.events (type, data, metadata, tags)
+      SELECT e.value->>'type', e.value->'data', e.value->'metadata', ARRAY(SELECT jsonb_array_elements_text(e.value->'tags'))
+      FROM jsonb_array_elements(p_events) WITH ORDINALITY AS e(value, ord)
+      ORDER BY e.ord
+      RETURNING events.position
+    )
+    SELECT max(inserted.position) INTO v_last FROM inserted;
+    RETURN v_last;
+  END
+  $fn$;
+
+  -- The read horizon: once no append is in flight (the gate taken alone), every
+  -- position drawn so far is committed or rolled back, so the last one stored ends
+  -- a prefix of the position order that no later commit can add to.
+  CREATE FUNCTION ${schema}.read_horizon(p_lock_timeout text)
+  RETURNS bigint
+  LANGUAGE plpgsql AS $fn$
+  DECLARE
+    v_head bigint;
+  BEGIN
+    PERFORM set_config('lock_timeout', p_lock_timeout, true);
+    PERFORM pg_advisory_xact_lock(hashtextextended('linked-accounts:append:${schema}', 0));
+    SELECT max(position) INTO v_head FROM ${schema}.events;
+    RETURN coalesce(v_head, 0);
+  END
+  $fn$;
+  `,
 ];
+
+/** A prepared statement's name, from its text (so one name never stands for two texts). */
+const statementName = (text: string): string => `linked-accounts-${createHash("sha256").update(text).digest("hex").slice(0, 24)}`;
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -261,15 +384,24 @@ const migrate = async (pool: pg.Pool, schema: string, queryTimeout: number): Pro
   }
 };
 
+/**
+ * A row as read: its position, and the rest as one JSON text (`[type, data,
+ * metadata, tags]`) parsed once here. The server writes the JSON (its jsonb
+ * columns are already JSON); `pg` would otherwise parse each jsonb column
+ * separately and the tags through its array parser, which costs more than
+ * the rest of reading.
+ */
 interface Row {
   readonly position: string;
-  readonly type: string;
-  readonly data: unknown;
-  readonly metadata: unknown;
-  readonly tags: unknown;
+  readonly doc: string;
 }
 
-const decode = (row: Row) => fromStored(row, BigInt(row.position));
+const decode = (row: Row) => {
+  const [type, data, metadata, tags] = JSON.parse(row.doc) as [string, unknown, unknown, unknown];
+  return fromStored({ type, data, metadata, tags }, BigInt(row.position));
+};
+
+async function* nothing(): AsyncGenerator<never> {}
 
 const isDatabaseError = (error: unknown): error is pg.DatabaseError => error instanceof pg.DatabaseError;
 
@@ -286,19 +418,23 @@ const normalise = (query: Query): { items: ReadonlyArray<NormalItem>; everything
   return { items, everything: items.some((item) => item.tags.length === 0 && item.types === null) };
 };
 
-const COLUMNS = "position, type, data, metadata, tags";
+const COLUMNS = "position, json_build_array(type, data, metadata, tags)::text AS doc";
 
 /**
  * The SQL of one page of a query: one OR-ed predicate per item, each value a
- * parameter ($1 is the first position, $2 the page size). When every item names
+ * parameter ($1 is the first position, $2 the page size, $3 the last position
+ * to read: the read horizon). When every item names
  * tags, `ORDER BY position + 0` makes the planner find them through the GIN
  * index and sort, rather than walk the primary key hoping to meet them.
  */
-const queryPage = (schema: string, items: ReadonlyArray<NormalItem>): { text: string; values: (from: bigint, size: number) => unknown[] } => {
+const queryPage = (
+  schema: string,
+  items: ReadonlyArray<NormalItem>,
+): { text: string; values: (from: bigint, size: number, horizon: bigint) => unknown[] } => {
   const values: unknown[] = [];
   const param = (value: unknown): string => {
     values.push(value);
-    return `$${values.length + 2}`;
+    return `$${values.length + 3}`;
   };
   const predicates = items.map((item) => {
     const parts = [
@@ -309,9 +445,9 @@ const queryPage = (schema: string, items: ReadonlyArray<NormalItem>): { text: st
   });
   const allTagged = items.every((item) => item.tags.length > 0);
   return {
-    text: `SELECT ${COLUMNS} FROM ${schema}.events WHERE position >= $1 AND (${predicates.join(" OR ")})
+    text: `SELECT ${COLUMNS} FROM ${schema}.events WHERE position >= $1 AND position <= $3 AND (${predicates.join(" OR ")})
            ORDER BY position${allTagged ? " + 0" : ""} LIMIT $2`,
-    values: (from, size) => [from.toString(), size, ...values],
+    values: (from, size, horizon) => [from.toString(), size, horizon.toString(), ...values],
   };
 };
 
@@ -357,13 +493,18 @@ export const createPostgresEventStore = async (options: PostgresEventStoreOption
   const onPoolError = (): void => undefined;
   pool.on("error", onPoolError);
   pool.on("connect", guard);
+  /** Whether appends hold the gate (schema version 3 on): then reads stop at the read horizon. */
+  let gated = true;
   const detach = () => {
     pool.off("error", onPoolError);
     pool.off("connect", guard);
   };
   try {
-    if (options.readOnly === true) await timed(pool, { text: `SELECT version FROM ${schema}.schema_version`, query_timeout: queryTimeout });
-    else await migrate(pool, schema, queryTimeout);
+    if (options.readOnly === true) {
+      const found = await timed<{ version: number }>(pool, { text: `SELECT version FROM ${schema}.schema_version`, query_timeout: queryTimeout });
+      // A schema not yet migrated to parallel appends: its appends are serialised, so any snapshot reads a prefix.
+      gated = (found.rows[0]?.version ?? 0) >= 3;
+    } else await migrate(pool, schema, queryTimeout);
   } catch (error) {
     if (ownPool) await pool.end().catch(() => undefined);
     else detach();
@@ -371,9 +512,32 @@ export const createPostgresEventStore = async (options: PostgresEventStoreOption
   }
 
   const appendQuery = `SELECT ${schema}.append_events($1::jsonb, $2::jsonb, $3) AS last_position`;
-  const pageOfAll = `SELECT ${COLUMNS} FROM ${schema}.events WHERE position >= $1 ORDER BY position LIMIT $2`;
+  const pageOfAll = `SELECT ${COLUMNS} FROM ${schema}.events WHERE position >= $1 AND position <= $3 ORDER BY position LIMIT $2`;
+  /** The read horizon (see the top of this file): every position up to it is settled. */
+  const horizon = async (): Promise<bigint> => {
+    const text = gated ? `SELECT ${schema}.read_horizon($1) AS h` : `SELECT coalesce(max(position), 0) AS h FROM ${schema}.events`;
+    const [row] = (await timed<{ h: string }>(pool, { text, values: gated ? [`${lockTimeout}ms`] : [], query_timeout: queryTimeout })).rows;
+    return BigInt(row?.h ?? 0);
+  };
+  /**
+   * Pages up to the horizon, fixed when the read starts and moved on when the read
+   * reaches it: a read ends at a horizon, never past an append still in flight.
+   */
+  const upToHorizon = (page: (from: bigint, size: number, horizon: bigint) => Promise<Row[]>) => {
+    let known: bigint | undefined;
+    return async (from: bigint, size: number): Promise<Row[]> => {
+      if (known === undefined || from > known) known = await horizon();
+      return from > known ? [] : page(from, size, known);
+    };
+  };
+  /**
+   * The page of everything is a named (prepared) statement, parsed and planned
+   * once per connection; a query's pages are not (their best plan depends on the
+   * tags asked for, which a generic plan would not know).
+   */
+  const pageOfAllName = statementName(pageOfAll);
   const rows = async (text: string, values: unknown[]): Promise<Row[]> =>
-    (await timed<Row>(pool, { text, values, query_timeout: queryTimeout })).rows;
+    (await timed<Row>(pool, { ...(text === pageOfAll ? { name: pageOfAllName } : {}), text, values, query_timeout: queryTimeout })).rows;
 
   const conditionJson = (condition: AppendCondition | undefined): string | null =>
     condition === undefined
@@ -422,35 +586,36 @@ export const createPostgresEventStore = async (options: PostgresEventStoreOption
     },
 
     // Keyset pages, each its own snapshot: sound because every snapshot sees a
-    // prefix of the position order (see the top of this file).
-    async *read(query: Query, readOptions?: ReadOptions) {
+    // prefix of the position order (see the top of this file). Each row is decoded
+    // as it is yielded, in the one generator that reads the pages.
+    read(query: Query, readOptions?: ReadOptions) {
       const { items, everything } = normalise(query);
-      if (items.length === 0) return;
-      const page = everything ? { text: pageOfAll, values: (from: bigint, size: number) => [from.toString(), size] } : queryPage(schema, items);
-      const pages = keysetPages({
-        fetch: (from, size) => rows(page.text, page.values(from, size)),
+      if (items.length === 0) return nothing();
+      const page = everything
+        ? { text: pageOfAll, values: (from: bigint, size: number, until: bigint) => [from.toString(), size, until.toString()] }
+        : queryPage(schema, items);
+      return keysetPages({
+        fetch: upToHorizon((from, size, until) => rows(page.text, page.values(from, size, until))),
         keyOf: (row) => BigInt(row.position),
         from: readOptions?.from ?? 1n,
         pageSize: DEFAULT_BATCH,
+        map: decode,
         ...(readOptions?.limit === undefined ? {} : { maxCount: readOptions.limit }),
       });
-      for await (const row of pages) yield decode(row);
     },
 
-    async *readAll(readOptions?: ReadAllOptions) {
-      const pages = keysetPages({
-        fetch: (from, size) => rows(pageOfAll, [from.toString(), size]),
+    readAll(readOptions?: ReadAllOptions) {
+      return keysetPages({
+        fetch: upToHorizon((from, size, until) => rows(pageOfAll, [from.toString(), size, until.toString()])),
         keyOf: (row) => BigInt(row.position),
         from: readOptions?.from ?? 1n,
         pageSize: readOptions?.batchSize ?? DEFAULT_BATCH,
+        map: decode,
       });
-      for await (const row of pages) yield decode(row);
     },
 
     async head() {
-      const [row] = (await timed<{ head: string | null }>(pool, { text: `SELECT max(position) AS head FROM ${schema}.events`, query_timeout: queryTimeout }))
-        .rows;
-      return BigInt(row?.head ?? 0);
+      return horizon();
     },
 
     async close() {

@@ -235,25 +235,25 @@ export const createSqliteEventStore = (options: SqliteEventStoreOptions): EventS
 
     // Paged, so a long read never holds a read transaction open (which would stop
     // WAL checkpoints) and other work interleaves between pages.
-    async *read(query: Query, readOptions?: ReadOptions) {
-      const pages = keysetPages({
+    read(query: Query, readOptions?: ReadOptions) {
+      return keysetPages({
         fetch: (from, size) => pageOfQuery(query, from, size),
         keyOf: (row) => BigInt(row.position),
         from: readOptions?.from ?? 1n,
         pageSize: DEFAULT_BATCH,
+        map: decode,
         ...(readOptions?.limit === undefined ? {} : { maxCount: readOptions.limit }),
       });
-      for await (const row of pages) yield decode(row);
     },
 
-    async *readAll(readOptions?: ReadAllOptions) {
-      const pages = keysetPages({
+    readAll(readOptions?: ReadAllOptions) {
+      return keysetPages({
         fetch: (from, size) => pageOfAll.all(from, size),
         keyOf: (row) => BigInt(row.position),
         from: readOptions?.from ?? 1n,
         pageSize: readOptions?.batchSize ?? DEFAULT_BATCH,
+        map: decode,
       });
-      for await (const row of pages) yield decode(row);
     },
 
     async head() {

@@ -23,6 +23,7 @@ import {
   show,
 } from "./codec.js";
 import { DateOfBirth } from "./date-of-birth.js";
+import { SAME, compileCheck } from "./fast-decode.js";
 import { schemaChanges } from "./schema-changes.js";
 import { upcaster } from "./upcasting.js";
 
@@ -277,6 +278,13 @@ const metadataDecoders = Object.fromEntries(
   eventTypes.map((type) => [type, decodeWith(EventMetadata, `${type}.metadata`)]),
 ) as Record<EventType, (u: unknown) => E.Either<DecodeError, EventMetadata>>;
 
+// The same codecs compiled to fast checks (fast-decode.ts): io-ts runs only when
+// a check does not say "valid, as given", to name the failing field or strip keys.
+const fastData = Object.fromEntries(
+  eventTypes.map((type) => [type, compileCheck((eventCodecs[type] as unknown as t.ExactType<t.InterfaceType<{ data: t.Mixed }>>).type.props.data)]),
+) as Record<EventType, ((u: unknown) => number) | undefined>;
+const fastMetadata = compileCheck(EventMetadata);
+
 /**
  * Decodes one event (`{type, data}`), dispatching on `type` so a failure names
  * the event: `AccountConnected.data.direction: expected "one-way" | "two-way", got "both"`.
@@ -300,6 +308,11 @@ export const decodeEnvelope = (given: unknown): E.Either<DecodeError, EventEnvel
   const upcasted = upcast(given);
   if (E.isLeft(upcasted)) return upcasted;
   const u = upcasted.right;
+  if (hasType(u) && !Array.isArray(u) && isEventType(u.type)) {
+    const { data, metadata } = u as { data?: unknown; metadata?: unknown };
+    if (fastData[u.type]?.(data) === SAME && fastMetadata?.(metadata) === SAME)
+      return E.right({ type: u.type, data, metadata } as EventEnvelope);
+  }
   const event = decodeEvent(u);
   if (E.isLeft(event)) return event;
   const metadata = metadataDecoders[event.right.type]((u as { metadata?: unknown }).metadata);

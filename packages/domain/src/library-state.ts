@@ -7,7 +7,7 @@ import type { Id } from "./codec.js";
 import { type CirculationState, evolveCirculation, initialCirculationState } from "./circulation.js";
 import { type DomainEvent, isLinkingEvent } from "./events.js";
 import { type LinkingState, evolveLinking, initialLinkingState } from "./linking-state.js";
-import { PersistentMap } from "./persistent-map.js";
+import { PersistentMap, PersistentMapBuilder } from "./persistent-map.js";
 
 export interface LibraryState {
   readonly linking: LinkingState;
@@ -28,3 +28,53 @@ export const evolveLibrary = (state: LibraryState, event: DomainEvent): LibraryS
           evolveCirculation(current, event),
         ),
       };
+
+/** A builder standing in for a persistent map inside one replay (it has every method `evolve` calls on one). */
+const transient = <V>(map: PersistentMap<V>) => new PersistentMapBuilder(map);
+const asMap = <V>(builder: PersistentMapBuilder<V>): PersistentMap<V> => builder as unknown as PersistentMap<V>;
+
+/**
+ * Folds `events` from `state`: the same result as `evolveLibrary` event by event
+ * (the property tests hold them equal), faster. The very same `evolveLinking`
+ * and `evolveCirculation` run, over a state whose maps are transient builders
+ * made here and turned back into persistent maps before returning, so no map is
+ * path-copied per event. Neither `state` nor anything in it is changed, and no
+ * builder outlives the call: from outside, a pure function of its inputs.
+ */
+export const evolveLibraryAll = (state: LibraryState, events: Iterable<DomainEvent>): LibraryState => {
+  const { linking: start } = state;
+  const builders = {
+    accounts: transient(start.accounts),
+    accountsByBarcode: transient(start.accountsByBarcode),
+    phrases: transient(start.phrases),
+    links: transient(start.links),
+    activeLinksByPair: transient(start.activeLinksByPair),
+  };
+  const circulation = transient(state.circulation);
+  let linking: LinkingState = {
+    accounts: asMap(builders.accounts),
+    accountsByBarcode: asMap(builders.accountsByBarcode),
+    phrases: asMap(builders.phrases),
+    links: asMap(builders.links),
+    activeLinksByPair: asMap(builders.activeLinksByPair),
+  };
+  for (const event of events) {
+    if (isLinkingEvent(event)) linking = evolveLinking(linking, event);
+    else circulation.update(event.data.accountId, (current = initialCirculationState) => evolveCirculation(current, event));
+  }
+  // evolveLinking only ever sets a map field to what the map's own methods return: the builders themselves.
+  for (const key of Object.keys(builders) as Array<keyof typeof builders>)
+    if ((linking[key] as unknown) !== builders[key]) throw new Error(`evolveLibraryAll: linking.${key} was replaced during the replay`);
+  return {
+    ...state,
+    linking: {
+      ...linking,
+      accounts: builders.accounts.build(),
+      accountsByBarcode: builders.accountsByBarcode.build(),
+      phrases: builders.phrases.build(),
+      links: builders.links.build(),
+      activeLinksByPair: builders.activeLinksByPair.build(),
+    },
+    circulation: circulation.build(),
+  };
+};

@@ -166,3 +166,51 @@ export class PersistentMap<V> {
     for (const leaf of leavesOf(this.root)) yield leaf.value;
   }
 }
+
+/**
+ * A transient builder over a persistent map, for one replay: it answers like
+ * the map it started from with every change made so far, keeps its changes in
+ * a plain `Map` (no path copying per change), and `build()` writes them into
+ * the persistent map once, one path copy per key changed. The map it started
+ * from is never changed. It is mutable: it must not outlive the replay that
+ * made it (see `evolveLibraryAll`).
+ *
+ * It offers the methods `evolve` uses (`get`, `has`, `set`, `update`), each
+ * returning the builder itself where the persistent map returns a new map.
+ */
+export class PersistentMapBuilder<V> {
+  private readonly changes = new Map<string, V>();
+  private added = 0;
+
+  constructor(private readonly base: PersistentMap<V>) {}
+
+  get size(): number {
+    return this.base.size + this.added;
+  }
+
+  get(key: string): V | undefined {
+    const changed = this.changes.get(key);
+    return changed !== undefined ? changed : this.base.get(key);
+  }
+
+  has(key: string): boolean {
+    return this.get(key) !== undefined;
+  }
+
+  set(key: string, value: V): this {
+    if (!this.changes.has(key) && this.base.get(key) === undefined && value !== undefined) this.added++;
+    this.changes.set(key, value);
+    return this;
+  }
+
+  update(key: string, f: (current: V | undefined) => V): this {
+    return this.set(key, f(this.get(key)));
+  }
+
+  /** The persistent map with every change; the builder must not be used after. */
+  build(): PersistentMap<V> {
+    let map = this.base;
+    for (const [key, value] of this.changes) map = map.set(key, value);
+    return map;
+  }
+}
