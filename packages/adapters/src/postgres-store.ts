@@ -291,7 +291,7 @@ const migrations = (schema: string): ReadonlyArray<string> => [
           EXECUTE 'SELECT position FROM ${schema}.events WHERE tags @> $1 AND position > $2 ORDER BY position + 0 LIMIT 1'
             INTO v_hit USING v_tags, v_after;
         ELSIF cardinality(v_tags) > 0 THEN
-          EXECUTE 'SELECT position FROM ${schema}.events WHERE tags @> $1 AND type = ANY ($2) AND position > $3 ORDER BY position + 0 LIMIT 1'
+          EXECUTE 'SELECT position FROM ${schema}.events WHERE tags @> $1 AND concat(type) = ANY ($2) AND position > $3 ORDER BY position + 0 LIMIT 1'
             INTO v_hit USING v_tags, v_types, v_after;
         ELSIF v_types IS NULL THEN
           EXECUTE 'SELECT position FROM ${schema}.events WHERE position > $1 ORDER BY position LIMIT 1'
@@ -439,7 +439,9 @@ const queryPage = (
   const predicates = items.map((item) => {
     const parts = [
       ...(item.tags.length > 0 ? [`tags @> ${param(item.tags)}::text[]`] : []),
-      ...(item.types !== null ? [`type = ANY (${param(item.types)}::text[])`] : []),
+      // With tags, the types are checked on the rows the GIN index found: \`concat(type)\`
+      // keeps the planner off the type index, which would walk every event of those types.
+      ...(item.types !== null ? [`${item.tags.length > 0 ? "concat(type)" : "type"} = ANY (${param(item.types)}::text[])`] : []),
     ];
     return `(${parts.join(" AND ")})`;
   });
