@@ -112,7 +112,7 @@ const hostTsconfig = {
   include: ["src"],
 };
 
-const entries = `import * as domain from "@linked-accounts/domain/internal";
+const entries = `import * as domain from "@linked-accounts/domain";
 import * as adapters from "@linked-accounts/adapters";
 import * as sqliteStore from "@linked-accounts/adapters/sqlite";
 import * as projections from "@linked-accounts/projections";

@@ -23,8 +23,6 @@ export {
   accessGraphProjection,
   accessGraphProjectionUnder,
   accessNow,
-  evolveAccessGraph,
-  initialAccessGraph,
   positionAtTime,
 } from "./access-graph.js";
 export {
@@ -33,12 +31,9 @@ export {
   type EntryAction,
   type HoldEntry,
   type LinkedLoans,
-  type LinkedLoansState,
   type LoanEntry,
-  linkedLoansProjection,
-  loansFor,
 } from "./linked-loans.js";
-export { type AuditTimelineState, type Role, type TimelineEntry, auditTimelineProjection, timelineOf } from "./audit-timeline.js";
+export type { Role, TimelineEntry } from "./audit-timeline.js";
 export { type ReadModelsState, accessOf, auditTimelineOf, linkedLoansOf, readModelsProjection, readModelsProjectionUnder } from "./read-models.js";
 export {
   type CatchUpOptions,
@@ -60,8 +55,6 @@ export {
   DEFAULT_MAX_LINE_BYTES,
   ExportFormatError,
   ExportIntegrityError,
-  decodeExportLine,
-  exportLine,
   readExport,
   readExportBatches,
   sourceOf,
