@@ -24,6 +24,7 @@ import {
   type DomainEvent,
   type EventMetadata,
   type LibraryState,
+  type PhraseCandidate,
   type Policy,
   type Query,
   SCHEMA_VERSION,
@@ -130,8 +131,10 @@ export const createCommandHandler = (ports: HandlerPorts) => {
         state = evolveLibrary(state, event);
       }
       const wanted = declaration.reads(command, state, policy);
-      if (covers(query, wanted) || round >= 4)
+      if (covers(query, wanted))
         return { state, events, query, after: events.length === 0 ? null : events[events.length - 1]!.position };
+      // A boundary grows a step or two (barcode → issuer); one that keeps growing is a bug in its declaration.
+      if (round >= 4) throw new Error(`${declaration.method}: its consistency boundary did not settle after ${round + 1} reads`);
       query = unionOf(query, wanted);
     }
   };
@@ -143,7 +146,7 @@ export const createCommandHandler = (ports: HandlerPorts) => {
    */
   const proofsFor = async (
     typed: string,
-    candidates: ReadonlyArray<{ readonly phraseId: string; readonly verifier: { readonly salt: string; readonly hash: string } & object }>,
+    candidates: ReadonlyArray<PhraseCandidate>,
     cache: Map<string, string>,
     firstTry: boolean,
   ) => {
@@ -152,7 +155,7 @@ export const createCommandHandler = (ports: HandlerPorts) => {
       const key = `${candidate.phraseId} ${candidate.verifier.salt}`;
       let hash = cache.get(key);
       if (hash === undefined) {
-        hash = await phrases.proofFor(typed, candidate.verifier as never);
+        hash = await phrases.proofFor(typed, candidate.verifier);
         cache.set(key, hash);
       }
       proofs.push({ phraseId: candidate.phraseId, hash });
