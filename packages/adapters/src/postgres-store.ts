@@ -30,9 +30,7 @@
  *
  * The whole append (locks, condition, insert, commit) is one statement of one
  * round trip, a PL/pgSQL function called in autocommit mode, so locks are held
- * only for the server's own work; `bench` measures what that costs. A store
- * opened read-only on a schema not yet migrated to version 3 (whose appends took
- * one lock each, in turn) reads without the gate: any snapshot of it is a prefix.
+ * only for the server's own work; `bench` measures what that costs.
  * Every process appending to one schema must run a version with the same
  * migrations: an append of an older release does not hold the gate.
  *
@@ -147,7 +145,7 @@ const migrations = (schema: string): ReadonlyArray<string> => [
   END
   $fn$;
   `,
-  // 2: tags and append conditions. Events of the stream layout carry no tags, and
+  // 2: tags, append conditions and parallel appends. Events of the stream layout carry no tags, and
   // which tags an event needs is the domain's knowledge, not the store's: a schema
   // still holding such events is refused (nothing changes) rather than shown empty.
   `
@@ -178,67 +176,11 @@ const migrations = (schema: string): ReadonlyArray<string> => [
 
   -- The whole append in one statement; see the comment at the top of postgres-store.ts.
   -- p_condition: null, or {"after": bigint|null, "items": [{"tags": [text], "types": [text]|null}]}.
+  -- Appends run in parallel: the one lock every append once took is a gate all
+  -- appends hold shared (readers take it alone, for a moment, to fix a horizon),
+  -- with locks scoped to what an append writes (shared) and what its condition
+  -- reads (exclusive).
   CREATE FUNCTION ${schema}.append_events(p_events jsonb, p_condition jsonb, p_lock_timeout text)
-  RETURNS bigint
-  LANGUAGE plpgsql AS $fn$
-  DECLARE
-    v_after bigint;
-    v_item jsonb;
-    v_tags text[];
-    v_types text[];
-    v_hit bigint;
-    v_conflict bigint;
-    v_last bigint;
-  BEGIN
-    PERFORM set_config('lock_timeout', p_lock_timeout, true);
-    PERFORM pg_advisory_xact_lock(hashtextextended('linked-accounts:append:${schema}', 0));
-    IF p_condition IS NOT NULL THEN
-      v_after := coalesce((p_condition->>'after')::bigint, 0);
-      FOR v_item IN SELECT value FROM jsonb_array_elements(p_condition->'items') LOOP
-        v_tags := ARRAY(SELECT jsonb_array_elements_text(v_item->'tags'));
-        v_types := CASE WHEN jsonb_typeof(v_item->'types') = 'array' THEN ARRAY(SELECT jsonb_array_elements_text(v_item->'types')) END;
-        -- EXECUTE plans with the values at hand, so a tag is found through the GIN
-        -- index (position + 0 keeps the planner off a walk of the primary key).
-        IF cardinality(v_tags) > 0 AND v_types IS NULL THEN
-          EXECUTE 'SELECT position FROM ${schema}.events WHERE tags @> $1 AND position > $2 ORDER BY position + 0 LIMIT 1'
-            INTO v_hit USING v_tags, v_after;
-        ELSIF cardinality(v_tags) > 0 THEN
-          EXECUTE 'SELECT position FROM ${schema}.events WHERE tags @> $1 AND type = ANY ($2) AND position > $3 ORDER BY position + 0 LIMIT 1'
-            INTO v_hit USING v_tags, v_types, v_after;
-        ELSIF v_types IS NULL THEN
-          EXECUTE 'SELECT position FROM ${schema}.events WHERE position > $1 ORDER BY position LIMIT 1'
-            INTO v_hit USING v_after;
-        ELSE
-          EXECUTE 'SELECT position FROM ${schema}.events WHERE type = ANY ($1) AND position > $2 ORDER BY position LIMIT 1'
-            INTO v_hit USING v_types, v_after;
-        END IF;
-        v_conflict := least(v_conflict, v_hit);
-      END LOOP;
-      IF v_conflict IS NOT NULL THEN
-        RAISE EXCEPTION USING
-          ERRCODE = '${CONDITION_FAILED}',
-          MESSAGE = 'append condition failed',
-          DETAIL = v_conflict::text;
-      END IF;
-    END IF;
-    WITH inserted AS (
-      INSERT INTO ${schema}.events (type, data, metadata, tags)
-      SELECT e.value->>'type', e.value->'data', e.value->'metadata', ARRAY(SELECT jsonb_array_elements_text(e.value->'tags'))
-      FROM jsonb_array_elements(p_events) WITH ORDINALITY AS e(value, ord)
-      ORDER BY e.ord
-      RETURNING events.position
-    )
-    SELECT max(inserted.position) INTO v_last FROM inserted;
-    RETURN v_last;
-  END
-  $fn$;
-  `,
-  // 3: appends in parallel. The one lock every append took becomes a gate all
-  // appends hold shared (readers take it alone, for a moment, to fix a horizon),
-  // and locks scoped to what an append writes (shared) and what its condition
-  // reads (exclusive); see the top of this file.
-  `
-  CREATE OR REPLACE FUNCTION ${schema}.append_events(p_events jsonb, p_condition jsonb, p_lock_timeout text)
   RETURNS bigint
   LANGUAGE plpgsql AS $fn$
   DECLARE
@@ -495,18 +437,14 @@ export const createPostgresEventStore = async (options: PostgresEventStoreOption
   const onPoolError = (): void => undefined;
   pool.on("error", onPoolError);
   pool.on("connect", guard);
-  /** Whether appends hold the gate (schema version 3 on): then reads stop at the read horizon. */
-  let gated = true;
   const detach = () => {
     pool.off("error", onPoolError);
     pool.off("connect", guard);
   };
   try {
-    if (options.readOnly === true) {
-      const found = await timed<{ version: number }>(pool, { text: `SELECT version FROM ${schema}.schema_version`, query_timeout: queryTimeout });
-      // A schema not yet migrated to parallel appends: its appends are serialised, so any snapshot reads a prefix.
-      gated = (found.rows[0]?.version ?? 0) >= 3;
-    } else await migrate(pool, schema, queryTimeout);
+    // Read-only: the schema must exist already; nothing is created or migrated.
+    if (options.readOnly === true) await timed(pool, { text: `SELECT version FROM ${schema}.schema_version`, query_timeout: queryTimeout });
+    else await migrate(pool, schema, queryTimeout);
   } catch (error) {
     if (ownPool) await pool.end().catch(() => undefined);
     else detach();
@@ -517,8 +455,8 @@ export const createPostgresEventStore = async (options: PostgresEventStoreOption
   const pageOfAll = `SELECT ${COLUMNS} FROM ${schema}.events WHERE position >= $1 AND position <= $3 ORDER BY position LIMIT $2`;
   /** The read horizon (see the top of this file): every position up to it is settled. */
   const horizon = async (): Promise<bigint> => {
-    const text = gated ? `SELECT ${schema}.read_horizon($1) AS h` : `SELECT coalesce(max(position), 0) AS h FROM ${schema}.events`;
-    const [row] = (await timed<{ h: string }>(pool, { text, values: gated ? [`${lockTimeout}ms`] : [], query_timeout: queryTimeout })).rows;
+    const text = `SELECT ${schema}.read_horizon($1) AS h`;
+    const [row] = (await timed<{ h: string }>(pool, { text, values: [`${lockTimeout}ms`], query_timeout: queryTimeout })).rows;
     return BigInt(row?.h ?? 0);
   };
   /**
