@@ -211,7 +211,6 @@ export const createCommandHandler = (ports: HandlerPorts) => {
 
     for (let attempt = 0; attempt <= retry.attempts; attempt++) {
       if (attempt > 0) await backOff(retry, attempt);
-      const head = await store.head();
       const boundary = await readBoundary(declaration, command, { items: [{ tags: [ownTag] }] });
       const earlier = boundary.events.filter((e) => e.tags.includes(ownTag));
       if (earlier.length > 0) return answerRepeat(declaration, command, earlier, digestTag);
@@ -224,9 +223,11 @@ export const createCommandHandler = (ports: HandlerPorts) => {
       const decision = declaration.decide(command, boundary.state, policy);
       if (E.isLeft(decision)) return decision;
       const outcome = declaration.outcome(command, decision.right);
-      const freshness = (boundary.after !== null && boundary.after > head ? boundary.after : head).toString();
-      if (decision.right.length === 0)
+      if (decision.right.length === 0) {
+        // Nothing to append: the store's head now, which is past everything the command read.
+        const freshness = (await store.head()).toString();
         return E.map((result: object) => ({ ...result, events: [], freshness }))(outcome) as E.Either<CommandFailure, Accepted & Record<string, unknown>>;
+      }
 
       const metadata = metadataFor(common, channel);
       const events: NewEvent[] = decision.right.map((event, i) => ({
@@ -275,9 +276,9 @@ export const createCommandHandler = (ports: HandlerPorts) => {
     return E.right({ ...outcome.right, events, freshness });
   };
 
-  /** Reads what `query` selects and folds it: for authoritative checks outside a command (R13). */
-  const stateOf = async (query: Query): Promise<LibraryState> => {
-    let state = initialLibraryState;
+  /** Reads what `query` selects and folds it (onto `from`): for authoritative checks outside a command (R13). */
+  const stateOf = async (query: Query, from: LibraryState = initialLibraryState): Promise<LibraryState> => {
+    let state = from;
     for await (const event of store.read(query)) state = evolveLibrary(state, event);
     return state;
   };

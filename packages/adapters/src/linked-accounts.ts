@@ -135,7 +135,7 @@ export const createLinkedAccounts = (options: LinkedAccountsOptions): LinkedAcco
           if (!link.revoked) others.add(link.issuerAccountId === accountId ? link.connectedAccountId : link.issuerAccountId);
         if (others.size === 0) return [];
         // The counterparts' own facts (minor, closed) decide which grants are in force.
-        const state = await handler.stateOf({ items: [linksOf(accountId), accountFacts(accountId), ...[...others].map(accountFacts)] });
+        const state = await handler.stateOf({ items: [...others].map(accountFacts) }, own);
         return [...others].sort().map((other) => ({
           accountId: other,
           linkIds: linksBetween(state.linking, accountId, other),
