@@ -171,7 +171,7 @@ export const createPortal = (options: PortalOptions) => {
   const fresh = async (after?: string | null): Promise<AccessView> => {
     await catchUpAfterNow();
     // The token is the library's, opaque; a URL can carry anything, so only a token's shape is passed on.
-    if (after !== undefined && after !== null && /^\d{1,20}$/.test(after)) await runner.waitFor(after, { timeoutMs: 5_000 });
+    if (after !== undefined && after !== null && /^\d{1,19}$/.test(after)) await runner.waitFor(after, { timeoutMs: 5_000 });
     return accessOf(runner.state());
   };
 
