@@ -44,7 +44,7 @@ function* history(): Generator<ExportedEvent> {
     n++;
     return {
       ...event,
-      metadata: { eventId: uuidV7(ms, n), schemaVersion: 2, occurredAt: new Date(ms).toISOString(), actor, channel: actor.kind === "staff" ? "desk" : actor.kind === "system" ? "system" : "portal", correlationId: null, causationId: null },
+      metadata: { eventId: uuidV7(ms, n), schemaVersion: 3, occurredAt: new Date(ms).toISOString(), actor, channel: actor.kind === "staff" ? "desk" : actor.kind === "system" ? "system" : "portal", correlationId: null, causationId: null },
       position: BigInt(n),
       stream,
     } as ExportedEvent;

@@ -55,7 +55,7 @@ export const libraryLog = (count: number, accounts: number): { events: Positione
       ...(event as EventEnvelope),
       metadata: {
         eventId: uuidV7(ms, n),
-        schemaVersion: 2,
+        schemaVersion: 3,
         occurredAt,
         actor: { kind: "account", accountId: actor },
         channel: "portal",

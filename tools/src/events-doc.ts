@@ -5,7 +5,16 @@
  * `pnpm run docs` writes the file; a test fails when the committed file differs.
  */
 import * as t from "io-ts";
-import { EventMetadata, SCHEMA_VERSION, type EventType, eventCodecs, eventTypes, linkingEventTypes } from "@linked-accounts/domain/internal";
+import {
+  EventMetadata,
+  SCHEMA_VERSION,
+  type EventType,
+  Sealed,
+  eventCodecs,
+  eventTypes,
+  linkingEventTypes,
+  personalFieldsOf,
+} from "@linked-accounts/domain/internal";
 
 /**
  * One sentence per event type, for the reader. A new event type without one
@@ -29,6 +38,10 @@ const meaning: Record<EventType, string> = {
   HoldResumed: "A suspended hold became active again.",
   HoldPickupBranchChanged: "A hold will be collected at another branch.",
   HoldFulfilled: "A hold was satisfied: the item was handed over.",
+  AccountErased: "Staff erased a closed account's personal data by forgetting its key: its barcode and everything it borrowed or asked for read `[erased]` from then on, in the log and in every export. Links, grants and times stay.",
+  ReadingHistoryChosen: "A patron chose whether the library keeps their reading history past the retention period (`keep: true` opts in).",
+  LoanDetailsForgotten: "A retention run forgot a returned loan's item and title (its key): they read `[erased]` from then on.",
+  HoldDetailsForgotten: "A retention run forgot a fulfilled or cancelled hold's item, title and pickup branch (its key).",
 };
 
 type Any = t.Mixed & { readonly _tag?: string };
@@ -67,10 +80,13 @@ const fieldsOf = (codec: t.Mixed): Array<[string, Field]> => {
   throw new Error(`events-doc: expected an object codec, got ${c.name}`);
 };
 
-const fieldTable = (codec: t.Mixed): string[] => [
+const fieldTable = (codec: t.Mixed, personal: ReadonlyArray<string> = []): string[] => [
   "| field | type |",
   "| --- | --- |",
-  ...fieldsOf(codec).map(([key, field]) => `| \`${key}\`${field.optional ? " (optional)" : ""} | ${escapeCell(describeCodec(field.codec))} |`),
+  ...fieldsOf(codec).map(
+    ([key, field]) =>
+      `| \`${key}\`${field.optional ? " (optional)" : ""}${personal.includes(key) ? " (personal, sealed)" : ""} | ${escapeCell(describeCodec(field.codec))} |`,
+  ),
 ];
 
 export const renderEventsDoc = (): string => {
@@ -80,7 +96,7 @@ export const renderEventsDoc = (): string => {
     if (sentence === undefined) throw new Error(`events-doc: ${type} has no sentence in tools/src/events-doc.ts`);
     const data = fieldsOf(eventCodecs[type] as unknown as t.Mixed).find(([key]) => key === "data")?.[1].codec;
     if (data === undefined) throw new Error(`events-doc: ${type} has no data codec`);
-    return [`### ${type}`, "", sentence, "", ...fieldTable(data), ""];
+    return [`### ${type}`, "", sentence, "", ...fieldTable(data, personalFieldsOf(type)), ""];
   };
   return [
     "# Event catalogue",
@@ -94,6 +110,16 @@ export const renderEventsDoc = (): string => {
     "Types in the tables name the format a field decodes to. Times are ISO-8601 UTC exactly as",
     "`Date.prototype.toISOString()` writes them; ids are 1 to 64 characters of `A-Z a-z 0-9 _ -`.",
     "A field never holds a share phrase.",
+    "",
+    "## Personal fields",
+    "",
+    "Fields marked *personal, sealed* are a patron's own. A store keeps them sealed: taken out of",
+    "`data` and encrypted (AES-256-GCM) under the keys of their subjects, in one field `sealed`",
+    "beside the others, so forgetting a subject's key erases them everywhere the event was copied.",
+    "Read back with the key, the event is exactly as written; with a key forgotten, each personal",
+    "field reads `\"[erased]\"`. An event written before schema version 3 holds them in the clear.",
+    "",
+    ...fieldTable(Sealed),
     "",
     "## Metadata (every event)",
     "",

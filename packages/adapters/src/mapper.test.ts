@@ -26,7 +26,7 @@ const row = (metadata: Record<string, unknown>) => ({
 describe("the Mapper reads every schema version this release knows", () => {
   it("a stored version-1 row reads as version 2, its channel implied by the actor", () => {
     const read = fromStored(row({ schemaVersion: 1 }), where);
-    expect(read.metadata).toEqual({ ...row({}).metadata, schemaVersion: 2, channel: "desk" });
+    expect(read.metadata).toEqual({ ...row({}).metadata, schemaVersion: 3, channel: "desk" });
     expect(read.position).toBe(7n);
   });
 
@@ -39,7 +39,7 @@ describe("the Mapper reads every schema version this release knows", () => {
 
   it("a version-1 envelope handed to a store is kept as version 2", () => {
     const [stored] = toStoredBatch([row({ schemaVersion: 1 }) as never]);
-    expect(stored?.metadata).toMatchObject({ schemaVersion: 2, channel: "desk" });
+    expect(stored?.metadata).toMatchObject({ schemaVersion: 3, channel: "desk" });
   });
 });
 
@@ -51,7 +51,7 @@ describe("the Mapper appends on every store only what every store keeps alike", 
     const event = {
       type: "ItemCheckedOut",
       data: { loanId: "l1", accountId: "a1", itemId: "i1", title, format: "physical", checkedOutAt: "2026-03-02T09:00:00.000Z", dueAt: "2026-03-20T09:00:00.000Z" },
-      metadata: row({ schemaVersion: 2, channel: "desk" }).metadata,
+      metadata: row({ schemaVersion: 3, channel: "desk" }).metadata,
       tags: ["loan:l1"],
     };
     expect(() => toStoredBatch([event as never])).toThrow(InvalidEventError);

@@ -7,6 +7,7 @@ import * as E from "fp-ts/lib/Either.js";
 import type { Id, IsoTime } from "./codec.js";
 import { type DomainError, domainError } from "./errors.js";
 import type { CirculationEvent, LoanFormat } from "./events.js";
+import { ERASED } from "./personal.js";
 
 export interface Loan {
   readonly loanId: Id;
@@ -16,6 +17,10 @@ export interface Loan {
   readonly checkedOutAt: IsoTime;
   readonly dueAt: IsoTime;
   readonly returned: boolean;
+  /** When it came back, or null while out: retention counts from here. */
+  readonly returnedAt: IsoTime | null;
+  /** A retention run forgot its item and title (they read `[erased]`). */
+  readonly detailsForgotten: boolean;
 }
 
 export type HoldStatus = "active" | "suspended" | "cancelled" | "fulfilled";
@@ -28,15 +33,21 @@ export interface Hold {
   readonly placedAt: IsoTime;
   readonly status: HoldStatus;
   readonly suspendedUntil: IsoTime | null;
+  /** When it was fulfilled or cancelled, or null while open: retention counts from here. */
+  readonly closedAt: IsoTime | null;
+  /** A retention run forgot its item, title and branch (they read `[erased]`). */
+  readonly detailsForgotten: boolean;
 }
 
 /** The circulation state of one account. */
 export interface CirculationState {
   readonly loans: ReadonlyMap<Id, Loan>;
   readonly holds: ReadonlyMap<Id, Hold>;
+  /** The patron chose to keep their reading history past the retention period. */
+  readonly keepsHistory: boolean;
 }
 
-export const initialCirculationState: CirculationState = { loans: new Map(), holds: new Map() };
+export const initialCirculationState: CirculationState = { loans: new Map(), holds: new Map(), keepsHistory: false };
 
 const withLoan = (s: CirculationState, loan: Loan): CirculationState => ({
   ...s,
@@ -60,20 +71,25 @@ export const evolveCirculation = (s: CirculationState, event: CirculationEvent):
   switch (event.type) {
     case "ItemCheckedOut": {
       const { loanId, itemId, title, format, checkedOutAt, dueAt } = event.data;
-      return s.loans.has(loanId) ? s : withLoan(s, { loanId, itemId, title, format, checkedOutAt, dueAt, returned: false });
+      return s.loans.has(loanId) ? s : withLoan(s, { loanId, itemId, title, format, checkedOutAt, dueAt, returned: false, returnedAt: null, detailsForgotten: false });
     }
     case "LoanRenewed":
       return updateLoan(s, event.data.loanId, (l) => ({ ...l, dueAt: event.data.dueAt }));
     case "ItemReturned":
-      return updateLoan(s, event.data.loanId, (l) => ({ ...l, returned: true }));
+      return updateLoan(s, event.data.loanId, (l) => ({ ...l, returned: true, returnedAt: l.returnedAt ?? event.data.returnedAt }));
     case "HoldPlaced": {
       const { holdId, itemId, title, pickupBranch, placedAt } = event.data;
       return s.holds.has(holdId)
         ? s
-        : withHold(s, { holdId, itemId, title, pickupBranch, placedAt, status: "active", suspendedUntil: null });
+        : withHold(s, { holdId, itemId, title, pickupBranch, placedAt, status: "active", suspendedUntil: null, closedAt: null, detailsForgotten: false });
     }
     case "HoldCancelled":
-      return updateHold(s, event.data.holdId, (h) => ({ ...h, status: "cancelled", suspendedUntil: null }));
+      return updateHold(s, event.data.holdId, (h) => ({
+        ...h,
+        status: "cancelled",
+        suspendedUntil: null,
+        closedAt: h.closedAt ?? event.data.cancelledAt,
+      }));
     case "HoldSuspended":
       return updateHold(s, event.data.holdId, (h) => ({ ...h, status: "suspended", suspendedUntil: event.data.until }));
     case "HoldResumed":
@@ -81,7 +97,18 @@ export const evolveCirculation = (s: CirculationState, event: CirculationEvent):
     case "HoldPickupBranchChanged":
       return updateHold(s, event.data.holdId, (h) => ({ ...h, pickupBranch: event.data.pickupBranch }));
     case "HoldFulfilled":
-      return updateHold(s, event.data.holdId, (h) => ({ ...h, status: "fulfilled", suspendedUntil: null }));
+      return updateHold(s, event.data.holdId, (h) => ({
+        ...h,
+        status: "fulfilled",
+        suspendedUntil: null,
+        closedAt: h.closedAt ?? event.data.fulfilledAt,
+      }));
+    case "ReadingHistoryChosen":
+      return s.keepsHistory === event.data.keep ? s : { ...s, keepsHistory: event.data.keep };
+    case "LoanDetailsForgotten":
+      return updateLoan(s, event.data.loanId, (l) => ({ ...l, itemId: ERASED, title: ERASED, detailsForgotten: true }));
+    case "HoldDetailsForgotten":
+      return updateHold(s, event.data.holdId, (h) => ({ ...h, itemId: ERASED, title: ERASED, pickupBranch: ERASED, detailsForgotten: true }));
   }
 };
 

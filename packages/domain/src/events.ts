@@ -24,6 +24,7 @@ import {
 } from "./codec.js";
 import { DateOfBirth } from "./date-of-birth.js";
 import { SAME, compileCheck } from "./fast-decode.js";
+import { ERASED, Sealed, type SealedEnvelope, type StoredEnvelope, erasable, hasPersonalFields, personalFieldsOf } from "./personal.js";
 import { schemaChanges } from "./schema-changes.js";
 import { upcaster } from "./upcasting.js";
 
@@ -82,7 +83,7 @@ export const Reason = FreeText("Reason", 0, 500);
 
 export const AccountRegistered = event("AccountRegistered", {
   accountId: Id,
-  barcode: Barcode,
+  barcode: erasable(Barcode),
   minor: t.boolean,
   registeredAt: IsoTime,
 });
@@ -129,7 +130,7 @@ export const DateOfBirthRecorded = event("DateOfBirthRecorded", { accountId: Id,
 export const ItemCheckedOut = event("ItemCheckedOut", {
   loanId: Id,
   accountId: Id,
-  itemId: Id,
+  itemId: erasable(Id),
   title: Title,
   format: LoanFormat,
   checkedOutAt: IsoTime,
@@ -146,7 +147,7 @@ export const ItemReturned = event("ItemReturned", { loanId: Id, accountId: Id, r
 export const HoldPlaced = event("HoldPlaced", {
   holdId: Id,
   accountId: Id,
-  itemId: Id,
+  itemId: erasable(Id),
   title: Title,
   pickupBranch: Branch,
   placedAt: IsoTime,
@@ -178,6 +179,28 @@ export const HoldPickupBranchChanged = event("HoldPickupBranchChanged", {
   changedAt: IsoTime,
 });
 export const HoldFulfilled = event("HoldFulfilled", { holdId: Id, accountId: Id, fulfilledAt: IsoTime });
+/**
+ * Staff erased a closed account's personal data: its key is forgotten, so its
+ * barcode and everything it borrowed or asked for read `[erased]` from then on,
+ * in the log and in every export. Links, grants and times stay (the audit).
+ */
+export const AccountErased = event("AccountErased", { accountId: Id, erasedAt: IsoTime });
+/** A patron chose whether the library keeps their reading history past the retention period (opt-in). */
+export const ReadingHistoryChosen = event("ReadingHistoryChosen", { accountId: Id, keep: t.boolean, chosenAt: IsoTime });
+/** A retention run forgot a returned loan's details (its key): what was borrowed now reads `[erased]`. */
+export const LoanDetailsForgotten = event("LoanDetailsForgotten", {
+  loanId: Id,
+  accountId: Id,
+  retentionDays: PositiveInt,
+  forgottenAt: IsoTime,
+});
+/** A retention run forgot a fulfilled or cancelled hold's details (its key). */
+export const HoldDetailsForgotten = event("HoldDetailsForgotten", {
+  holdId: Id,
+  accountId: Id,
+  retentionDays: PositiveInt,
+  forgottenAt: IsoTime,
+});
 
 /**
  * The events of the linking context (accounts, phrases, links, and the facts the
@@ -193,6 +216,7 @@ export const linkingEventCodecs = {
   ConnectionAttemptFailed,
   LinkRevoked,
   DateOfBirthRecorded,
+  AccountErased,
 } as const;
 
 /** The events of one account's loans and holds. */
@@ -206,6 +230,9 @@ export const circulationEventCodecs = {
   HoldResumed,
   HoldPickupBranchChanged,
   HoldFulfilled,
+  ReadingHistoryChosen,
+  LoanDetailsForgotten,
+  HoldDetailsForgotten,
 } as const;
 
 /** Every event type, by name. */
@@ -228,11 +255,12 @@ const linkingEventTypeSet: ReadonlySet<string> = new Set(linkingEventTypes);
 export const isLinkingEvent = (e: DomainEvent): e is LinkingEvent => linkingEventTypeSet.has(e.type);
 
 /** The version this release writes; events of versions 1 to this one are read (upcast). */
-export const SCHEMA_VERSION = 2 as const;
+export const SCHEMA_VERSION = 3 as const;
 
 /**
  * The metadata every stored event carries. Version 2 added `channel` (which way
- * the command came in; null when not recorded).
+ * the command came in; null when not recorded); version 3 changed no metadata
+ * but may store an event's personal fields sealed (personal.ts).
  */
 export const EventMetadata = t.exact(
   t.type({
@@ -307,4 +335,60 @@ export const decodeEnvelope = (given: unknown): E.Either<DecodeError, EventEnvel
 export const encodeEvent = (e: DomainEvent): { type: EventType; data: Record<string, unknown> } => {
   const codec = eventCodecs[e.type] as unknown as t.Encoder<DomainEvent, { type: EventType; data: Record<string, unknown> }>;
   return codec.encode(e);
+};
+
+// The stored form of each event with personal fields, sealed: the catalog's
+// other fields as they are, the personal ones replaced by one `sealed` field.
+type DataProps = t.ExactType<t.InterfaceType<{ data: t.ExactType<t.InterfaceType<t.Props>> }>>;
+const sealedDataCodecs = Object.fromEntries(
+  eventTypes.filter(hasPersonalFields).map((type) => {
+    const props: t.Props = { ...(eventCodecs[type] as unknown as DataProps).type.props.data.type.props };
+    for (const field of personalFieldsOf(type)) delete props[field];
+    return [type, t.exact(t.type({ ...props, sealed: Sealed }), `${type}.data (sealed)`)];
+  }),
+) as Partial<Record<EventType, t.Decoder<unknown, Record<string, unknown>>>>;
+const sealedDataDecoders = Object.fromEntries(
+  Object.entries(sealedDataCodecs).map(([type, codec]) => [type, decodeWith(codec!, `${type}.data`)]),
+) as Partial<Record<EventType, (u: unknown) => E.Either<DecodeError, Record<string, unknown>>>>;
+const fastSealedData = Object.fromEntries(
+  Object.entries(sealedDataCodecs).map(([type, codec]) => [type, compileCheck(codec as unknown as t.Mixed)]),
+) as Partial<Record<EventType, ((u: unknown) => number) | undefined>>;
+
+const hasSealedField = (data: unknown): boolean => typeof data === "object" && data !== null && "sealed" in data;
+
+/**
+ * Decodes an event as a store keeps it: in the clear (`decodeEnvelope`), or
+ * with its personal fields sealed, every other field validated as the catalog
+ * says and the sealed part checked for shape (what it hides is checked when it
+ * is opened, `openSealed`).
+ */
+export const decodeStoredEnvelope = (given: unknown): E.Either<DecodeError, StoredEnvelope> => {
+  const upcasted = upcast(given);
+  if (E.isLeft(upcasted)) return upcasted;
+  const u = upcasted.right;
+  if (!hasType(u) || !isEventType(u.type) || !hasSealedField((u as { data?: unknown }).data)) return decodeEnvelope(u);
+  const { data, metadata } = u as { data?: unknown; metadata?: unknown };
+  const decodeData = sealedDataDecoders[u.type];
+  if (decodeData === undefined) return E.left(new DecodeError(`${u.type}.data.sealed: ${u.type} has no personal fields to seal`));
+  if (fastSealedData[u.type]?.(data) === SAME && fastMetadata?.(metadata) === SAME)
+    return E.right({ type: u.type, data, metadata } as SealedEnvelope);
+  const decodedData = decodeData(data);
+  if (E.isLeft(decodedData)) return decodedData;
+  const decodedMetadata = metadataDecoders[u.type](metadata);
+  if (E.isLeft(decodedMetadata)) return decodedMetadata;
+  return E.right({ type: u.type, data: decodedData.right, metadata: decodedMetadata.right } as SealedEnvelope);
+};
+
+/**
+ * The event a sealed one holds: its personal fields put back from `values`
+ * (what the sealed part opened to), or `[erased]` in each when `values` is
+ * null (a key was forgotten). The result is validated as today's event, so a
+ * sealed part that opens to something the catalog refuses is refused here,
+ * naming the field.
+ */
+export const openSealed = (sealed: SealedEnvelope, values: Readonly<Record<string, unknown>> | null): E.Either<DecodeError, EventEnvelope> => {
+  const { sealed: _sealed, ...rest } = sealed.data;
+  const data: Record<string, unknown> = { ...rest };
+  for (const field of personalFieldsOf(sealed.type)) data[field] = values === null ? ERASED : values[field];
+  return decodeEnvelope({ type: sealed.type, data, metadata: sealed.metadata });
 };

@@ -19,7 +19,7 @@ const numRuns = Number(process.env.FC_RUNS ?? 1000);
 const metadata = (): fc.Arbitrary<EventMetadata> =>
   fc.record({
     eventId: fc.uuid({ version: 7 }),
-    schemaVersion: fc.constant(2 as const),
+    schemaVersion: fc.constant(3 as const),
     occurredAt: isoTime(),
     actor: actor(),
     channel: fc.constantFrom("portal", "app", "desk", "system", null),
@@ -160,7 +160,7 @@ describe("fast checks compiled from the codecs", () => {
       data: { linkId: "l1", phraseId: "p1", issuerAccountId: "a", connectedAccountId: "b", direction: "both", connectedAt: "2026-03-03T09:15:00.000Z" },
       metadata: {
         eventId: "01890a5d-ac96-774b-bcce-b302099a8057",
-        schemaVersion: 2,
+        schemaVersion: 3,
         occurredAt: "2026-03-03T09:15:00.000Z",
         actor: { kind: "system" },
         channel: null,
@@ -187,7 +187,7 @@ describe("fast checks compiled from the codecs", () => {
       },
     };
     const decoded = decodeEnvelope(v1);
-    expect(E.isRight(decoded) && decoded.right.metadata).toEqual({ ...v1.metadata, schemaVersion: 2, channel: "desk" });
+    expect(E.isRight(decoded) && decoded.right.metadata).toEqual({ ...v1.metadata, schemaVersion: 3, channel: "desk" });
   });
 
   it("refuses, when compiling, a kind of codec it does not know", () => {

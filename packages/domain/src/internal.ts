@@ -44,7 +44,21 @@ export {
 } from "./declaration.js";
 export { type InputOf, input, withoutCommonFields } from "./input.js";
 export { canonicalBarcode } from "./barcode.js";
-export { commandTag, tagsOf } from "./tags.js";
+export { accountTag, barcodeTag, commandTag, holdTag, loanTag, tagsOf } from "./tags.js";
+export {
+  ERASED,
+  Erased,
+  Sealed,
+  type SealedEnvelope,
+  type StoredEnvelope,
+  type Subject,
+  hasPersonalFields,
+  isSealed,
+  personalFields,
+  personalFieldsOf,
+  personalPartOf,
+  withoutPersonalFields,
+} from "./personal.js";
 export { type LibraryState, circulationOf, evolveLibrary, initialLibraryState } from "./library-state.js";
 export { type DomainError, type DomainErrorCode, domainError, domainErrorCodes } from "./errors.js";
 export { type RawEvent, type RawObject, type SchemaChange, upcaster } from "./upcasting.js";
@@ -75,6 +89,7 @@ export {
   countsAgainstIssuer,
   evolveLinking,
   initialLinkingState,
+  accountIdByBarcode,
   pairKey,
 } from "./linking-state.js";
 export { currentPhrases, isActive, phrasesToCheck } from "./linking.js";

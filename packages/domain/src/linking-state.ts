@@ -5,6 +5,7 @@
 import type { Direction, Id, IsoTime } from "./codec.js";
 import type { ConnectionFailureReason, LinkingEvent, PhraseRevocationReason, Verifier } from "./events.js";
 import { canonicalBarcode } from "./barcode.js";
+import { ERASED } from "./personal.js";
 import { PersistentMap } from "./persistent-map.js";
 import { RETAINED_FAILURES } from "./policy.js";
 
@@ -13,6 +14,8 @@ export interface AccountRecord {
   readonly barcode: string;
   readonly minor: boolean;
   readonly closed: boolean;
+  /** Its personal data was erased (its key forgotten): its barcode finds no one. */
+  readonly erased: boolean;
   /** R4: the date of birth last recorded (`2010-05-17`), or null; a policy may let a minor manage by it. */
   readonly dateOfBirth: string | null;
   /** R6: the newest phrase issued per direction (active or not). */
@@ -61,6 +64,12 @@ export const initialLinkingState: LinkingState = {
   activeLinksByPair: PersistentMap.empty(),
 };
 
+/** The account a barcode belongs to (any spelling, R7); none once that account was erased. */
+export const accountIdByBarcode = (state: LinkingState, barcode: string): Id | undefined => {
+  const accountId = state.accountsByBarcode.get(canonicalBarcode(barcode));
+  return accountId === undefined || state.accounts.get(accountId)?.erased === true ? undefined : accountId;
+};
+
 /** The same key for (a, b) and (b, a). A space cannot occur in an id. */
 export const pairKey = (a: Id, b: Id): string => (a < b ? `${a} ${b}` : `${b} ${a}`);
 
@@ -103,15 +112,19 @@ export const evolveLinking = (state: LinkingState, event: LinkingEvent): Linking
           barcode,
           minor,
           closed: false,
+          erased: barcode === ERASED,
           dateOfBirth: null,
           currentPhrases: {},
           failuresAsIssuer: [],
           failuresAsConnector: [],
           phrasesIssuedAt: [],
         }),
-        accountsByBarcode: state.accountsByBarcode.set(canonicalBarcode(barcode), accountId),
+        accountsByBarcode:
+          barcode === ERASED ? state.accountsByBarcode : state.accountsByBarcode.set(canonicalBarcode(barcode), accountId),
       };
     }
+    case "AccountErased":
+      return updateAccount(state, event.data.accountId, (a) => (a.erased ? a : { ...a, barcode: ERASED, erased: true }));
     case "AccountClosed":
       return updateAccount(state, event.data.accountId, (a) => ({ ...a, closed: true }));
     case "DateOfBirthRecorded":

@@ -4,7 +4,7 @@
  */
 import { canonicalBarcode } from "./barcode.js";
 import type { Id } from "./codec.js";
-import type { LinkingState, PhraseRecord } from "./linking-state.js";
+import { type LinkingState, type PhraseRecord, accountIdByBarcode } from "./linking-state.js";
 
 /** R6: a phrase is active while it is neither revoked nor expired. */
 export const isActive = (phrase: PhraseRecord, nowMs: number): boolean =>
@@ -28,6 +28,6 @@ export const currentPhrases = (state: LinkingState, accountId: Id): ReadonlyArra
  * or revoked phrase is recorded as such). The adapters derive one proof each.
  */
 export const phrasesToCheck = (state: LinkingState, barcode: string): ReadonlyArray<Pick<PhraseRecord, "phraseId" | "verifier">> => {
-  const issuer = state.accountsByBarcode.get(canonicalBarcode(barcode));
+  const issuer = accountIdByBarcode(state, barcode);
   return issuer === undefined ? [] : currentPhrases(state, issuer).map(({ phraseId, verifier }) => ({ phraseId, verifier }));
 };

@@ -26,4 +26,14 @@ const metadataChannel: SchemaChange = {
   metadata: ({ metadata }) => ({ ...metadata, channel: channelOfVersion1(metadata["actor"]) }),
 };
 
-export const schemaChanges: ReadonlyArray<SchemaChange> = [metadataChannel];
+/**
+ * 2 → 3: an event's personal fields (personal.ts) may be stored sealed, and a
+ * barcode is tagged by its keyed hash. An event of version 2 is a valid event
+ * of version 3 in the clear, so nothing about it changes.
+ */
+const personalFieldsSealed: SchemaChange = {
+  from: 2,
+  summary: "Personal fields (a barcode, titles and items, pickup branches, revocation reasons) may be stored sealed, under their subjects' keys; nothing else changed.",
+};
+
+export const schemaChanges: ReadonlyArray<SchemaChange> = [metadataChannel, personalFieldsSealed];

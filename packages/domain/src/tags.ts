@@ -37,6 +37,8 @@ export const tagsOf = (event: DomainEvent, state: LinkingState): ReadonlyArray<T
       return [accountTag(event.data.accountId), barcodeTag(canonicalBarcode(event.data.barcode))];
     case "AccountClosed":
     case "DateOfBirthRecorded":
+    case "AccountErased":
+    case "ReadingHistoryChosen":
       return [accountTag(event.data.accountId)];
     case "SharePhraseIssued":
     case "SharePhraseRevoked":
@@ -72,6 +74,7 @@ export const tagsOf = (event: DomainEvent, state: LinkingState): ReadonlyArray<T
     case "ItemCheckedOut":
     case "LoanRenewed":
     case "ItemReturned":
+    case "LoanDetailsForgotten":
       return [loanTag(event.data.loanId), accountTag(event.data.accountId)];
     case "HoldPlaced":
     case "HoldCancelled":
@@ -79,6 +82,7 @@ export const tagsOf = (event: DomainEvent, state: LinkingState): ReadonlyArray<T
     case "HoldResumed":
     case "HoldPickupBranchChanged":
     case "HoldFulfilled":
+    case "HoldDetailsForgotten":
       return [holdTag(event.data.holdId), accountTag(event.data.accountId)];
   }
 };

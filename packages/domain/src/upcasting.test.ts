@@ -39,7 +39,7 @@ describe("schema version 2: event metadata records the channel", () => {
           E.right({
             type: old.type,
             data: old.data,
-            metadata: { ...old.metadata, schemaVersion: 2, channel: channelOfVersion1(old.metadata.actor) },
+            metadata: { ...old.metadata, schemaVersion: 3, channel: channelOfVersion1(old.metadata.actor) },
           }),
         );
         expect(given).toEqual(old); // what was read is left as it was
@@ -59,7 +59,7 @@ describe("schema version 2: event metadata records the channel", () => {
       metadata: { eventId: uuidV7(0, 1), schemaVersion: 1, occurredAt: "2026-03-03T09:15:00.000Z", actor, correlationId: null, causationId: null },
     };
     const decoded = decodeEnvelope(old);
-    expect(E.isRight(decoded) && decoded.right.metadata).toEqual({ ...old.metadata, schemaVersion: 2, channel });
+    expect(E.isRight(decoded) && decoded.right.metadata).toEqual({ ...old.metadata, schemaVersion: 3, channel });
   });
 
   it("an event already at this version is passed on as it is, not copied", () => {
@@ -116,7 +116,7 @@ describe("the upcasting chain", () => {
         metadata: { schemaVersion: 3, actor: { kind: "staff", staffId: "s1" }, channel: "desk" },
       }),
     );
-    const fromVersion2 = toVersion3({ ...revoked(2), metadata: { schemaVersion: 2, channel: "app" } });
+    const fromVersion2 = toVersion3({ ...revoked(2), metadata: { schemaVersion: 3, channel: "app" } });
     expect(E.isRight(fromVersion2) && fromVersion2.right).toMatchObject({ data: { note: "asked" }, metadata: { schemaVersion: 3, channel: "app" } });
     const otherType = toVersion3({ type: "AccountClosed", data: { reason: "kept" }, metadata: { schemaVersion: 2 } });
     expect(E.isRight(otherType) && otherType.right).toEqual({ type: "AccountClosed", data: { reason: "kept" }, metadata: { schemaVersion: 3 } });

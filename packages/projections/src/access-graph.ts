@@ -37,6 +37,7 @@ import {
   type LinkFacts,
   type LinkingEvent,
   type Policy,
+  ERASED,
   canonicalBarcode,
   decodeWith,
   defaultPolicy,
@@ -157,6 +158,7 @@ const register = (s: AccessGraphState, i: number, barcode: string, minor: boolea
   s.minor[i] = minor ? 1 : 0;
   s.registeredPosition[i] = position;
   s.registered[s.registeredCount++] = i;
+  if (barcode === ERASED) return; // an erased barcode finds no one
   const b = s.barcodes.intern(canonicalBarcode(barcode)); // R7: found however it is typed
   if (b >= s.barcodeAccount.length) s.barcodeAccount = grownInt32(s.barcodeAccount, b + 1);
   s.barcodeAccount[b] = i;
@@ -330,6 +332,17 @@ const applyLinking = (s: AccessGraphState, event: LinkingEvent & PositionedEvent
       if (l >= 0 && s.revokedPosition[l] !== s.revokedPosition[l]) {
         s.revokedPosition[l] = position;
         s.revokedAt[l] = event.metadata.occurredAt;
+      }
+      break;
+    }
+    case "AccountErased": {
+      // Who managed whom is unchanged; only the barcode is gone, and it finds no one.
+      const i = s.accountIds.find(event.data.accountId);
+      const barcode = i >= 0 ? s.barcodeOf[i] : undefined;
+      if (barcode !== undefined && barcode !== ERASED) {
+        const b = s.barcodes.find(canonicalBarcode(barcode));
+        if (b >= 0 && s.barcodeAccount[b] === i) s.barcodeAccount[b] = -1;
+        s.barcodeOf[i] = ERASED;
       }
       break;
     }
@@ -564,7 +577,7 @@ const findAccount = (s: AccessGraphState, idOrBarcode: string, p: number): Accou
   const b = s.barcodes.find(canonicalBarcode(idOrBarcode));
   if (b < 0) return undefined;
   const i = s.barcodeAccount[b]!;
-  return s.registeredPosition[i]! <= p ? accountInfo(s, i, p) : undefined;
+  return i >= 0 && s.registeredPosition[i]! <= p ? accountInfo(s, i, p) : undefined;
 };
 
 /** The accounts `id` manages (side "manager") or its managers (side "account") at (p, t), sorted. */

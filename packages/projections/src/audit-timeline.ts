@@ -76,6 +76,10 @@ const touchesOf = (s: AuditTimelineState, event: PositionedEvent): Array<readonl
     case "ItemReturned":
     case "HoldPlaced":
     case "HoldFulfilled":
+    case "AccountErased":
+    case "ReadingHistoryChosen":
+    case "LoanDetailsForgotten":
+    case "HoldDetailsForgotten":
       subjectAndManager(out, event.data.accountId, undefined);
       break;
     case "LoanRenewed":

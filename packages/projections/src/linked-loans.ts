@@ -13,6 +13,7 @@ import {
   type Hold,
   type Id,
   type Loan,
+  ERASED,
   decodeWith,
   evolveCirculation,
   initialCirculationState,
@@ -29,10 +30,20 @@ export interface LinkedLoansState {
 
 export const initialLinkedLoans = (): LinkedLoansState => ({ applied: 0, accounts: new Map() });
 
+/** An erased account's loans and holds, as they read once its key is gone. */
+const erasedCirculation = (c: CirculationState): CirculationState => ({
+  ...c,
+  loans: new Map([...c.loans].map(([id, l]) => [id, { ...l, itemId: ERASED, title: ERASED }])),
+  holds: new Map([...c.holds].map(([id, h]) => [id, { ...h, itemId: ERASED, title: ERASED, pickupBranch: ERASED }])),
+});
+
 export const evolveLinkedLoans = (s: LinkedLoansState, event: PositionedEvent): LinkedLoansState => {
   if (!isLinkingEvent(event)) {
     const id = event.data.accountId;
     s.accounts.set(id, evolveCirculation(s.accounts.get(id) ?? initialCirculationState, event));
+  } else if (event.type === "AccountErased") {
+    const c = s.accounts.get(event.data.accountId);
+    if (c !== undefined) s.accounts.set(event.data.accountId, erasedCirculation(c));
   }
   s.applied = Number(event.position);
   return s;
@@ -127,6 +138,8 @@ const LoanRow = t.type({
   checkedOutAt: t.string,
   dueAt: t.string,
   returned: t.boolean,
+  returnedAt: t.union([t.string, t.null]),
+  detailsForgotten: t.boolean,
 });
 const HoldRow = t.type({
   holdId: t.string,
@@ -136,11 +149,13 @@ const HoldRow = t.type({
   placedAt: t.string,
   status: t.keyof({ active: null, suspended: null, cancelled: null, fulfilled: null }),
   suspendedUntil: t.union([t.string, t.null]),
+  closedAt: t.union([t.string, t.null]),
+  detailsForgotten: t.boolean,
 });
 const Snapshot = t.type({
-  version: t.literal(1),
+  version: t.literal(2),
   applied: t.number,
-  accounts: t.array(t.tuple([t.string, t.array(LoanRow), t.array(HoldRow)])),
+  accounts: t.array(t.tuple([t.string, t.array(LoanRow), t.array(HoldRow), t.boolean])),
 });
 
 export const linkedLoansProjection: Projection<LinkedLoansState> = {
@@ -149,19 +164,20 @@ export const linkedLoansProjection: Projection<LinkedLoansState> = {
   evolve: evolveLinkedLoans,
   positionOf: (s) => BigInt(s.applied),
   serialise: (s) => ({
-    version: 1,
+    version: 2,
     applied: s.applied,
-    accounts: [...s.accounts].map(([id, c]) => [id, [...c.loans.values()], [...c.holds.values()]]),
+    accounts: [...s.accounts].map(([id, c]) => [id, [...c.loans.values()], [...c.holds.values()], c.keepsHistory]),
   }),
   deserialise: (json): E.Either<DecodeError, LinkedLoansState> =>
     E.map((snap: t.TypeOf<typeof Snapshot>) => ({
       applied: snap.applied,
       accounts: new Map(
-        snap.accounts.map(([id, loans, holds]) => [
+        snap.accounts.map(([id, loans, holds, keepsHistory]) => [
           id,
           {
             loans: new Map(loans.map((l) => [l.loanId, l])),
             holds: new Map(holds.map((h) => [h.holdId, h])),
+            keepsHistory,
           },
         ]),
       ),

@@ -5,7 +5,7 @@
  * same id is ignored, as the domain ignores it), so memory follows the loans
  * that are out, not every loan there ever was.
  */
-import { type CirculationState, type Hold, type Id, type Loan, initialCirculationState, isLinkingEvent } from "@linked-accounts/domain/internal";
+import { type CirculationState, ERASED, type Hold, type Id, type Loan, initialCirculationState, isLinkingEvent } from "@linked-accounts/domain/internal";
 import type { LinkedLoansState } from "./linked-loans.js";
 import type { PositionedEvent } from "./projection.js";
 
@@ -29,7 +29,7 @@ export class OpenLoans {
       case "ItemCheckedOut": {
         const { loanId, accountId, itemId, title, format, checkedOutAt, dueAt } = event.data;
         const key = keyOf(accountId, loanId);
-        if (!loans.has(key)) loans.set(key, { loanId, itemId, title, format, checkedOutAt, dueAt, returned: false });
+        if (!loans.has(key)) loans.set(key, { loanId, itemId, title, format, checkedOutAt, dueAt, returned: false, returnedAt: null, detailsForgotten: false });
         return;
       }
       case "LoanRenewed": {
@@ -47,11 +47,11 @@ export class OpenLoans {
       case "HoldPlaced": {
         const { holdId, accountId, itemId, title, pickupBranch, placedAt } = event.data;
         const key = keyOf(accountId, holdId);
-        if (!holds.has(key)) holds.set(key, { holdId, itemId, title, pickupBranch, placedAt, status: "active", suspendedUntil: null });
+        if (!holds.has(key)) holds.set(key, { holdId, itemId, title, pickupBranch, placedAt, status: "active", suspendedUntil: null, closedAt: null, detailsForgotten: false });
         return;
       }
       case "HoldCancelled":
-        return updateHold(holds, keyOf(event.data.accountId, event.data.holdId), (h) => ({ ...h, status: "cancelled", suspendedUntil: null }));
+        return updateHold(holds, keyOf(event.data.accountId, event.data.holdId), (h) => ({ ...h, status: "cancelled", suspendedUntil: null, closedAt: h.closedAt ?? event.data.cancelledAt }));
       case "HoldSuspended":
         return updateHold(holds, keyOf(event.data.accountId, event.data.holdId), (h) => ({ ...h, status: "suspended", suspendedUntil: event.data.until }));
       case "HoldResumed":
@@ -59,7 +59,14 @@ export class OpenLoans {
       case "HoldPickupBranchChanged":
         return updateHold(holds, keyOf(event.data.accountId, event.data.holdId), (h) => ({ ...h, pickupBranch: event.data.pickupBranch }));
       case "HoldFulfilled":
-        return updateHold(holds, keyOf(event.data.accountId, event.data.holdId), (h) => ({ ...h, status: "fulfilled", suspendedUntil: null }));
+        return updateHold(holds, keyOf(event.data.accountId, event.data.holdId), (h) => ({ ...h, status: "fulfilled", suspendedUntil: null, closedAt: h.closedAt ?? event.data.fulfilledAt }));
+      case "HoldDetailsForgotten":
+        return updateHold(holds, keyOf(event.data.accountId, event.data.holdId), (h) => ({ ...h, itemId: ERASED, title: ERASED, pickupBranch: ERASED, detailsForgotten: true }));
+      // Only returned loans are forgotten, and returned loans are not kept here;
+      // the reading-history choice changes no loan.
+      case "LoanDetailsForgotten":
+      case "ReadingHistoryChosen":
+        return;
     }
   }
 
@@ -74,7 +81,7 @@ export class OpenLoans {
     for (const [key, loan] of this.loans) if (loan !== null) loans.get(accountOfKey(key))?.set(loan.loanId, loan);
     for (const [key, hold] of this.holds) holds.get(accountOfKey(key))?.set(hold.holdId, hold);
     const accounts = new Map<Id, CirculationState>();
-    for (const [id, l] of loans) accounts.set(id, l.size === 0 && holds.get(id)!.size === 0 ? initialCirculationState : { loans: l, holds: holds.get(id)! });
+    for (const [id, l] of loans) accounts.set(id, l.size === 0 && holds.get(id)!.size === 0 ? initialCirculationState : { loans: l, holds: holds.get(id)!, keepsHistory: false }); // the view never asks about retention
     return { applied: this.applied, accounts };
   }
 }

@@ -76,7 +76,7 @@ describe("the version-1 export read by today's release (schema version 2)", () =
     expect(JSON.parse(all.at(-1)!)).toMatchObject({ trailer: { events: 45 } });
     const lines = all.slice(1, -1);
     expect(lines.length).toBe(45);
-    for (const line of lines) expect(JSON.parse(line).metadata).toMatchObject({ schemaVersion: 2, channel: expect.toBeOneOf(["desk", "system", null]) });
+    for (const line of lines) expect(JSON.parse(line).metadata).toMatchObject({ schemaVersion: 3, channel: expect.toBeOneOf(["desk", "system", null]) });
     const again = join(dir, "export-v2.ndjson");
     writeFileSync(again, exported.stdout);
     for (const [file, argv] of Object.entries(answers))

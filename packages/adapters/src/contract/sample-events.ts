@@ -13,7 +13,7 @@ const START = Date.parse("2026-03-03T09:00:00.000Z");
 /** Metadata as a command handler writes it, at `START + offsetMs`. */
 export const sampleMetadata = (offsetMs = 0, overrides: Partial<EventMetadata> = {}): EventMetadata => ({
   eventId: uuidv7(),
-  schemaVersion: 2,
+  schemaVersion: 3,
   occurredAt: new Date(START + offsetMs).toISOString(),
   actor: { kind: "system" },
   channel: "system",

@@ -5,6 +5,7 @@
  * itself a fact, a `ConnectionAttemptFailed` with the precise reason, which the
  * connector is told only as R9 allows.
  */
+import { accountIdByBarcode } from "../linking-state.js";
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
 import { Base64Url, FreeText, Id, secret } from "../codec.js";
@@ -72,7 +73,7 @@ const decideConnect = (c: ConnectAccount, { linking: state }: LibraryState, poli
   // connector's tries cost nobody else anything.
   const until = lockedUntil(connector.failuresAsConnector, policy.connectorLockout);
   if (nowMs < until) return E.left(tooManyAttempts(until));
-  const issuerId = state.accountsByBarcode.get(canonicalBarcode(c.barcode)) ?? null;
+  const issuerId = accountIdByBarcode(state, c.barcode) ?? null;
   if (issuerId === null) return failed(c, null, "unknown-barcode");
   if (issuerId === c.connectorAccountId) return failed(c, issuerId, "self-link");
   const issuer = state.accounts.get(issuerId)!;
@@ -145,7 +146,7 @@ export const connectAccount = declare({
   reads: (c, state, policy) => {
     const own = [accountFacts(c.connectorAccountId), attemptsBy(c.connectorAccountId)];
     if (Date.parse(c.now) < connectorLockedUntil(c, state, policy)) return { items: own };
-    const issuerId = state.linking.accountsByBarcode.get(canonicalBarcode(c.barcode));
+    const issuerId = accountIdByBarcode(state.linking, c.barcode);
     const issuer =
       issuerId === undefined || issuerId === c.connectorAccountId
         ? []
@@ -155,7 +156,7 @@ export const connectAccount = declare({
   decide: decideConnect,
   phraseCandidates: (c, state, policy) => {
     if (Date.parse(c.now) < connectorLockedUntil(c, state, policy)) return null;
-    const issuerId = state.linking.accountsByBarcode.get(canonicalBarcode(c.barcode));
+    const issuerId = accountIdByBarcode(state.linking, c.barcode);
     return issuerId === undefined ? [] : currentPhrases(state.linking, issuerId).map(({ phraseId, verifier }) => ({ phraseId, verifier }));
   },
   withProofs: (c, proofs) => ({ ...c, proofs: [...proofs] }),

@@ -1,4 +1,5 @@
 /** Registering an account: by library staff or the library's own system, once per id and barcode (R7). */
+import { accountIdByBarcode } from "../linking-state.js";
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
 import { BarcodeAsTyped, Id } from "../codec.js";
@@ -26,7 +27,7 @@ export const registerAccount = declare({
     if (state.accounts.has(c.accountId))
       return E.left(domainError("account-already-registered", `Account ${c.accountId} is already registered.`));
     const barcode = canonicalBarcode(c.barcode); // R7: one barcode however typed
-    if (state.accountsByBarcode.has(barcode))
+    if (accountIdByBarcode(state, barcode) !== undefined)
       return E.left(domainError("barcode-taken", `Barcode ${barcode} belongs to another account.`));
     return E.right([{ type: "AccountRegistered", data: { accountId: c.accountId, barcode, minor: c.minor, registeredAt: c.now } }]);
   },

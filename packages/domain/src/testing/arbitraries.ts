@@ -176,6 +176,16 @@ const eventArbs: { [K in EventType]: fc.Arbitrary<EventOf<K>> } = {
   HoldFulfilled: fc
     .record({ holdId: id(), accountId: id(), fulfilledAt: isoTime() })
     .map((data) => ({ type: "HoldFulfilled" as const, data })),
+  AccountErased: fc.record({ accountId: id(), erasedAt: isoTime() }).map((data) => ({ type: "AccountErased" as const, data })),
+  ReadingHistoryChosen: fc
+    .record({ accountId: id(), keep: fc.boolean(), chosenAt: isoTime() })
+    .map((data) => ({ type: "ReadingHistoryChosen" as const, data })),
+  LoanDetailsForgotten: fc
+    .record({ loanId: id(), accountId: id(), retentionDays: fc.integer({ min: 1, max: 3650 }), forgottenAt: isoTime() })
+    .map((data) => ({ type: "LoanDetailsForgotten" as const, data })),
+  HoldDetailsForgotten: fc
+    .record({ holdId: id(), accountId: id(), retentionDays: fc.integer({ min: 1, max: 3650 }), forgottenAt: isoTime() })
+    .map((data) => ({ type: "HoldDetailsForgotten" as const, data })),
 };
 
 /** Any event of type `type`, field by field valid, unrelated to any state. */
