@@ -12,6 +12,12 @@ export * from "./event-store.js";
 export type { StoredEvent } from "./mapper.js";
 export { createInMemoryEventStore } from "./in-memory-store.js";
 
+// The key store port (crypto-shredding) and its in-memory store; the SQLite and
+// PostgreSQL key stores come with their event stores' entries. The key store
+// contract is in "@linked-accounts/adapters/contract" too.
+export { KEY_BYTES, type KeyLookup, type KeyStore, KeyStoreError } from "./key-store.js";
+export { createInMemoryKeyStore } from "./in-memory-key-store.js";
+
 // Command handling and its ports.
 export {
   type Accepted,

@@ -29,6 +29,7 @@ import { accountRegistered, sampleEvents, sampleMetadata, withTags } from "./sam
 
 export { accountRegistered, loanRenewed, sampleEvents, sampleMetadata, withTags } from "./sample-events.js";
 export type { StoredEvent } from "../mapper.js";
+export { type OpenedKeyStore, keyStoreContract } from "./key-store.js";
 
 export interface EventStoreContractOptions {
   /**

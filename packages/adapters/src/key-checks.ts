@@ -1,0 +1,52 @@
+/**
+ * What every key store checks before it touches its storage, so that a refused
+ * call stores nothing and every store refuses the same things with the same
+ * words: a subject is a non-empty string of at most 300 characters (room for a
+ * tag's prefix and an id, and a bound on what a caller can make a store keep),
+ * a key is a `Uint8Array` of exactly `KEY_BYTES` bytes.
+ */
+import { KEY_BYTES, KeyStoreError } from "./key-store.js";
+
+/** The longest subject a store accepts, in UTF-16 code units (JavaScript's `length`). */
+export const MAX_SUBJECT_LENGTH = 300;
+
+/** A subject as an error message shows it: quoted, and cut when long. */
+const shown = (subject: string): string =>
+  subject.length <= 60 ? JSON.stringify(subject) : `${JSON.stringify(subject.slice(0, 60))}… (${subject.length} characters)`;
+
+const checkSubject = (subject: unknown, index: number): string => {
+  if (typeof subject !== "string") throw new KeyStoreError(`subject at index ${index} is a ${typeof subject}, not a string`);
+  if (subject.length === 0) throw new KeyStoreError(`subject at index ${index} is empty`);
+  if (subject.length > MAX_SUBJECT_LENGTH)
+    throw new KeyStoreError(`subject ${shown(subject)} is longer than ${MAX_SUBJECT_LENGTH} characters`);
+  return subject;
+};
+
+/** The subjects, each checked, without repeats (in first-seen order); throws `KeyStoreError` naming the first bad one. */
+export const checkedSubjects = (subjects: ReadonlyArray<string>): string[] => {
+  if (!Array.isArray(subjects)) throw new KeyStoreError("subjects must be an array of strings");
+  return [...new Set(subjects.map(checkSubject))];
+};
+
+/**
+ * The keys, each checked and copied (so a caller changing its array afterwards
+ * changes nothing stored); throws `KeyStoreError` naming the first subject whose
+ * key is not `KEY_BYTES` bytes.
+ */
+export const checkedKeys = (keys: ReadonlyMap<string, Uint8Array>): Map<string, Uint8Array> => {
+  if (typeof (keys as Partial<Iterable<unknown>> | null)?.[Symbol.iterator] !== "function")
+    throw new KeyStoreError("keys must be a Map from subject to key");
+  const checked = new Map<string, Uint8Array>();
+  let index = 0;
+  for (const [subject, key] of keys) {
+    checkSubject(subject, index++);
+    if (!(key instanceof Uint8Array)) throw new KeyStoreError(`the key of subject ${shown(subject)} is not a Uint8Array`);
+    if (key.length !== KEY_BYTES)
+      throw new KeyStoreError(`the key of subject ${shown(subject)} is ${key.length} bytes long; a key is ${KEY_BYTES} bytes`);
+    checked.set(subject, Uint8Array.from(key));
+  }
+  return checked;
+};
+
+/** A key as handed out: a plain `Uint8Array` of its own (not a driver's Buffer, not the store's copy). */
+export const keyCopy = (bytes: Uint8Array): Uint8Array => Uint8Array.from(bytes);
