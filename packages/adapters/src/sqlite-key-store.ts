@@ -1,0 +1,189 @@
+/**
+ * The SQLite key store (better-sqlite3): the subjects' keys in a table of their
+ * own, `personal_keys`, in the same file as the SQLite event store, so that a
+ * host backs up, moves and deletes one file. The event store keeps its layout's
+ * version in `PRAGMA user_version`; this store never reads or writes it: its
+ * one table is created `IF NOT EXISTS`, whoever opens the file first.
+ *
+ * A key is `BLOB` of `KEY_BYTES`; a tombstone is the row with `key` NULL and
+ * `forgotten_at` set. The table has rowids on purpose: a `WITHOUT ROWID` table
+ * is a b-tree of whole rows, whose interior pages keep copies of some rows
+ * (keys included) as dividers, and an update of the row does not touch them;
+ * a rowid table's interior pages hold rowids only, and its index on `subject`
+ * holds subjects and rowids, so a key's bytes live in one leaf cell. Each `create` is one `BEGIN IMMEDIATE` transaction
+ * (insert what is missing, then read back what is stored), so two processes
+ * creating a key for one subject at once agree on the first one stored. A key is
+ * synced to disk before `create` returns (`synchronous = FULL`): a key lost to a
+ * power cut after something was sealed under it would lose that data for good.
+ *
+ * Erasure is of bytes, not only of rows. The store's connection runs with
+ * `PRAGMA secure_delete = ON`, so SQLite overwrites a forgotten key's old cell
+ * with zeros rather than leaving it in the page's free space; and after each
+ * `forget` it checkpoints the write-ahead log into the file and truncates it, so
+ * the log's older copies of the page go too. That checkpoint is best effort: a
+ * reader of another connection on an older snapshot (an event store paging
+ * through a read) makes it report busy, and the older frames then stay in the
+ * `-wal` file until a later checkpoint overwrites or truncates it. A host that
+ * must be sure runs `PRAGMA wal_checkpoint(TRUNCATE)` once no one is reading
+ * (closing the file's last connection does too); `VACUUM` alone is not enough,
+ * as it rewrites the file through the log. Copies made outside SQLite (backups,
+ * the file system's own) are the host's to expire.
+ */
+import Database from "better-sqlite3";
+import { checkedKeys, checkedSubjects, keyCopy } from "./key-checks.js";
+import { type KeyLookup, type KeyStore, KeyStoreError } from "./key-store.js";
+
+/**
+ * `path`: the file (the event store's), or `":memory:"`; `readOnly` opens an
+ * existing file for reading only (audits: `create` and `forget` refused);
+ * `busyTimeoutMs` is how long a write waits for another process's lock (default
+ * 5,000). `database`: a connection the host opened (on the event store's file);
+ * the key store sets `secure_delete` on it and never closes it.
+ */
+export type SqliteKeyStoreOptions =
+  | { readonly path: string; readonly readOnly?: boolean; readonly busyTimeoutMs?: number }
+  | { readonly database: Database.Database };
+
+const TABLE = `
+  CREATE TABLE IF NOT EXISTS personal_keys (
+    subject      TEXT PRIMARY KEY,
+    key          BLOB CHECK (key IS NULL OR length(key) = 32),
+    created_at   TEXT NOT NULL,
+    forgotten_at TEXT,
+    CHECK ((key IS NULL) = (forgotten_at IS NOT NULL))
+  );
+`;
+
+/** SQLite's clock, to the millisecond, as ISO 8601 text (what the event store's timestamps look like). */
+const NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+
+const hasTable = (db: Database.Database): boolean =>
+  db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'personal_keys'").get() !== undefined;
+
+/** Opens the connection (or takes the host's), makes the table if it may, and turns on `secure_delete`. */
+const open = (options: SqliteKeyStoreOptions): { db: Database.Database; own: boolean; readOnly: boolean; where: string } => {
+  if ("database" in options) {
+    const db = options.database;
+    const where = `on the host's connection to ${db.name}`;
+    if (!db.open) throw new KeyStoreError(`the SQLite key store cannot start ${where}: the connection is closed`);
+    try {
+      db.pragma("secure_delete = ON");
+      if (!db.readonly) db.exec(TABLE);
+      else if (!hasTable(db)) throw new KeyStoreError(`the SQLite file ${db.name} has no personal_keys table: no key was ever created in it`);
+    } catch (error) {
+      if (error instanceof KeyStoreError) throw error;
+      throw new KeyStoreError(`the SQLite key store cannot start ${where}: ${(error as Error).message}`, { cause: error });
+    }
+    return { db, own: false, readOnly: db.readonly, where };
+  }
+  const where = `in ${options.path}`;
+  const readOnly = options.readOnly === true;
+  let db: Database.Database;
+  try {
+    db = readOnly ? new Database(options.path, { readonly: true, fileMustExist: true }) : new Database(options.path);
+  } catch (error) {
+    throw new KeyStoreError(`the SQLite key store cannot open ${options.path}: ${(error as Error).message}`, { cause: error });
+  }
+  try {
+    // Other processes (the event store's too) may hold the write lock for a moment; wait rather than fail.
+    db.pragma(`busy_timeout = ${Number(options.busyTimeoutMs ?? 5000)}`);
+    db.pragma("secure_delete = ON");
+    if (readOnly) {
+      if (!hasTable(db)) throw new KeyStoreError(`the SQLite file ${options.path} has no personal_keys table: no key was ever created in it`);
+    } else {
+      db.pragma("journal_mode = WAL");
+      db.pragma("synchronous = FULL");
+      db.exec(TABLE);
+    }
+  } catch (error) {
+    db.close();
+    if (error instanceof KeyStoreError) throw error;
+    throw new KeyStoreError(`the SQLite key store cannot start ${where}: ${(error as Error).message}`, { cause: error });
+  }
+  return { db, own: true, readOnly, where };
+};
+
+/** A key as better-sqlite3 binds it: a Buffer over the same bytes (no copy). */
+const blob = (key: Uint8Array): Buffer => Buffer.from(key.buffer, key.byteOffset, key.byteLength);
+
+export const createSqliteKeyStore = (options: SqliteKeyStoreOptions): KeyStore => {
+  const { db, own, readOnly, where } = open(options);
+  const select = db.prepare<[string], { key: Buffer | null }>("SELECT key FROM personal_keys WHERE subject = ?");
+  const insert = readOnly
+    ? undefined
+    : db.prepare<[string, Buffer]>(`INSERT INTO personal_keys (subject, key, created_at) VALUES (?, ?, ${NOW}) ON CONFLICT (subject) DO NOTHING`);
+  // A tombstone keeps the moment the subject was first forgotten.
+  const tombstone = readOnly
+    ? undefined
+    : db.prepare<[string]>(
+        `INSERT INTO personal_keys (subject, key, created_at, forgotten_at) VALUES (?, NULL, ${NOW}, ${NOW})
+         ON CONFLICT (subject) DO UPDATE SET key = NULL, forgotten_at = coalesce(forgotten_at, excluded.forgotten_at)`,
+      );
+
+  const lookup = (subjects: Iterable<string>): KeyLookup => {
+    const found = new Map<string, Uint8Array | null>();
+    for (const subject of subjects) {
+      const row = select.get(subject);
+      if (row !== undefined) found.set(subject, row.key === null ? null : keyCopy(row.key));
+    }
+    return found;
+  };
+  // One read transaction, so the answer is one moment of the table.
+  const find = db.transaction((subjects: ReadonlyArray<string>) => lookup(subjects));
+  const create = db.transaction((keys: ReadonlyMap<string, Uint8Array>) => {
+    for (const [subject, key] of keys) insert!.run(subject, blob(key));
+    return lookup(keys.keys());
+  });
+  const forget = db.transaction((subjects: ReadonlyArray<string>) => {
+    for (const subject of subjects) tombstone!.run(subject);
+  });
+
+  /** Runs `work`, turning the driver's failures into a `KeyStoreError` saying what failed where. */
+  const attempt = <A>(what: string, work: () => A): A => {
+    try {
+      return work();
+    } catch (error) {
+      throw new KeyStoreError(`the SQLite key store ${where} could not ${what}: ${(error as Error).message}`, { cause: error });
+    }
+  };
+  const refuseWrites = (what: string): void => {
+    if (readOnly) throw new KeyStoreError(`the SQLite key store ${where} was opened read-only: it cannot ${what}`);
+  };
+
+  return {
+    async find(subjects) {
+      const checked = checkedSubjects(subjects);
+      return attempt(`find the keys of ${checked.length} subjects`, () => find(checked));
+    },
+
+    async create(keys) {
+      const checked = checkedKeys(keys);
+      refuseWrites("create keys");
+      // IMMEDIATE: the write lock is taken before anything is read, so no other
+      // process stores a key between this one's insert and its read back.
+      return attempt(`create keys for ${checked.size} subjects`, () => create.immediate(checked));
+    },
+
+    async forget(subjects) {
+      const checked = checkedSubjects(subjects);
+      refuseWrites("forget keys");
+      attempt(`forget the keys of ${checked.length} subjects`, () => forget.immediate(checked));
+      // Best effort, and not part of what `forget` promises: the rows are
+      // tombstones already. A reader on an older snapshot makes the checkpoint
+      // report busy (after the busy timeout) and leaves older frames in the log;
+      // inside a host's open transaction it cannot run at all. Either is fine: the
+      // next checkpoint copies the zeroed pages over. Without WAL it does nothing.
+      if (checked.length > 0 && !db.inTransaction) {
+        try {
+          db.pragma("wal_checkpoint(TRUNCATE)");
+        } catch {
+          // See above: a checkpoint that could not run is not a failed forget.
+        }
+      }
+    },
+
+    async close() {
+      if (own && db.open) db.close();
+    },
+  };
+};
