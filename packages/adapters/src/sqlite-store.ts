@@ -30,7 +30,7 @@ import {
 import { keysetPages } from "./keyset-pages.js";
 import { type PersonalDataOptions, type SealingEventStore, sealingStore } from "./personal-data.js";
 import { createInMemoryKeyStore } from "./in-memory-key-store.js";
-import { createSqliteKeyStore } from "./sqlite-key-store.js";
+import { type SqliteConnection, createSqliteKeyStore } from "./sqlite-key-store.js";
 import { type StoredEvent, fromStored, toStoredBatch } from "./mapper.js";
 
 export interface SqliteEventStoreOptions {
@@ -188,11 +188,11 @@ export const createSqliteEventStore = (options: SqliteEventStoreOptions & { read
   return sealingStore(log, keys, { ...options.personalData, ownsKeys: options.personalData?.keys === undefined });
 };
 
-const hasKeyTable = (db: Database.Database): boolean =>
-  db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'personal_keys'").get() !== undefined;
+const hasKeyTable = (db: SqliteConnection): boolean =>
+  (db as Database.Database).prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'personal_keys'").get() !== undefined;
 
 /** The log underneath the SQLite store: events as kept, personal fields sealed; and its connection. */
-export const createSqliteLog = (options: SqliteEventStoreOptions): EventLog & { readonly database: Database.Database } => {
+export const createSqliteLog = (options: SqliteEventStoreOptions): EventLog & { readonly database: SqliteConnection } => {
   const db = open(options);
   db.defaultSafeIntegers(true);
   const insert = db.prepare<[string, string, string, string]>("INSERT INTO events (type, data, metadata, tags) VALUES (?, ?, ?, ?)");

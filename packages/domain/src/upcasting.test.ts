@@ -69,11 +69,11 @@ describe("schema version 2: event metadata records the channel", () => {
   });
 
   it.each<[unknown, RegExp]>([
-    [3, /^AccountClosed\.metadata\.schemaVersion: expected a schema version from 1 to 2 \(written by a later release: read it with that release or a newer one\), got 3$/],
-    [0, /^AccountClosed\.metadata\.schemaVersion: expected a schema version from 1 to 2, got 0$/],
-    [1.5, /^AccountClosed\.metadata\.schemaVersion: expected a schema version from 1 to 2, got 1\.5$/],
-    ["1", /^AccountClosed\.metadata\.schemaVersion: expected a schema version from 1 to 2, got "1"$/],
-    [undefined, /^AccountClosed\.metadata\.schemaVersion: expected a schema version from 1 to 2, got nothing$/],
+    [4, /^AccountClosed\.metadata\.schemaVersion: expected a schema version from 1 to 3 \(written by a later release: read it with that release or a newer one\), got 4$/],
+    [0, /^AccountClosed\.metadata\.schemaVersion: expected a schema version from 1 to 3, got 0$/],
+    [1.5, /^AccountClosed\.metadata\.schemaVersion: expected a schema version from 1 to 3, got 1\.5$/],
+    ["1", /^AccountClosed\.metadata\.schemaVersion: expected a schema version from 1 to 3, got "1"$/],
+    [undefined, /^AccountClosed\.metadata\.schemaVersion: expected a schema version from 1 to 3, got nothing$/],
   ])("a schema version of %j is refused, the field named", (schemaVersion, message) => {
     const decoded = decodeEnvelope({
       type: "AccountClosed",
@@ -93,15 +93,26 @@ describe("schema version 2: event metadata records the channel", () => {
   });
 });
 
+describe("schema version 3: personal fields may be sealed", () => {
+  it("a version-2 event, personal fields in the clear, reads as version 3 with nothing else changed", () => {
+    const old = {
+      type: "ItemCheckedOut",
+      data: { loanId: "L1", accountId: "aroha", itemId: "I1", title: "Potiki", format: "physical", checkedOutAt: "2026-03-03T09:15:00.000Z", dueAt: "2026-03-24T09:15:00.000Z" },
+      metadata: { eventId: uuidV7(0, 1), schemaVersion: 2, occurredAt: "2026-03-03T09:15:00.000Z", actor: { kind: "system" }, channel: "system", correlationId: null, causationId: null },
+    };
+    expect(decodeEnvelope(viaJson(old))).toEqual(E.right({ ...old, metadata: { ...old.metadata, schemaVersion: 3 } }));
+  });
+});
+
 describe("the upcasting chain", () => {
-  // A made-up version 3 that renames LinkRevoked's `reason` to `note`: one
-  // data change for one type, after the real metadata change of version 2.
+  // A made-up version 4 that renames LinkRevoked's `reason` to `note`: one
+  // data change for one type, after the real changes of versions 2 and 3.
   const renameReason: SchemaChange = {
-    from: 2,
+    from: 3,
     summary: "LinkRevoked.data.reason is called note",
     data: { LinkRevoked: ({ data: { reason, ...rest } }) => ({ ...rest, note: reason }) },
   };
-  const toVersion3 = upcaster([...schemaChanges, renameReason], isEventType);
+  const toVersion4 = upcaster([...schemaChanges, renameReason], isEventType);
   const revoked = (schemaVersion: number): EventEnvelope | Record<string, unknown> => ({
     type: "LinkRevoked",
     data: { linkId: "L1", revokedBy: { kind: "staff", staffId: "s1" }, reason: "asked", revokedAt: "2026-03-03T09:15:00.000Z" },
@@ -109,25 +120,27 @@ describe("the upcasting chain", () => {
   });
 
   it("applies every change from the event's version on, in order, to the data of the types each names and to the metadata of all", () => {
-    expect(toVersion3(revoked(1))).toEqual(
+    expect(toVersion4(revoked(1))).toEqual(
       E.right({
         type: "LinkRevoked",
         data: { linkId: "L1", revokedBy: { kind: "staff", staffId: "s1" }, note: "asked", revokedAt: "2026-03-03T09:15:00.000Z" },
-        metadata: { schemaVersion: 3, actor: { kind: "staff", staffId: "s1" }, channel: "desk" },
+        metadata: { schemaVersion: 4, actor: { kind: "staff", staffId: "s1" }, channel: "desk" },
       }),
     );
-    const fromVersion2 = toVersion3({ ...revoked(2), metadata: { schemaVersion: 3, channel: "app" } });
-    expect(E.isRight(fromVersion2) && fromVersion2.right).toMatchObject({ data: { note: "asked" }, metadata: { schemaVersion: 3, channel: "app" } });
-    const otherType = toVersion3({ type: "AccountClosed", data: { reason: "kept" }, metadata: { schemaVersion: 2 } });
-    expect(E.isRight(otherType) && otherType.right).toEqual({ type: "AccountClosed", data: { reason: "kept" }, metadata: { schemaVersion: 3 } });
+    const fromVersion2 = toVersion4({ ...revoked(2), metadata: { schemaVersion: 2, channel: "app" } });
+    expect(E.isRight(fromVersion2) && fromVersion2.right).toMatchObject({ data: { note: "asked" }, metadata: { schemaVersion: 4, channel: "app" } });
+    const fromVersion3 = toVersion4({ ...revoked(3), metadata: { schemaVersion: 3, channel: "app" } });
+    expect(E.isRight(fromVersion3) && fromVersion3.right).toMatchObject({ data: { note: "asked" }, metadata: { schemaVersion: 4, channel: "app" } });
+    const otherType = toVersion4({ type: "AccountClosed", data: { reason: "kept" }, metadata: { schemaVersion: 2 } });
+    expect(E.isRight(otherType) && otherType.right).toEqual({ type: "AccountClosed", data: { reason: "kept" }, metadata: { schemaVersion: 4 } });
   });
 
   it("what is not shaped like an event is left for the codecs to name", () => {
     for (const u of [null, "x", [], { type: "Nope", data: {}, metadata: { schemaVersion: 1 } }, { type: "AccountClosed", data: [], metadata: {} }])
-      expect(toVersion3(u)).toEqual(E.right(u));
+      expect(toVersion4(u)).toEqual(E.right(u));
   });
 
   it("a chain whose changes do not read versions 1, 2, 3… in order is a programming error, found when it is made", () => {
-    expect(() => upcaster([renameReason], isEventType)).toThrow("Schema change 0 reads version 2; it must read 1");
+    expect(() => upcaster([renameReason], isEventType)).toThrow("Schema change 0 reads version 3; it must read 1");
   });
 });
