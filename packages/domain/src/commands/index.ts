@@ -10,6 +10,7 @@ import { connectAccount } from "./connect-account.js";
 import { cancelHold, changeHoldPickupBranch, recordHoldFulfilled, resumeHold, suspendHold } from "./hold-changes.js";
 import { issueSharePhrase } from "./issue-share-phrase.js";
 import { placeHold } from "./place-hold.js";
+import { eraseAccount } from "./erase-account.js";
 import { eCheckout, recordCheckout } from "./record-checkout.js";
 import { recordDateOfBirth } from "./record-date-of-birth.js";
 import { recordReturn } from "./record-return.js";
@@ -37,6 +38,7 @@ export const declarations = {
   resumeHold,
   changeHoldPickupBranch,
   recordHoldFulfilled,
+  eraseAccount,
 } as const;
 export type Declarations = typeof declarations;
 
@@ -58,6 +60,7 @@ export const commandCodecs = {
   ResumeHold: resumeHold.codec,
   ChangeHoldPickupBranch: changeHoldPickupBranch.codec,
   RecordHoldFulfilled: recordHoldFulfilled.codec,
+  EraseAccount: eraseAccount.codec,
 } as const;
 export type CommandType = keyof typeof commandCodecs;
 export type Command = { [K in CommandType]: t.TypeOf<(typeof commandCodecs)[K]> }[CommandType];
@@ -82,6 +85,7 @@ const byType: Record<CommandType, AnyDeclaration> = {
   ResumeHold: resumeHold,
   ChangeHoldPickupBranch: changeHoldPickupBranch,
   RecordHoldFulfilled: recordHoldFulfilled,
+  EraseAccount: eraseAccount,
 };
 
 export { PhraseProof, refusalOf } from "./connect-account.js";

@@ -18,9 +18,13 @@ import {
   phraseTag,
 } from "../tags.js";
 
-/** Registered, minor or not, open or closed, and its date of birth if recorded: what `grantInForce` decides on (R1, R4, R12). */
+/**
+ * Registered, minor or not, open or closed, and its date of birth if recorded:
+ * what `grantInForce` decides on (R1, R4, R12); and whether its personal data
+ * was erased (an erased account's barcode finds no one).
+ */
 export const accountFacts = (accountId: Id): QueryItem => ({
-  types: ["AccountRegistered", "AccountClosed", "DateOfBirthRecorded"],
+  types: ["AccountRegistered", "AccountClosed", "DateOfBirthRecorded", "AccountErased"],
   tags: [accountTag(accountId)],
 });
 /** The phrases an account issued, and their revocations. */

@@ -252,6 +252,7 @@ const commandArbs: { [K in CommandType]: fc.Arbitrary<CommandOf<K>> } = {
     fc.record({ holdId: id(), accountId: id(), pickupBranch: text(1, 100) }),
   ),
   RecordHoldFulfilled: cmd("RecordHoldFulfilled", fc.record({ holdId: id(), accountId: id() })),
+  EraseAccount: cmd("EraseAccount", fc.record({ accountId: id() })),
 };
 
 /** Any command of type `type`, field by field valid, unrelated to any state (mostly refused by `decide`). */

@@ -1,0 +1,152 @@
+/**
+ * Issue 12, a patron's reading history is theirs: erasing a closed account,
+ * choosing to keep one's reading history, and retention runs. Given events,
+ * when a command, then events or an error.
+ */
+import * as E from "fp-ts/lib/Either.js";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { eraseAccount } from "./commands/erase-account.js";
+import { declarationOf } from "./commands/index.js";
+import { fold, libraryDecider } from "./decider.js";
+import type { DomainEvent, EventOf } from "./events.js";
+import { type LibraryState, initialLibraryState } from "./library-state.js";
+import { accountIdByBarcode } from "./linking-state.js";
+import { ERASED } from "./personal.js";
+import { defaultPolicy, makePolicy } from "./policy.js";
+import { type Query, matchesQuery, selectsWithin } from "./query.js";
+import { tagsOf } from "./tags.js";
+import {
+  START_MS,
+  accountClosed,
+  asAccount,
+  asStaff,
+  asSystem,
+  at,
+  barcodeOf,
+  checkedOut,
+  command,
+  connected,
+  holdPlaced,
+  phraseIssued,
+  registered,
+} from "./testing/fixtures.js";
+import { given } from "./testing/scenario.js";
+
+const numRuns = Number(process.env.FC_RUNS ?? 200);
+
+/** Minutes. */
+const DAY = 24 * 60;
+const DAY_MS = DAY * 60_000;
+
+const returned = (loanId: string, accountId: string, minutes: number): EventOf<"ItemReturned"> => ({
+  type: "ItemReturned",
+  data: { loanId, accountId, returnedAt: at(minutes) },
+});
+const holdFulfilled = (holdId: string, accountId: string, minutes: number): EventOf<"HoldFulfilled"> => ({
+  type: "HoldFulfilled",
+  data: { holdId, accountId, fulfilledAt: at(minutes) },
+});
+const holdCancelled = (holdId: string, accountId: string, minutes: number): EventOf<"HoldCancelled"> => ({
+  type: "HoldCancelled",
+  data: { holdId, accountId, cancelledBy: accountId, cancelledAt: at(minutes) },
+});
+const holdSuspended = (holdId: string, accountId: string, minutes: number): EventOf<"HoldSuspended"> => ({
+  type: "HoldSuspended",
+  data: { holdId, accountId, until: at(minutes + 400 * DAY), suspendedBy: accountId, suspendedAt: at(minutes) },
+});
+const erased = (accountId: string, minutes = 0): EventOf<"AccountErased"> => ({ type: "AccountErased", data: { accountId, erasedAt: at(minutes) } });
+const chose = (accountId: string, keep: boolean, minutes = 0): EventOf<"ReadingHistoryChosen"> => ({
+  type: "ReadingHistoryChosen",
+  data: { accountId, keep, chosenAt: at(minutes) },
+});
+const loanForgotten = (loanId: string, accountId: string, minutes = 0): EventOf<"LoanDetailsForgotten"> => ({
+  type: "LoanDetailsForgotten",
+  data: { loanId, accountId, retentionDays: 30, forgottenAt: at(minutes) },
+});
+/** A loan checked out at minute 0 and returned at minute `returnedAtMinutes`. */
+const loanReturned = (loanId: string, accountId: string, returnedAtMinutes: number) => [
+  checkedOut(loanId, accountId),
+  returned(loanId, accountId, returnedAtMinutes),
+];
+
+const erase = (accountId: string, actor = asStaff, minutes = 1) => command("EraseAccount", actor, { accountId }, minutes);
+
+/** What a retention decision forgot, as `loan:id` / `hold:id`, in the order decided. */
+const forgotten = (events: ReadonlyArray<DomainEvent>): string[] =>
+  events.map((e) =>
+    e.type === "LoanDetailsForgotten" ? `loan:${e.data.loanId}` : e.type === "HoldDetailsForgotten" ? `hold:${e.data.holdId}` : `other:${e.type}`,
+  );
+
+/** Decides `c` on only the events its query selects, read until it settles, as the command handler does. */
+const decideOnBoundary = (events: ReadonlyArray<DomainEvent>, c: Parameters<ReturnType<typeof libraryDecider>["decide"]>[0]) => {
+  const decider = libraryDecider();
+  const declaration = declarationOf(c.type);
+  const log: Array<{ event: DomainEvent; tags: ReadonlyArray<string> }> = [];
+  let whole: LibraryState = initialLibraryState;
+  for (const event of events) {
+    log.push({ event, tags: tagsOf(event, whole.linking) });
+    whole = decider.evolve(whole, event);
+  }
+  let query: Query = declaration.reads(c, initialLibraryState, defaultPolicy);
+  for (let round = 0; round < 5; round++) {
+    const state = fold(decider, log.filter((t) => matchesQuery(query, { type: t.event.type, tags: t.tags })).map((t) => t.event));
+    const next = declaration.reads(c, state, defaultPolicy);
+    if (selectsWithin(next, query)) return declaration.decide(c, state, defaultPolicy);
+    query = { items: [...query.items, ...next.items] };
+  }
+  throw new Error("boundary did not settle");
+};
+
+describe("eraseAccount", () => {
+  it("refuses an account never registered", () => {
+    expect(given([]).when(erase("ghost")).error).toBe("account-not-found");
+  });
+  it("refuses an open account: close it first", () => {
+    const g = given([registered("alice")]);
+    const outcome = g.when(erase("alice"));
+    expect(outcome.error).toBe("account-open");
+    expect(E.isLeft(outcome.decision) && outcome.decision.left.message).toMatch(/close it before erasing/);
+  });
+  it("erases a closed account: its barcode reads [erased] and finds no one", () => {
+    const g = given([registered("alice"), accountClosed("alice")]);
+    const outcome = g.when(erase("alice"));
+    expect(outcome.events).toEqual([{ type: "AccountErased", data: { accountId: "alice", erasedAt: at(1) } }]);
+    const account = outcome.after.linking.accounts.get("alice")!;
+    expect(account).toMatchObject({ erased: true, barcode: ERASED, closed: true });
+    expect(accountIdByBarcode(outcome.after.linking, barcodeOf("alice"))).toBeUndefined();
+    expect(accountIdByBarcode(g.state.linking, barcodeOf("alice"))).toBe("alice");
+  });
+  it("erases only after closing: the same request is refused, then accepted once the account is closed", () => {
+    const history: DomainEvent[] = [registered("alice"), checkedOut("loan1", "alice")];
+    expect(given(history).when(erase("alice")).error).toBe("account-open");
+    const closing = given(history).when(command("CloseAccount", asAccount("alice"), { accountId: "alice" }, 1));
+    expect(closing.events.map((e) => e.type)).toEqual(["AccountClosed"]);
+    expect(given([...history, ...closing.events]).when(erase("alice", asStaff, 2)).events.map((e) => e.type)).toEqual(["AccountErased"]);
+  });
+  it("erasing again changes nothing", () => {
+    const g = given([registered("alice"), accountClosed("alice"), erased("alice")]);
+    const outcome = g.when(erase("alice"));
+    expect(outcome.error).toBeUndefined();
+    expect(outcome.events).toEqual([]);
+  });
+  it("the library's system may erase too, a patron never, not even their own closed account", () => {
+    const g = given([registered("alice"), registered("bob"), accountClosed("alice")]);
+    expect(g.when(erase("alice", asSystem)).events.map((e) => e.type)).toEqual(["AccountErased"]);
+    expect(g.when(erase("alice", asAccount("alice"))).error).toBe("not-authorised");
+    expect(g.when(erase("alice", asAccount("bob"))).error).toBe("not-authorised");
+    expect(eraseAccount.actors).toEqual(["staff", "system"]);
+  });
+  it("its boundary reads the erasure, so a repeat decides the same on what it reads as on the whole library", () => {
+    const history = [registered("alice"), accountClosed("alice"), erased("alice")];
+    expect(decideOnBoundary(history, erase("alice"))).toEqual(E.right([]));
+  });
+  it("an erased account's barcode is free again, and a registration's boundary reads the erasure that freed it", () => {
+    const history = [registered("alice"), accountClosed("alice"), erased("alice")];
+    const register = command("RegisterAccount", asStaff, { accountId: "alice2", barcode: barcodeOf("alice"), minor: false }, 2);
+    expect(given(history).when(register).events.map((e) => e.type)).toEqual(["AccountRegistered"]);
+    expect(decideOnBoundary(history, register)).toEqual(given(history).when(register).decision);
+    // Before the erasure it is still taken.
+    expect(given(history.slice(0, 2)).when(register).error).toBe("barcode-taken");
+  });
+});
