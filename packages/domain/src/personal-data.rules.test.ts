@@ -6,6 +6,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { chooseReadingHistory } from "./commands/choose-reading-history.js";
 import { eraseAccount } from "./commands/erase-account.js";
 import { declarationOf } from "./commands/index.js";
 import { fold, libraryDecider } from "./decider.js";
@@ -71,6 +72,8 @@ const loanReturned = (loanId: string, accountId: string, returnedAtMinutes: numb
 ];
 
 const erase = (accountId: string, actor = asStaff, minutes = 1) => command("EraseAccount", actor, { accountId }, minutes);
+const choose = (accountId: string, keep: boolean, actor = asAccount(accountId), minutes = 1) =>
+  command("ChooseReadingHistory", actor, { accountId, keep }, minutes);
 
 /** What a retention decision forgot, as `loan:id` / `hold:id`, in the order decided. */
 const forgotten = (events: ReadonlyArray<DomainEvent>): string[] =>
@@ -148,5 +151,49 @@ describe("eraseAccount", () => {
     expect(decideOnBoundary(history, register)).toEqual(given(history).when(register).decision);
     // Before the erasure it is still taken.
     expect(given(history.slice(0, 2)).when(register).error).toBe("barcode-taken");
+  });
+});
+
+describe("chooseReadingHistory", () => {
+  it("refuses an account never registered, and a closed one", () => {
+    expect(given([]).when(choose("ghost", true, asStaff)).error).toBe("account-not-found");
+    const closed = given([registered("alice"), accountClosed("alice")]);
+    expect(closed.when(choose("alice", true)).error).toBe("account-closed");
+    expect(closed.when(choose("alice", true, asStaff)).error).toBe("account-closed");
+  });
+  it("a patron chooses to keep their history, and to stop keeping it", () => {
+    const g = given([registered("alice")]);
+    const keep = g.when(choose("alice", true));
+    expect(keep.events).toEqual([{ type: "ReadingHistoryChosen", data: { accountId: "alice", keep: true, chosenAt: at(1) } }]);
+    expect(keep.after.circulation.get("alice")?.keepsHistory).toBe(true);
+    const stop = given([registered("alice"), ...keep.events]).when(choose("alice", false, asAccount("alice"), 2));
+    expect(stop.events).toEqual([{ type: "ReadingHistoryChosen", data: { accountId: "alice", keep: false, chosenAt: at(2) } }]);
+    expect(stop.after.circulation.get("alice")?.keepsHistory).toBe(false);
+  });
+  it("choosing what is already chosen changes nothing; never having chosen is not keeping", () => {
+    expect(given([registered("alice")]).when(choose("alice", false)).events).toEqual([]);
+    expect(given([registered("alice"), chose("alice", true)]).when(choose("alice", true)).events).toEqual([]);
+    expect(given([registered("alice"), chose("alice", true), chose("alice", false)]).when(choose("alice", false)).events).toEqual([]);
+    expect(given([registered("alice"), chose("alice", true), chose("alice", false)]).when(choose("alice", true)).events).toHaveLength(1);
+  });
+  it("staff record the choice at the desk on the patron's behalf", () => {
+    const outcome = given([registered("alice")]).when(choose("alice", true, asStaff));
+    expect(outcome.events).toEqual([{ type: "ReadingHistoryChosen", data: { accountId: "alice", keep: true, chosenAt: at(1) } }]);
+  });
+  it("another account may not choose for a patron, not even one managing it (R5); nor may the system", () => {
+    const history = [registered("alice"), registered("bob"), phraseIssued("P1", "alice", "one-way"), connected("L1", "P1", "alice", "bob", "one-way")];
+    const g = given(history);
+    // alice manages bob, yet the choice is bob's alone.
+    expect(g.when(choose("bob", true, asAccount("alice"))).error).toBe("self-service-only");
+    expect(g.when(choose("alice", true, asAccount("bob"))).error).toBe("self-service-only");
+    expect(g.when(choose("alice", true, asSystem)).error).toBe("not-authorised");
+    expect(chooseReadingHistory.actors).toEqual(["account", "staff"]);
+  });
+  it("its boundary reads the account's earlier choices and facts", () => {
+    const reads = chooseReadingHistory.reads(choose("alice", true), initialLibraryState, defaultPolicy);
+    expect(reads.items).toContainEqual({ types: ["ReadingHistoryChosen"], tags: ["account:alice"] });
+    expect(reads.items).toContainEqual(expect.objectContaining({ types: expect.arrayContaining(["AccountRegistered", "AccountClosed"]), tags: ["account:alice"] }));
+    const history = [registered("alice"), chose("alice", true)];
+    expect(decideOnBoundary(history, choose("alice", true))).toEqual(E.right([]));
   });
 });

@@ -5,6 +5,7 @@
  */
 import type * as t from "io-ts";
 import type { AnyDeclaration } from "../declaration.js";
+import { chooseReadingHistory } from "./choose-reading-history.js";
 import { closeAccount } from "./close-account.js";
 import { connectAccount } from "./connect-account.js";
 import { cancelHold, changeHoldPickupBranch, recordHoldFulfilled, resumeHold, suspendHold } from "./hold-changes.js";
@@ -39,6 +40,7 @@ export const declarations = {
   changeHoldPickupBranch,
   recordHoldFulfilled,
   eraseAccount,
+  chooseReadingHistory,
 } as const;
 export type Declarations = typeof declarations;
 
@@ -61,6 +63,7 @@ export const commandCodecs = {
   ChangeHoldPickupBranch: changeHoldPickupBranch.codec,
   RecordHoldFulfilled: recordHoldFulfilled.codec,
   EraseAccount: eraseAccount.codec,
+  ChooseReadingHistory: chooseReadingHistory.codec,
 } as const;
 export type CommandType = keyof typeof commandCodecs;
 export type Command = { [K in CommandType]: t.TypeOf<(typeof commandCodecs)[K]> }[CommandType];
@@ -86,6 +89,7 @@ const byType: Record<CommandType, AnyDeclaration> = {
   ChangeHoldPickupBranch: changeHoldPickupBranch,
   RecordHoldFulfilled: recordHoldFulfilled,
   EraseAccount: eraseAccount,
+  ChooseReadingHistory: chooseReadingHistory,
 };
 
 export { PhraseProof, refusalOf } from "./connect-account.js";

@@ -27,6 +27,8 @@ export const accountFacts = (accountId: Id): QueryItem => ({
   types: ["AccountRegistered", "AccountClosed", "DateOfBirthRecorded", "AccountErased"],
   tags: [accountTag(accountId)],
 });
+/** Issue 12: what an account chose about keeping its reading history, every time it chose. */
+export const historyChoicesOf = (accountId: Id): QueryItem => ({ types: ["ReadingHistoryChosen"], tags: [accountTag(accountId)] });
 /** The phrases an account issued, and their revocations. */
 export const phrasesOf = (accountId: Id): QueryItem => ({
   types: ["SharePhraseIssued", "SharePhraseRevoked"],

@@ -253,6 +253,7 @@ const commandArbs: { [K in CommandType]: fc.Arbitrary<CommandOf<K>> } = {
   ),
   RecordHoldFulfilled: cmd("RecordHoldFulfilled", fc.record({ holdId: id(), accountId: id() })),
   EraseAccount: cmd("EraseAccount", fc.record({ accountId: id() })),
+  ChooseReadingHistory: cmd("ChooseReadingHistory", fc.record({ accountId: id(), keep: fc.boolean() })),
 };
 
 /** Any command of type `type`, field by field valid, unrelated to any state (mostly refused by `decide`). */
