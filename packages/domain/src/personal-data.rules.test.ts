@@ -6,6 +6,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { applyRetention } from "./commands/apply-retention.js";
 import { chooseReadingHistory } from "./commands/choose-reading-history.js";
 import { eraseAccount } from "./commands/erase-account.js";
 import { declarationOf } from "./commands/index.js";
@@ -74,6 +75,8 @@ const loanReturned = (loanId: string, accountId: string, returnedAtMinutes: numb
 const erase = (accountId: string, actor = asStaff, minutes = 1) => command("EraseAccount", actor, { accountId }, minutes);
 const choose = (accountId: string, keep: boolean, actor = asAccount(accountId), minutes = 1) =>
   command("ChooseReadingHistory", actor, { accountId, keep }, minutes);
+const retention = (minutes: number, fields: { retentionDays?: number | null; limit?: number } = {}, actor = asSystem) =>
+  command("ApplyRetention", actor, { retentionDays: fields.retentionDays ?? null, limit: fields.limit ?? 500 }, minutes);
 
 /** What a retention decision forgot, as `loan:id` / `hold:id`, in the order decided. */
 const forgotten = (events: ReadonlyArray<DomainEvent>): string[] =>
@@ -195,5 +198,145 @@ describe("chooseReadingHistory", () => {
     expect(reads.items).toContainEqual(expect.objectContaining({ types: expect.arrayContaining(["AccountRegistered", "AccountClosed"]), tags: ["account:alice"] }));
     const history = [registered("alice"), chose("alice", true)];
     expect(decideOnBoundary(history, choose("alice", true))).toEqual(E.right([]));
+  });
+});
+
+describe("applyRetention", () => {
+  // Under a 30-day retention, a run at day 100 forgets what came back at or before day 70.
+  const policy = makePolicy({ retentionDays: 30 });
+  const NOW = 100 * DAY;
+  const CUTOFF = 70 * DAY;
+
+  it("forgets exactly the loans returned at or before the cutoff, and not one returned after it", () => {
+    const g = given(
+      [
+        registered("alice"),
+        ...loanReturned("before", "alice", CUTOFF - 1),
+        ...loanReturned("exactly", "alice", CUTOFF),
+        ...loanReturned("after", "alice", CUTOFF + 1),
+      ],
+      policy,
+    );
+    const outcome = g.when(retention(NOW));
+    expect(outcome.events).toEqual([
+      { type: "LoanDetailsForgotten", data: { loanId: "before", accountId: "alice", retentionDays: 30, forgottenAt: at(NOW) } },
+      { type: "LoanDetailsForgotten", data: { loanId: "exactly", accountId: "alice", retentionDays: 30, forgottenAt: at(NOW) } },
+    ]);
+    const loans = outcome.after.circulation.get("alice")!.loans;
+    expect(loans.get("before")).toMatchObject({ detailsForgotten: true, title: ERASED, itemId: ERASED });
+    expect(loans.get("after")).toMatchObject({ detailsForgotten: false, title: "The Bone People" });
+    expect(applyRetention.outcome(retention(NOW), outcome.events)).toEqual(E.right({ forgotten: 2 }));
+  });
+  it("forgets fulfilled and cancelled holds by when they closed", () => {
+    const g = given(
+      [
+        registered("alice"),
+        holdPlaced("h-fulfilled", "alice"),
+        holdFulfilled("h-fulfilled", "alice", CUTOFF - 5),
+        holdPlaced("h-cancelled", "alice"),
+        holdCancelled("h-cancelled", "alice", CUTOFF),
+        holdPlaced("h-late", "alice"),
+        holdCancelled("h-late", "alice", CUTOFF + 1),
+      ],
+      policy,
+    );
+    const outcome = g.when(retention(NOW));
+    expect(forgotten(outcome.events)).toEqual(["hold:h-fulfilled", "hold:h-cancelled"]);
+    expect(outcome.events[0]).toEqual({
+      type: "HoldDetailsForgotten",
+      data: { holdId: "h-fulfilled", accountId: "alice", retentionDays: 30, forgottenAt: at(NOW) },
+    });
+    expect(outcome.after.circulation.get("alice")!.holds.get("h-fulfilled")).toMatchObject({ pickupBranch: ERASED, detailsForgotten: true });
+  });
+  it("never forgets an open loan or an active or suspended hold, however old", () => {
+    const g = given(
+      [registered("alice"), checkedOut("open-loan", "alice"), holdPlaced("active", "alice"), holdPlaced("suspended", "alice"), holdSuspended("suspended", "alice", 1)],
+      policy,
+    );
+    const outcome = g.when(retention(NOW * 10));
+    expect(outcome.error).toBeUndefined();
+    expect(outcome.events).toEqual([]);
+    expect(applyRetention.outcome(retention(NOW), outcome.events)).toEqual(E.right({ forgotten: 0 }));
+  });
+  it("forgets nothing already forgotten", () => {
+    const g = given([registered("alice"), ...loanReturned("loan1", "alice", 1), loanForgotten("loan1", "alice", 40 * DAY)], policy);
+    expect(g.when(retention(NOW)).events).toEqual([]);
+  });
+  it("keeps the history of a patron who chose to keep it, and forgets it again once they stop", () => {
+    const history = [registered("alice"), registered("bob"), ...loanReturned("a1", "alice", 1), ...loanReturned("b1", "bob", 1), chose("alice", true)];
+    expect(forgotten(given(history, policy).when(retention(NOW)).events)).toEqual(["loan:b1"]);
+    expect(forgotten(given([...history, chose("alice", false, 2)], policy).when(retention(NOW)).events)).toEqual(["loan:a1", "loan:b1"]);
+  });
+  it("skips an erased account: its key is forgotten already, and every item with it", () => {
+    const history = [registered("alice"), registered("bob"), ...loanReturned("a1", "alice", 1), ...loanReturned("b1", "bob", 1), accountClosed("alice", 2), erased("alice", 3)];
+    expect(forgotten(given(history, policy).when(retention(NOW)).events)).toEqual(["loan:b1"]);
+  });
+  it("forgets the oldest first, loans and holds together, ties by id, at most `limit` a run", () => {
+    const history = [
+      registered("alice"),
+      registered("bob"),
+      ...loanReturned("l-b", "bob", 30),
+      ...loanReturned("l-a", "alice", 30),
+      holdPlaced("h-c", "alice"),
+      holdCancelled("h-c", "alice", 10),
+      ...loanReturned("l-z", "alice", 20),
+      ...loanReturned("l-new", "alice", 50),
+    ];
+    const all = forgotten(given(history, policy).when(retention(NOW)).events);
+    expect(all).toEqual(["hold:h-c", "loan:l-z", "loan:l-a", "loan:l-b", "loan:l-new"]);
+    const first = given(history, policy).when(retention(NOW, { limit: 3 }));
+    expect(forgotten(first.events)).toEqual(all.slice(0, 3));
+    // The next run goes on from there, and the one after forgets nothing.
+    const second = given([...history, ...first.events], policy).when(retention(NOW + 1, { limit: 3 }));
+    expect(forgotten(second.events)).toEqual(all.slice(3));
+    expect(given([...history, ...first.events, ...second.events], policy).when(retention(NOW + 2, { limit: 3 })).events).toEqual([]);
+  });
+  it("takes the policy's retention unless the run names its own, and records which in each event", () => {
+    const history = [registered("alice"), ...loanReturned("loan1", "alice", 0)];
+    // 10 days after the return: under the default 90, nothing; under a run of 10 days, the loan.
+    expect(given(history).when(retention(10 * DAY)).events).toEqual([]);
+    expect(given(history).when(retention(90 * DAY)).events).toMatchObject([{ data: { loanId: "loan1", retentionDays: 90 } }]);
+    expect(given(history).when(retention(10 * DAY, { retentionDays: 10 })).events).toMatchObject([{ data: { loanId: "loan1", retentionDays: 10 } }]);
+    expect(given(history).when(retention(10 * DAY - 1, { retentionDays: 10 })).events).toEqual([]);
+  });
+  it("is the library's system's to run, not the desk's nor a patron's", () => {
+    const g = given([registered("alice"), ...loanReturned("loan1", "alice", 0)], policy);
+    expect(g.when(retention(NOW, {}, asStaff)).error).toBe("not-authorised");
+    expect(g.when(retention(NOW, {}, asAccount("alice"))).error).toBe("not-authorised");
+    expect(applyRetention.actors).toEqual(["system"]);
+  });
+  it("input: retentionDays from 1 to 36,500 and limit from 1 to 1,000 (default 500), nothing else", () => {
+    const make = (i: object) => {
+      const decoded = applyRetention.input.decode(i);
+      if (E.isLeft(decoded)) throw new Error(`refused ${JSON.stringify(i)}`);
+      return applyRetention.make(decoded.right, { common: { commandId: "c1", actor: asSystem, now: at(0) }, newId: () => "x" });
+    };
+    expect(make({})).toMatchObject({ retentionDays: null, limit: 500 });
+    expect(make({ retentionDays: 36_500, limit: 1000 })).toMatchObject({ retentionDays: 36_500, limit: 1000 });
+    for (const bad of [{ retentionDays: 0 }, { retentionDays: 36_501 }, { retentionDays: 1.5 }, { limit: 0 }, { limit: 1001 }, { limit: "5" }, { days: 3 }])
+      expect(E.isLeft(applyRetention.input.decode(bad)), JSON.stringify(bad)).toBe(true);
+  });
+  it("the policy's retentionDays: 90 by default, a whole number of days from 1 to 36,500", () => {
+    expect(defaultPolicy.retentionDays).toBe(90);
+    expect(makePolicy().retentionDays).toBe(90);
+    expect(makePolicy({ retentionDays: 1 }).retentionDays).toBe(1);
+    expect(makePolicy({ retentionDays: 36_500 }).retentionDays).toBe(36_500);
+    for (const bad of [0, -1, 1.5, 36_501, Number.NaN]) expect(() => makePolicy({ retentionDays: bad })).toThrow(/policy\.retentionDays/);
+  });
+  it("reads the whole library's returns and choices, but its append is conditional only on what could overturn it", () => {
+    const c = retention(NOW);
+    const reads = applyRetention.reads(c, initialLibraryState, defaultPolicy);
+    const condition = applyRetention.condition!(c);
+    expect(reads.items.every((item) => item.tags === undefined)).toBe(true);
+    expect(selectsWithin(condition, reads)).toBe(true);
+    const selects = (q: Query, type: string) => matchesQuery(q, { type, tags: ["loan:x", "hold:x", "account:alice"] });
+    for (const type of ["ItemCheckedOut", "ItemReturned", "HoldPlaced", "HoldFulfilled", "HoldCancelled", "AccountRegistered"]) {
+      expect(selects(reads, type), type).toBe(true);
+      expect(selects(condition, type), type).toBe(false);
+    }
+    for (const type of ["LoanDetailsForgotten", "HoldDetailsForgotten", "ReadingHistoryChosen", "AccountErased"]) {
+      expect(selects(reads, type), type).toBe(true);
+      expect(selects(condition, type), type).toBe(true);
+    }
   });
 });

@@ -5,6 +5,7 @@
  */
 import type * as t from "io-ts";
 import type { AnyDeclaration } from "../declaration.js";
+import { applyRetention } from "./apply-retention.js";
 import { chooseReadingHistory } from "./choose-reading-history.js";
 import { closeAccount } from "./close-account.js";
 import { connectAccount } from "./connect-account.js";
@@ -41,6 +42,7 @@ export const declarations = {
   recordHoldFulfilled,
   eraseAccount,
   chooseReadingHistory,
+  applyRetention,
 } as const;
 export type Declarations = typeof declarations;
 
@@ -64,6 +66,7 @@ export const commandCodecs = {
   RecordHoldFulfilled: recordHoldFulfilled.codec,
   EraseAccount: eraseAccount.codec,
   ChooseReadingHistory: chooseReadingHistory.codec,
+  ApplyRetention: applyRetention.codec,
 } as const;
 export type CommandType = keyof typeof commandCodecs;
 export type Command = { [K in CommandType]: t.TypeOf<(typeof commandCodecs)[K]> }[CommandType];
@@ -90,6 +93,7 @@ const byType: Record<CommandType, AnyDeclaration> = {
   RecordHoldFulfilled: recordHoldFulfilled,
   EraseAccount: eraseAccount,
   ChooseReadingHistory: chooseReadingHistory,
+  ApplyRetention: applyRetention,
 };
 
 export { PhraseProof, refusalOf } from "./connect-account.js";
