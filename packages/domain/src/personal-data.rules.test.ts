@@ -33,6 +33,7 @@ import {
   phraseIssued,
   registered,
 } from "./testing/fixtures.js";
+import { validHistory } from "./testing/history.js";
 import { given } from "./testing/scenario.js";
 
 const numRuns = Number(process.env.FC_RUNS ?? 200);
@@ -338,5 +339,64 @@ describe("applyRetention", () => {
       expect(selects(reads, type), type).toBe(true);
       expect(selects(condition, type), type).toBe(true);
     }
+  });
+});
+
+describe("applyRetention over random histories", () => {
+  /** The naive filter: every loan and hold of the history due at `cutoffMs`, oldest first, by id, from the events alone. */
+  const naiveDue = (events: ReadonlyArray<DomainEvent>, cutoffMs: number): string[] => {
+    const closedAt = new Map<string, { at: number; account: string; id: string; kind: string }>();
+    const gone = new Set<string>();
+    const keeps = new Map<string, boolean>();
+    const erasedAccounts = new Set<string>();
+    for (const e of events) {
+      if (e.type === "ItemReturned" && !closedAt.has(`loan:${e.data.loanId}`))
+        closedAt.set(`loan:${e.data.loanId}`, { at: Date.parse(e.data.returnedAt), account: e.data.accountId, id: e.data.loanId, kind: "loan" });
+      if (e.type === "HoldFulfilled" && !closedAt.has(`hold:${e.data.holdId}`))
+        closedAt.set(`hold:${e.data.holdId}`, { at: Date.parse(e.data.fulfilledAt), account: e.data.accountId, id: e.data.holdId, kind: "hold" });
+      if (e.type === "HoldCancelled" && !closedAt.has(`hold:${e.data.holdId}`))
+        closedAt.set(`hold:${e.data.holdId}`, { at: Date.parse(e.data.cancelledAt), account: e.data.accountId, id: e.data.holdId, kind: "hold" });
+      if (e.type === "LoanDetailsForgotten") gone.add(`loan:${e.data.loanId}`);
+      if (e.type === "HoldDetailsForgotten") gone.add(`hold:${e.data.holdId}`);
+      if (e.type === "ReadingHistoryChosen") keeps.set(e.data.accountId, e.data.keep);
+      if (e.type === "AccountErased") erasedAccounts.add(e.data.accountId);
+    }
+    return [...closedAt.entries()]
+      .filter(([key, c]) => c.at <= cutoffMs && !gone.has(key) && keeps.get(c.account) !== true && !erasedAccounts.has(c.account))
+      .sort(([, a], [, b]) => a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) || (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0))
+      .map(([key]) => key);
+  };
+
+  it("a run forgets exactly what the naive filter finds, oldest first; a run right after forgets nothing more unless the limit cut the first short", () => {
+    let cutShort = 0;
+    let forgotAny = 0;
+    fc.assert(
+      fc.property(
+        validHistory({ personalData: true, minMoves: 60, maxMoves: 200 }),
+        fc.integer({ min: 0, max: 12 * DAY_MS }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 1, max: 100 }),
+        (h, laterMs, retentionDays, percent) => {
+          const events = h.events.map(({ metadata: _, ...e }) => e as DomainEvent);
+          const lastMs = h.commands.length === 0 ? START_MS : Date.parse(h.commands[h.commands.length - 1]!.now);
+          const nowMs = lastMs + laterMs;
+          const due = naiveDue(events, nowMs - retentionDays * DAY_MS);
+          // A limit from a fraction of what is due: over 80 percent, never less than all of it.
+          const limit = Math.max(1, Math.ceil((due.length * percent) / 80));
+          const run = () => ({ ...retention(0, { retentionDays, limit }), now: new Date(nowMs).toISOString() });
+          const first = given(events, h.policy).when(run());
+          expect(first.error).toBeUndefined();
+          expect(forgotten(first.events)).toEqual(due.slice(0, limit));
+          const second = given([...events, ...first.events], h.policy).when(run());
+          expect(forgotten(second.events)).toEqual(due.slice(limit, 2 * limit));
+          if (due.length > limit) cutShort += 1;
+          if (due.length > 0) forgotAny += 1;
+        },
+      ),
+      { numRuns },
+    );
+    // The property means something only if runs forgot, and some were cut short by the limit.
+    expect(forgotAny).toBeGreaterThan(numRuns / 8);
+    expect(cutShort).toBeGreaterThan(0);
   });
 });
