@@ -87,6 +87,8 @@ export interface HandlerPorts {
   readonly phrases: SharePhrases;
   readonly policy: Policy;
   readonly retry: RetryPolicy;
+  /** A keyed hash for index values derived from personal data (a sealing store's `indexHash`). */
+  readonly indexHash?: (value: string) => Promise<string>;
 }
 
 /** What one read of a boundary gave: the state decided on, and the condition the append carries. */
@@ -221,7 +223,9 @@ export const createCommandHandler = (ports: HandlerPorts) => {
     const checked = decodeWith(declaration.codec, declaration.method)(made);
     if (E.isLeft(checked)) return E.left(invalid(checked.left.message));
     let command = checked.right;
-    const digestTag = DIGEST_TAG + digestOf(declaration.type, actor, declaration.identity(input));
+    // The identity may hold personal data (a barcode): a store that seals it keys the digest too.
+    const digest = digestOf(declaration.type, actor, declaration.identity(input));
+    const digestTag = DIGEST_TAG + (ports.indexHash === undefined ? digest : await ports.indexHash(digest));
     const ownTag = commandTag(commandId);
     const proofCache = new Map<string, string>();
 

@@ -11,13 +11,18 @@
  * query it decided on, so two commands conflict only when one changed what the
  * other read (R13, R16).
  */
-import type { EventEnvelope, EventType, Query, Tag } from "@linked-accounts/domain/internal";
+import type { EventEnvelope, EventType, Query, StoredEnvelope, Tag } from "@linked-accounts/domain/internal";
 
-/** An event to append: an envelope of the catalog and the tags it is found by. */
-export type NewEvent = EventEnvelope & { readonly tags: ReadonlyArray<Tag> };
+/**
+ * An event to append: an envelope of the catalog and the tags it is found by.
+ * `E` is what a store speaks: events in the clear (`EventEnvelope`, what hosts,
+ * read models and commands see), or, for the log underneath, events as kept,
+ * personal fields sealed (`StoredEnvelope`, see personal-data.ts).
+ */
+export type NewEvent<E extends StoredEnvelope = EventEnvelope> = E & { readonly tags: ReadonlyArray<Tag> };
 
 /** An event as read back: the envelope, its tags, and its place in the store's one global order. */
-export type RecordedEvent = EventEnvelope & {
+export type RecordedEvent<E extends StoredEnvelope = EventEnvelope> = E & {
   readonly tags: ReadonlyArray<Tag>;
   /** Positive, strictly increasing in the order events were stored, not necessarily contiguous. */
   readonly position: bigint;
@@ -51,7 +56,7 @@ export interface ReadAllOptions {
   readonly batchSize?: number;
 }
 
-export interface EventStore {
+export interface EventStore<E extends StoredEnvelope = EventEnvelope> {
   /**
    * Appends `events` (at least one), all or none, atomically with checking
    * `condition`. Throws `AppendConditionError` when the condition fails,
@@ -59,11 +64,11 @@ export interface EventStore {
    * `AppendFailedError` when the database failed; in each case saying whether
    * anything may have been stored.
    */
-  append(events: ReadonlyArray<NewEvent>, condition?: AppendCondition): Promise<AppendResult>;
+  append(events: ReadonlyArray<NewEvent<E>>, condition?: AppendCondition): Promise<AppendResult>;
   /** The events matching `query`, in position order, each once. */
-  read(query: Query, options?: ReadOptions): AsyncIterable<RecordedEvent>;
+  read(query: Query, options?: ReadOptions): AsyncIterable<RecordedEvent<E>>;
   /** Every event in position order, each exactly once: what read models and exports read. */
-  readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent>;
+  readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent<E>>;
   /** The position of the last stored event, or 0n for an empty store. */
   head(): Promise<bigint>;
   /** Releases connections and handles. */
@@ -131,4 +136,7 @@ export class AppendFailedError extends Error {
   }
 }
 
-export type { EventEnvelope, EventType, Query, Tag };
+/** The log underneath a store: events as kept, personal fields sealed. */
+export type EventLog = EventStore<StoredEnvelope>;
+
+export type { EventEnvelope, EventType, Query, StoredEnvelope, Tag };

@@ -10,7 +10,7 @@
  * retried append.
  */
 import { jsonEvent, type EventData } from "@eventstore/db-client";
-import type { RecordedEvent } from "./event-store.js";
+import type { RecordedEvent, StoredEnvelope } from "./event-store.js";
 import { type StoredEvent, fromStored } from "./mapper.js";
 
 /** The port's position of the event at `revision`. */
@@ -50,7 +50,7 @@ export const typeAndTags = (event: EsdbReadEvent): { readonly type: string; read
 };
 
 /** An event as the client reads it, decoded through the Mapper, or `StoredEventDecodeError`. */
-export const fromEsdbEvent = (event: EsdbReadEvent): RecordedEvent => {
+export const fromEsdbEvent = (event: EsdbReadEvent): RecordedEvent<StoredEnvelope> => {
   const { metadata, tags } = splitMetadata(event.metadata);
   return fromStored({ type: event.type, data: event.data, metadata, tags }, toPosition(event.revision));
 };

@@ -10,10 +10,11 @@ import {
 } from "@eventstore/db-client";
 import { describe, expect, it } from "vitest";
 import { eventStoreContract } from "./contract/index.js";
-import { accountRegistered, loanRenewed, sampleEvents } from "./contract/sample-events.js";
+import { loanRenewed, sampleEvents } from "./contract/sample-events.js";
 import { AppendConditionError, AppendFailedError, type RecordedEvent, StoredEventDecodeError } from "./event-store.js";
 import { type EsdbReadEvent, fromEsdbEvent, toEventData, toPosition, toRevision, typeAndTags } from "./eventstoredb-mapping.js";
 import { DEFAULT_ESDB_STREAM, type EsdbStreamClient, createEventStoreDbEventStore, eventStoreDbEventStoreOn } from "./eventstoredb-store.js";
+import { createInMemoryKeyStore } from "./in-memory-key-store.js";
 import { type StoredEvent, toStoredBatch } from "./mapper.js";
 
 const collect = async (events: AsyncIterable<RecordedEvent>) => {
@@ -134,7 +135,7 @@ describe("EventStoreDB conditions made exact (a fake client, no server needed)",
     await store.append(sampleEvents(3, 0, ["mine"]));
     const decidedAt = await store.head();
     fake.hooks.beforeAppend = (attempt) => {
-      if (attempt === 2) for (const e of toStoredBatch(sampleEvents(2, 10, ["someone-else"]))) fake.plant(e, "library");
+      if (attempt === 2) for (const e of toStoredBatch([10, 11].map((n) => loanRenewed(n, "account-1", ["someone-else"])))) fake.plant(e, "library");
     };
     fake.calls.reads.length = 0;
     const { position } = await store.append(sampleEvents(1, 20, ["mine"]), { failIfEventsMatch: byTag("mine"), after: decidedAt });
@@ -150,7 +151,7 @@ describe("EventStoreDB conditions made exact (a fake client, no server needed)",
     const store = eventStoreDbEventStoreOn(fake.client);
     await store.append(sampleEvents(2, 0, ["mine"]));
     fake.hooks.beforeAppend = (attempt) => {
-      if (attempt === 2) fake.plant(toStoredBatch([accountRegistered(5, {}, ["other", "mine"])])[0]!);
+      if (attempt === 2) fake.plant(toStoredBatch([loanRenewed(5, "account-1", ["other", "mine"])])[0]!);
     };
     const error = await store.append(sampleEvents(1, 9, ["new"]), { failIfEventsMatch: byTag("mine"), after: 2n }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AppendConditionError);
@@ -170,7 +171,7 @@ describe("EventStoreDB conditions made exact (a fake client, no server needed)",
   it("gives up after its retries when the stream keeps moving, appending nothing", async () => {
     const fake = fakeEsdb();
     const store = eventStoreDbEventStoreOn(fake.client, { maxAppendRetries: 3 });
-    fake.hooks.beforeAppend = () => fake.plant(toStoredBatch(sampleEvents(1, 0, ["busy"]))[0]!);
+    fake.hooks.beforeAppend = () => fake.plant(toStoredBatch([loanRenewed(0, "account-1", ["busy"])])[0]!);
     const error = await store.append(sampleEvents(1, 0, ["quiet"]), { failIfEventsMatch: byTag("quiet"), after: null }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AppendFailedError);
     expect(error).toMatchObject({ outcome: "not-appended" });
@@ -214,7 +215,7 @@ if (connectionString === undefined || connectionString === "")
   console.log("EventStoreDB server contract skipped: EVENTSTORE_CONNECTION_STRING is not set (no server runs here).");
 
 describe.skipIf(connectionString === undefined || connectionString === "")("EventStoreDB server", () => {
-  eventStoreContract("EventStoreDB", () => createEventStoreDbEventStore({ connectionString: connectionString!, stream: serverStream }), {
+  eventStoreContract("EventStoreDB", () => createEventStoreDbEventStore({ connectionString: connectionString!, stream: serverStream, personalData: { keys: createInMemoryKeyStore() } }), {
     plantStoredEvent: async (_store, row) => {
       const client = EventStoreDBClient.connectionString(connectionString!);
       try {

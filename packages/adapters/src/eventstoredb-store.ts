@@ -42,13 +42,17 @@ import {
   AppendConditionError,
   AppendFailedError,
   type AppendResult,
-  type EventStore,
+  type EventLog,
   type ReadAllOptions,
   type ReadOptions,
   type RecordedEvent,
+  type StoredEnvelope,
 } from "./event-store.js";
 import { type EsdbReadEvent, fromEsdbEvent, toEventData, toPosition, toRevision, typeAndTags } from "./eventstoredb-mapping.js";
+import { createInMemoryKeyStore } from "./in-memory-key-store.js";
+import type { KeyStore } from "./key-store.js";
 import { toStoredBatch } from "./mapper.js";
+import { type PersonalDataOptions, type SealingEventStore, sealingStore } from "./personal-data.js";
 
 export interface EventStoreDbEventStoreOptions {
   /** e.g. `esdb://localhost:2113?tls=false` */
@@ -57,6 +61,12 @@ export interface EventStoreDbEventStoreOptions {
   readonly stream?: string;
   /** Store-level retries of one append after unrelated appends won the race; default 100. */
   readonly maxAppendRetries?: number;
+  /**
+   * Where personal data's keys are kept: EventStoreDB has no table beside the
+   * stream for them, so the host names a key store (the PostgreSQL or SQLite
+   * one, or its own KMS behind the port). Required.
+   */
+  readonly personalData: PersonalDataOptions & { readonly keys: KeyStore };
 }
 
 export const DEFAULT_ESDB_STREAM = "linked-accounts";
@@ -100,14 +110,28 @@ export const esdbStreamClient = (client: EventStoreDBClient): EsdbStreamClient =
   dispose: () => client.dispose(),
 });
 
-export const createEventStoreDbEventStore = (options: EventStoreDbEventStoreOptions): EventStore =>
+export const createEventStoreDbEventStore = (options: EventStoreDbEventStoreOptions): SealingEventStore =>
   eventStoreDbEventStoreOn(esdbStreamClient(EventStoreDBClient.connectionString(options.connectionString)), options);
 
-/** The store over any `EsdbStreamClient` (the unit tests give it a fake one). */
+/**
+ * The store over any `EsdbStreamClient` (the unit tests give it a fake one);
+ * without `personalData.keys`, keys are kept in memory (tests only: they die
+ * with the process, and with them every sealed field).
+ */
 export const eventStoreDbEventStoreOn = (
   client: EsdbStreamClient,
+  options: { readonly stream?: string; readonly maxAppendRetries?: number; readonly personalData?: PersonalDataOptions } = {},
+): SealingEventStore =>
+  sealingStore(eventStoreDbLogOn(client, options), options.personalData?.keys ?? createInMemoryKeyStore(), {
+    ...options.personalData,
+    ownsKeys: options.personalData?.keys === undefined,
+  });
+
+/** The log underneath: events as kept, personal fields sealed, in one stream. */
+export const eventStoreDbLogOn = (
+  client: EsdbStreamClient,
   options: { readonly stream?: string; readonly maxAppendRetries?: number } = {},
-): EventStore => {
+): EventLog => {
   const stream = options.stream ?? DEFAULT_ESDB_STREAM;
   const maxRetries = options.maxAppendRetries ?? 100;
 
@@ -204,7 +228,7 @@ export const eventStoreDbEventStoreOn = (
     },
 
     async *readAll(readOptions?: ReadAllOptions) {
-      for await (const event of eventsFrom(readOptions?.from ?? 1n)) yield fromEsdbEvent(event) as RecordedEvent;
+      for await (const event of eventsFrom(readOptions?.from ?? 1n)) yield fromEsdbEvent(event);
     },
 
     head,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { eventStoreContract } from "./contract/index.js";
 import { sampleEvents } from "./contract/sample-events.js";
-import { createInMemoryEventStore, plantStoredEvent } from "./in-memory-store.js";
+import { createInMemoryEventStore, createInMemoryLog, plantStoredEvent } from "./in-memory-store.js";
 
 eventStoreContract("in-memory", createInMemoryEventStore, { plantStoredEvent });
 
@@ -16,7 +16,7 @@ describe("in-memory store", () => {
   });
 
   it("plants rows only in stores it made", () => {
-    const foreign = { ...createInMemoryEventStore() };
+    const foreign = { ...createInMemoryLog() };
     expect(() => plantStoredEvent(foreign, { type: "X", data: {}, metadata: {}, tags: [] })).toThrow(/not an in-memory event store/);
   });
 });

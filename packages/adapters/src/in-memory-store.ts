@@ -8,15 +8,18 @@ import { type Query, matchesQuery } from "@linked-accounts/domain/internal";
 import {
   type AppendCondition,
   AppendConditionError,
-  type EventStore,
+  type EventLog,
   type ReadAllOptions,
   type ReadOptions,
   type RecordedEvent,
+  type StoredEnvelope,
 } from "./event-store.js";
+import { createInMemoryKeyStore } from "./in-memory-key-store.js";
 import { type StoredEvent, fromStored, toStoredBatch } from "./mapper.js";
+import { type PersonalDataOptions, type SealingEventStore, sealingStore } from "./personal-data.js";
 
 /** Reached only through `plantStoredEvent`, so tests can store what `append` would refuse. */
-const logs = new WeakMap<EventStore, StoredEvent[]>();
+const logs = new WeakMap<EventLog, StoredEvent[]>();
 
 /** The first event after `condition.after` that matches its query, by position; or undefined. */
 const firstConflict = (log: ReadonlyArray<StoredEvent>, condition: AppendCondition): bigint | undefined => {
@@ -26,12 +29,23 @@ const firstConflict = (log: ReadonlyArray<StoredEvent>, condition: AppendConditi
   return undefined;
 };
 
-export const createInMemoryEventStore = (): EventStore => {
+/**
+ * The in-memory store: its personal data sealed under keys kept in memory
+ * beside it (or in `personalData.keys`), so it behaves as the real stores do.
+ */
+export const createInMemoryEventStore = (personalData: PersonalDataOptions = {}): SealingEventStore =>
+  sealingStore(createInMemoryLog(), personalData.keys ?? createInMemoryKeyStore(), {
+    ...personalData,
+    ownsKeys: personalData.keys === undefined,
+  });
+
+/** The log underneath the in-memory store: events as kept, personal fields sealed. */
+export const createInMemoryLog = (): EventLog => {
   // Position = index + 1.
   const log: StoredEvent[] = [];
-  const decode = (i: number): RecordedEvent => fromStored(log[i]!, BigInt(i + 1));
+  const decode = (i: number): RecordedEvent<StoredEnvelope> => fromStored(log[i]!, BigInt(i + 1));
 
-  async function* scan(query: Query | undefined, from: bigint | undefined, limit: number): AsyncGenerator<RecordedEvent> {
+  async function* scan(query: Query | undefined, from: bigint | undefined, limit: number): AsyncGenerator<RecordedEvent<StoredEnvelope>> {
     let left = limit;
     // Reading on while others append sees their events too.
     for (let i = from === undefined || from < 1n ? 0 : Number(from - 1n); i < log.length && left > 0; i++) {
@@ -41,7 +55,7 @@ export const createInMemoryEventStore = (): EventStore => {
     }
   }
 
-  const store: EventStore = {
+  const store: EventLog = {
     // Everything between the check and the pushes is synchronous, so a batch is
     // all-or-nothing and concurrent appenders are serialised by the event loop.
     async append(events, condition) {
@@ -69,8 +83,8 @@ export const createInMemoryEventStore = (): EventStore => {
  * row written by an older version or edited by hand would be. Lets the contract
  * suite check that such a row stops a read with `StoredEventDecodeError`.
  */
-export const plantStoredEvent = (store: EventStore, stored: StoredEvent): void => {
-  const log = logs.get(store);
+export const plantStoredEvent = (store: EventLog | SealingEventStore, stored: StoredEvent): void => {
+  const log = logs.get("log" in store ? store.log : store);
   if (log === undefined) throw new TypeError("plantStoredEvent: not an in-memory event store");
   log.push(stored);
 };

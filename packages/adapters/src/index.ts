@@ -17,6 +17,8 @@ export { createInMemoryEventStore } from "./in-memory-store.js";
 // contract is in "@linked-accounts/adapters/contract" too.
 export { KEY_BYTES, type KeyLookup, type KeyStore, KeyStoreError } from "./key-store.js";
 export { createInMemoryKeyStore } from "./in-memory-key-store.js";
+// Every store seals personal data under those keys (personal-data.ts).
+export { type PersonalDataOptions, type SealingEventStore } from "./personal-data.js";
 
 // Command handling and its ports.
 export {

@@ -30,6 +30,7 @@ import {
 import { type Clock, systemClock } from "./clock.js";
 import { type Accepted, type CommandFailure, type RetryPolicy, createCommandHandler, defaultRetry } from "./command-handler.js";
 import type { EventStore } from "./event-store.js";
+import type { SealingEventStore } from "./personal-data.js";
 import { type Ids, uuidV7Ids } from "./ids.js";
 import { type SharePhrases, scryptSharePhrases } from "./share-phrases.js";
 
@@ -102,6 +103,10 @@ const checkedId = (what: string, id: unknown): string => {
   return id;
 };
 
+/** Every store this package makes seals personal data; a host's own store may not. */
+const isSealing = (store: EventStore): store is SealingEventStore =>
+  typeof (store as Partial<SealingEventStore>).indexHash === "function" && "log" in store;
+
 export const createLinkedAccounts = (options: LinkedAccountsOptions): LinkedAccounts => {
   const policy = options.policy ?? defaultPolicy;
   const clock = options.clock ?? systemClock;
@@ -112,6 +117,7 @@ export const createLinkedAccounts = (options: LinkedAccountsOptions): LinkedAcco
     phrases: options.phrases ?? scryptSharePhrases(),
     policy,
     retry: { ...defaultRetry, ...options.retry },
+    ...(isSealing(options.store) ? { indexHash: (value: string) => (options.store as SealingEventStore).indexHash(value) } : {}),
   });
 
   const methodsFor = (kind: ActorKind, actor: Parameters<typeof handler.run>[1], channel: Channel) =>

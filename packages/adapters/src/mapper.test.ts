@@ -24,22 +24,27 @@ const row = (metadata: Record<string, unknown>) => ({
 });
 
 describe("the Mapper reads every schema version this release knows", () => {
-  it("a stored version-1 row reads as version 2, its channel implied by the actor", () => {
+  it("a stored version-1 row reads as version 3, its channel implied by the actor", () => {
     const read = fromStored(row({ schemaVersion: 1 }), where);
     expect(read.metadata).toEqual({ ...row({}).metadata, schemaVersion: 3, channel: "desk" });
     expect(read.position).toBe(7n);
   });
 
-  it("a stored version-3 row is refused, naming where it is and the field", () => {
-    expect(() => fromStored(row({ schemaVersion: 3, channel: "desk" }), where)).toThrow(StoredEventDecodeError);
-    expect(() => fromStored(row({ schemaVersion: 3, channel: "desk" }), where)).toThrow(
-      /position 7 .*AccountRegistered\.metadata\.schemaVersion: expected a schema version from 1 to 2 \(written by a later release/,
+  it("a stored version-4 row is refused, naming where it is and the field", () => {
+    expect(() => fromStored(row({ schemaVersion: 4, channel: "desk" }), where)).toThrow(StoredEventDecodeError);
+    expect(() => fromStored(row({ schemaVersion: 4, channel: "desk" }), where)).toThrow(
+      /position 7 .*AccountRegistered\.metadata\.schemaVersion: expected a schema version from 1 to 3 \(written by a later release/,
     );
   });
 
-  it("a version-1 envelope handed to a store is kept as version 2", () => {
-    const [stored] = toStoredBatch([row({ schemaVersion: 1 }) as never]);
+  it("a version-1 envelope handed to a store is kept as version 3", () => {
+    const closed = { ...row({ schemaVersion: 1 }), type: "AccountClosed", data: { accountId: "aroha", closedAt: "2026-03-02T09:00:00.000Z" } };
+    const [stored] = toStoredBatch([closed as never]);
     expect(stored?.metadata).toMatchObject({ schemaVersion: 3, channel: "desk" });
+  });
+
+  it("an event with personal fields in the clear is refused: the log keeps them sealed only", () => {
+    expect(() => toStoredBatch([row({ schemaVersion: 3, channel: "desk" }) as never])).toThrow(/personal fields must be sealed/);
   });
 });
 

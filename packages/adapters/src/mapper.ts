@@ -5,7 +5,15 @@
  * undecodable is ever yielded).
  */
 import * as E from "fp-ts/lib/Either.js";
-import { EventMetadata, type Tag, decodeEnvelope, encodeEvent } from "@linked-accounts/domain/internal";
+import {
+  EventMetadata,
+  type StoredEnvelope,
+  type Tag,
+  decodeStoredEnvelope,
+  encodeEvent,
+  hasPersonalFields,
+  isSealed,
+} from "@linked-accounts/domain/internal";
 import { InvalidEventError, type NewEvent, type RecordedEvent, StoredEventDecodeError } from "./event-store.js";
 
 /** What a store writes for one event. */
@@ -48,13 +56,16 @@ const areTags = (u: unknown): u is ReadonlyArray<Tag> => {
  * Encodes and re-validates every event of a batch before anything is written.
  * Throws `InvalidEventError` naming the event's index and the failing field.
  */
-export const toStoredBatch = (events: ReadonlyArray<NewEvent>): ReadonlyArray<StoredEvent> => {
+export const toStoredBatch = (events: ReadonlyArray<NewEvent<StoredEnvelope>>): ReadonlyArray<StoredEvent> => {
   if (events.length === 0) throw new RangeError("append: at least one event is needed");
   return events.map((event, index) => {
     // Validate what was given (it may come from untyped host code), then keep
     // only the catalog's fields, exactly as they will be read back.
-    const checked = decodeEnvelope(event);
+    const checked = decodeStoredEnvelope(event);
     if (E.isLeft(checked)) throw new InvalidEventError(index, checked.left.message);
+    // The log keeps personal data sealed only: in the clear it would outlive its key.
+    if (hasPersonalFields(checked.right.type) && !isSealed(checked.right))
+      throw new InvalidEventError(index, `${checked.right.type}.data: its personal fields must be sealed before the log keeps them (append through the store, not its log)`);
     const tags: unknown = (event as { tags?: unknown }).tags;
     if (!areTags(tags))
       throw new InvalidEventError(index, `tags: expected an array of tags (1 to 300 printable characters each)`);
@@ -62,7 +73,8 @@ export const toStoredBatch = (events: ReadonlyArray<NewEvent>): ReadonlyArray<St
     // catalog's fields and nothing else, and encoding would copy them unchanged.
     const envelope = checked.right;
     const asGiven = envelope.data === (event as { data?: unknown }).data && envelope.metadata === event.metadata;
-    const { type, data } = asGiven ? { type: envelope.type, data: envelope.data as Record<string, unknown> } : encodeEvent(envelope);
+    const { type, data } =
+      asGiven || isSealed(envelope) ? { type: envelope.type, data: envelope.data as Record<string, unknown> } : encodeEvent(envelope);
     return {
       type,
       data,
@@ -76,10 +88,10 @@ export const toStoredBatch = (events: ReadonlyArray<NewEvent>): ReadonlyArray<St
 export const fromStored = (
   row: { readonly type: string; readonly data: unknown; readonly metadata: unknown; readonly tags: unknown },
   position: bigint,
-): RecordedEvent => {
-  const decoded = decodeEnvelope({ type: row.type, data: row.data, metadata: row.metadata });
+): RecordedEvent<StoredEnvelope> => {
+  const decoded = decodeStoredEnvelope({ type: row.type, data: row.data, metadata: row.metadata });
   if (E.isLeft(decoded)) throw new StoredEventDecodeError(position, row.type, decoded.left.message);
   if (!areTags(row.tags)) throw new StoredEventDecodeError(position, row.type, "tags: expected an array of tags");
   const { type, data, metadata } = decoded.right;
-  return { type, data, metadata, tags: row.tags, position } as RecordedEvent;
+  return { type, data, metadata, tags: row.tags, position } as RecordedEvent<StoredEnvelope>;
 };

@@ -58,11 +58,13 @@ import {
   AppendConditionError,
   AppendFailedError,
   type AppendResult,
-  type EventStore,
+  type EventLog,
   type ReadAllOptions,
   type ReadOptions,
 } from "./event-store.js";
 import { keysetPages } from "./keyset-pages.js";
+import { type PersonalDataOptions, type SealingEventStore, sealingStore } from "./personal-data.js";
+import { createPostgresKeyStore } from "./postgres-key-store.js";
 import { type StoredEvent, fromStored, toStoredBatch } from "./mapper.js";
 
 /** How long the store waits on the server, in ms; every field has a default. */
@@ -414,7 +416,21 @@ export const plantStoredPostgresEvent = async (
   ]);
 };
 
-export const createPostgresEventStore = async (options: PostgresEventStoreOptions): Promise<EventStore> => {
+/**
+ * The PostgreSQL store: its personal data sealed under keys kept in the same
+ * schema (table `personal_keys`, through the store's pool), or in
+ * `personalData.keys`.
+ */
+export const createPostgresEventStore = async (
+  options: PostgresEventStoreOptions & { readonly personalData?: PersonalDataOptions },
+): Promise<SealingEventStore> => {
+  const log = await createPostgresLog(options);
+  const keys = options.personalData?.keys ?? createPostgresKeyStore({ pool: log.pool, schema: options.schema ?? DEFAULT_SCHEMA });
+  return sealingStore(log, keys, { ...options.personalData, ownsKeys: options.personalData?.keys === undefined });
+};
+
+/** The log underneath the PostgreSQL store: events as kept, personal fields sealed; and its pool. */
+export const createPostgresLog = async (options: PostgresEventStoreOptions): Promise<EventLog & { readonly pool: pg.Pool }> => {
   const schema = options.schema ?? DEFAULT_SCHEMA;
   if (!SCHEMA_NAME.test(schema)) throw new RangeError(`schema must match ${SCHEMA_NAME}, got ${JSON.stringify(schema)}`);
   const connectTimeout = options.connectTimeoutMs ?? 5000;
@@ -485,6 +501,7 @@ export const createPostgresEventStore = async (options: PostgresEventStoreOption
       : JSON.stringify({ after: condition.after?.toString() ?? null, items: normalise(condition.failIfEventsMatch).items });
 
   return {
+    pool,
     async append(events, condition): Promise<AppendResult> {
       const batch = toStoredBatch(events);
       if (options.readOnly === true) throw new AppendFailedError("not-appended", new Error(`this PostgreSQL store (schema ${schema}) was opened read-only`));

@@ -9,3 +9,4 @@ export {
   type PostgresTimeouts,
   createPostgresEventStore,
 } from "./postgres-store.js";
+export { type PostgresKeyStoreOptions, createPostgresKeyStore } from "./postgres-key-store.js";

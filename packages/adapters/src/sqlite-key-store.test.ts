@@ -12,7 +12,7 @@ import { sampleEvents } from "./contract/sample-events.js";
 import type { RecordedEvent } from "./event-store.js";
 import { KEY_BYTES, KeyStoreError } from "./key-store.js";
 import { createSqliteKeyStore } from "./sqlite-key-store.js";
-import { createSqliteEventStore } from "./sqlite-store.js";
+import { createSqliteEventStore, createSqliteLog } from "./sqlite-store.js";
 
 const dir = mkdtempSync(join(tmpdir(), "linked-accounts-sqlite-keys-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -128,7 +128,7 @@ describe("SQLite key store", () => {
     expect(() => createSqliteKeyStore({ path: missing, readOnly: true })).toThrow(KeyStoreError);
     expect(existsSync(missing)).toBe(false);
     const eventsOnly = freshFile();
-    await createSqliteEventStore({ path: eventsOnly }).close();
+    await createSqliteLog({ path: eventsOnly }).close(); // the log alone, as a release before sealing left it
     expect(() => createSqliteKeyStore({ path: eventsOnly, readOnly: true })).toThrow(/no personal_keys table/);
   });
 

@@ -34,6 +34,23 @@ import { checkedKeys, checkedSubjects, keyCopy } from "./key-checks.js";
 import { type KeyLookup, type KeyStore, KeyStoreError } from "./key-store.js";
 
 /**
+ * A better-sqlite3 connection (`new Database(path)`), described by the members
+ * the key store uses rather than by better-sqlite3's own type: a host's
+ * declarations then typecheck without `@types/better-sqlite3`, which the
+ * SQLite entry does not ask a host to install.
+ */
+export interface SqliteConnection {
+  readonly name: string;
+  readonly open: boolean;
+  readonly readonly: boolean;
+  readonly inTransaction: boolean;
+  pragma(source: string, options?: { readonly simple?: boolean }): unknown;
+  prepare(source: string): unknown;
+  exec(source: string): unknown;
+  transaction(fn: (...args: never[]) => unknown): unknown;
+}
+
+/**
  * `path`: the file (the event store's), or `":memory:"`; `readOnly` opens an
  * existing file for reading only (audits: `create` and `forget` refused);
  * `busyTimeoutMs` is how long a write waits for another process's lock (default
@@ -42,7 +59,7 @@ import { type KeyLookup, type KeyStore, KeyStoreError } from "./key-store.js";
  */
 export type SqliteKeyStoreOptions =
   | { readonly path: string; readonly readOnly?: boolean; readonly busyTimeoutMs?: number }
-  | { readonly database: Database.Database };
+  | { readonly database: SqliteConnection };
 
 const TABLE = `
   CREATE TABLE IF NOT EXISTS personal_keys (
@@ -63,7 +80,8 @@ const hasTable = (db: Database.Database): boolean =>
 /** Opens the connection (or takes the host's), makes the table if it may, and turns on `secure_delete`. */
 const open = (options: SqliteKeyStoreOptions): { db: Database.Database; own: boolean; readOnly: boolean; where: string } => {
   if ("database" in options) {
-    const db = options.database;
+    // What a host can pass here is a better-sqlite3 connection (see SqliteConnection).
+    const db = options.database as unknown as Database.Database;
     const where = `on the host's connection to ${db.name}`;
     if (!db.open) throw new KeyStoreError(`the SQLite key store cannot start ${where}: the connection is closed`);
     try {
@@ -159,6 +177,7 @@ export const createSqliteKeyStore = (options: SqliteKeyStoreOptions): KeyStore =
     async create(keys) {
       const checked = checkedKeys(keys);
       refuseWrites("create keys");
+      if (checked.size === 0) return new Map();
       // IMMEDIATE: the write lock is taken before anything is read, so no other
       // process stores a key between this one's insert and its read back.
       return attempt(`create keys for ${checked.size} subjects`, () => create.immediate(checked));
@@ -167,13 +186,14 @@ export const createSqliteKeyStore = (options: SqliteKeyStoreOptions): KeyStore =
     async forget(subjects) {
       const checked = checkedSubjects(subjects);
       refuseWrites("forget keys");
+      if (checked.length === 0) return;
       attempt(`forget the keys of ${checked.length} subjects`, () => forget.immediate(checked));
       // Best effort, and not part of what `forget` promises: the rows are
       // tombstones already. A reader on an older snapshot makes the checkpoint
       // report busy (after the busy timeout) and leaves older frames in the log;
       // inside a host's open transaction it cannot run at all. Either is fine: the
       // next checkpoint copies the zeroed pages over. Without WAL it does nothing.
-      if (checked.length > 0 && !db.inTransaction) {
+      if (!db.inTransaction) {
         try {
           db.pragma("wal_checkpoint(TRUNCATE)");
         } catch {

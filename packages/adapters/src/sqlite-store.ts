@@ -23,11 +23,14 @@ import {
   AppendConditionError,
   AppendFailedError,
   type AppendResult,
-  type EventStore,
+  type EventLog,
   type ReadAllOptions,
   type ReadOptions,
 } from "./event-store.js";
 import { keysetPages } from "./keyset-pages.js";
+import { type PersonalDataOptions, type SealingEventStore, sealingStore } from "./personal-data.js";
+import { createInMemoryKeyStore } from "./in-memory-key-store.js";
+import { createSqliteKeyStore } from "./sqlite-key-store.js";
 import { type StoredEvent, fromStored, toStoredBatch } from "./mapper.js";
 
 export interface SqliteEventStoreOptions {
@@ -171,7 +174,25 @@ const positionsMatching = (items: ReadonlyArray<QueryItem>): { sql: string; para
 
 const COLUMNS = "position, type, data, metadata, tags";
 
-export const createSqliteEventStore = (options: SqliteEventStoreOptions): EventStore => {
+/**
+ * The SQLite store: its personal data sealed under keys kept in the same file
+ * (table `personal_keys`, through the store's own connection), or in
+ * `personalData.keys`.
+ */
+export const createSqliteEventStore = (options: SqliteEventStoreOptions & { readonly personalData?: PersonalDataOptions }): SealingEventStore => {
+  const log = createSqliteLog(options);
+  const keys =
+    options.personalData?.keys ??
+    // A file from before sealing, opened to read only, has no key table and nothing sealed: no keys to find.
+    (options.readOnly === true && !hasKeyTable(log.database) ? createInMemoryKeyStore() : createSqliteKeyStore({ database: log.database }));
+  return sealingStore(log, keys, { ...options.personalData, ownsKeys: options.personalData?.keys === undefined });
+};
+
+const hasKeyTable = (db: Database.Database): boolean =>
+  db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'personal_keys'").get() !== undefined;
+
+/** The log underneath the SQLite store: events as kept, personal fields sealed; and its connection. */
+export const createSqliteLog = (options: SqliteEventStoreOptions): EventLog & { readonly database: Database.Database } => {
   const db = open(options);
   db.defaultSafeIntegers(true);
   const insert = db.prepare<[string, string, string, string]>("INSERT INTO events (type, data, metadata, tags) VALUES (?, ?, ?, ?)");
@@ -221,6 +242,7 @@ export const createSqliteEventStore = (options: SqliteEventStoreOptions): EventS
   });
 
   return {
+    database: db,
     async append(events, condition) {
       const batch = toStoredBatch(events);
       if (options.readOnly === true) throw new AppendFailedError("not-appended", new Error(`the SQLite store ${options.path} was opened readonly`));

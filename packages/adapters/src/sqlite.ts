@@ -4,4 +4,4 @@
  * that imports this entry installs it (`npm install better-sqlite3`).
  */
 export { type SqliteEventStoreOptions, createSqliteEventStore } from "./sqlite-store.js";
-export { type SqliteKeyStoreOptions, createSqliteKeyStore } from "./sqlite-key-store.js";
+export { type SqliteConnection, type SqliteKeyStoreOptions, createSqliteKeyStore } from "./sqlite-key-store.js";

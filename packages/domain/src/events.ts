@@ -24,7 +24,7 @@ import {
 } from "./codec.js";
 import { DateOfBirth } from "./date-of-birth.js";
 import { SAME, compileCheck } from "./fast-decode.js";
-import { ERASED, Sealed, type SealedEnvelope, type StoredEnvelope, erasable, hasPersonalFields, personalFieldsOf } from "./personal.js";
+import { Sealed, type SealedEnvelope, type StoredEnvelope, type Withheld, erasable, hasPersonalFields, personalFieldsOf } from "./personal.js";
 import { schemaChanges } from "./schema-changes.js";
 import { upcaster } from "./upcasting.js";
 
@@ -381,14 +381,17 @@ export const decodeStoredEnvelope = (given: unknown): E.Either<DecodeError, Stor
 
 /**
  * The event a sealed one holds: its personal fields put back from `values`
- * (what the sealed part opened to), or `[erased]` in each when `values` is
- * null (a key was forgotten). The result is validated as today's event, so a
+ * (what the sealed part opened to), or in each the marker given: `[erased]`
+ * (a key was forgotten) or `[sealed]` (no keys to open it with). The result is validated as today's event, so a
  * sealed part that opens to something the catalog refuses is refused here,
  * naming the field.
  */
-export const openSealed = (sealed: SealedEnvelope, values: Readonly<Record<string, unknown>> | null): E.Either<DecodeError, EventEnvelope> => {
+export const openSealed = (
+  sealed: SealedEnvelope,
+  values: Readonly<Record<string, unknown>> | Withheld,
+): E.Either<DecodeError, EventEnvelope> => {
   const { sealed: _sealed, ...rest } = sealed.data;
   const data: Record<string, unknown> = { ...rest };
-  for (const field of personalFieldsOf(sealed.type)) data[field] = values === null ? ERASED : values[field];
+  for (const field of personalFieldsOf(sealed.type)) data[field] = typeof values === "string" ? values : values[field];
   return decodeEnvelope({ type: sealed.type, data, metadata: sealed.metadata });
 };

@@ -25,5 +25,5 @@ export { type AccountFacts, type Action, type Authority, type LinkFacts, authori
 export { type LockoutRule, type Policy, defaultPolicy, makePolicy } from "./policy.js";
 export { type DomainError, type DomainErrorCode, domainErrorCodes } from "./errors.js";
 export { normalisePhrase } from "./phrase.js";
-export { ERASED, type StoredEnvelope, personalFields } from "./personal.js";
+export { ERASED, SEALED, type StoredEnvelope, personalFields } from "./personal.js";
 export { canonicalBarcode } from "./barcode.js";

@@ -48,7 +48,10 @@ export { accountTag, barcodeTag, commandTag, holdTag, loanTag, tagsOf } from "./
 export {
   ERASED,
   Erased,
+  SEALED,
   Sealed,
+  type Withheld,
+  isWithheld,
   type SealedEnvelope,
   type StoredEnvelope,
   type Subject,

@@ -5,7 +5,7 @@
 import type { Direction, Id, IsoTime } from "./codec.js";
 import type { ConnectionFailureReason, LinkingEvent, PhraseRevocationReason, Verifier } from "./events.js";
 import { canonicalBarcode } from "./barcode.js";
-import { ERASED } from "./personal.js";
+import { ERASED, isWithheld } from "./personal.js";
 import { PersistentMap } from "./persistent-map.js";
 import { RETAINED_FAILURES } from "./policy.js";
 
@@ -120,7 +120,7 @@ export const evolveLinking = (state: LinkingState, event: LinkingEvent): Linking
           phrasesIssuedAt: [],
         }),
         accountsByBarcode:
-          barcode === ERASED ? state.accountsByBarcode : state.accountsByBarcode.set(canonicalBarcode(barcode), accountId),
+          isWithheld(barcode) ? state.accountsByBarcode : state.accountsByBarcode.set(canonicalBarcode(barcode), accountId),
       };
     }
     case "AccountErased":

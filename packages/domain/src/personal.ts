@@ -7,7 +7,7 @@
  * (the account, and for a loan or hold that item too), so that forgetting a key
  * erases them from the log, its exports and its backups alike, while every
  * other field (ids, times, directions, links, grants) stays readable and the
- * audit answers stay the same. The cipher itself is the adapters' (node:crypto);
+ * audit answers stay the same. The cipher itself is the adapters' (Node's AES-GCM);
  * the domain says only what is sealed, under which subjects, and what an erased
  * field reads: `[erased]`.
  *
@@ -23,9 +23,16 @@ import type { Tag } from "./query.js";
 export const ERASED = "[erased]" as const;
 export type Erased = typeof ERASED;
 export const Erased = t.literal(ERASED);
+/** What a personal field reads where its keys were not given (an export read without its key store). */
+export const SEALED = "[sealed]" as const;
+export const Withheld = t.union([Erased, t.literal(SEALED)]);
+export type Withheld = t.TypeOf<typeof Withheld>;
+/** A personal field that cannot be read: erased, or sealed from this reader. */
+export const isWithheld = (value: unknown): value is Withheld => value === ERASED || value === SEALED;
 
-/** A personal field whose own codec would refuse `[erased]` (a barcode, an id) reads either. */
-export const erasable = <C extends t.Mixed>(codec: C) => t.union([codec, Erased], `${codec.name} | "${ERASED}"`);
+/** A personal field reads its own format, `[erased]` or `[sealed]` (its own codec may refuse those: a barcode, an id). */
+export const erasable = <C extends t.Mixed>(codec: C) =>
+  t.union([codec, Erased, t.literal(SEALED)], `${codec.name} | "${ERASED}" | "${SEALED}"`);
 
 /**
  * A subject: whose key seals a field. Named as the tag of the thing it is:
@@ -96,7 +103,8 @@ export const personalPartOf = (
   const values: Record<string, unknown> = {};
   for (const field of declared.fields) values[field] = data[field];
   const subjects = [...new Set(declared.subjects(event as never, tags))];
-  if (subjects.length === 0) throw new Error(`${event.type}: no subject to seal its personal fields under (tags ${tags.join(", ")})`);
+  if (subjects.length === 0)
+    throw new Error(`${event.type}.tags: expected the accounts it concerns (account:…), whose keys seal its personal fields; got ${tags.join(", ") || "none"}`);
   return { subjects, values };
 };
 

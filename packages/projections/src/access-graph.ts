@@ -39,6 +39,7 @@ import {
   type Policy,
   ERASED,
   canonicalBarcode,
+  isWithheld,
   decodeWith,
   defaultPolicy,
   grantInForce,
@@ -158,7 +159,7 @@ const register = (s: AccessGraphState, i: number, barcode: string, minor: boolea
   s.minor[i] = minor ? 1 : 0;
   s.registeredPosition[i] = position;
   s.registered[s.registeredCount++] = i;
-  if (barcode === ERASED) return; // an erased barcode finds no one
+  if (isWithheld(barcode)) return; // an erased (or unreadable) barcode finds no one
   const b = s.barcodes.intern(canonicalBarcode(barcode)); // R7: found however it is typed
   if (b >= s.barcodeAccount.length) s.barcodeAccount = grownInt32(s.barcodeAccount, b + 1);
   s.barcodeAccount[b] = i;
@@ -339,7 +340,7 @@ const applyLinking = (s: AccessGraphState, event: LinkingEvent & PositionedEvent
       // Who managed whom is unchanged; only the barcode is gone, and it finds no one.
       const i = s.accountIds.find(event.data.accountId);
       const barcode = i >= 0 ? s.barcodeOf[i] : undefined;
-      if (barcode !== undefined && barcode !== ERASED) {
+      if (barcode !== undefined && !isWithheld(barcode)) {
         const b = s.barcodes.find(canonicalBarcode(barcode));
         if (b >= 0 && s.barcodeAccount[b] === i) s.barcodeAccount[b] = -1;
         s.barcodeOf[i] = ERASED;

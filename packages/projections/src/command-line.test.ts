@@ -131,7 +131,7 @@ describe("linked-accounts: bad input stops with status 2, the line and the field
     ["an unknown event type", withLine(3, lines[3]!.replace('"SharePhraseIssued"', '"PhraseShouted"')), /line 4: event\.type: expected a known event type, got "PhraseShouted"/],
     ["a decode failure", withLine(4, lines[4]!.replace('"one-way"', '"both-ways"')), /line 5: AccountConnected\.data\.direction: expected .*got "both-ways"/],
     ["a bad metadata field", withLine(1, lines[1]!.replace('"channel":"portal"', '"channel":"fax"')), /line 2: AccountRegistered\.metadata\.channel: expected Channel \| null, got "fax"/],
-    ["a schema version from a later release", withLine(1, lines[1]!.replace('"schemaVersion":2', '"schemaVersion":3')), /line 2: AccountRegistered\.metadata\.schemaVersion: expected a schema version from 1 to 2 \(written by a later release.*got 3/],
+    ["a schema version from a later release", withLine(1, lines[1]!.replace('"schemaVersion":3', '"schemaVersion":4')), /line 2: AccountRegistered\.metadata\.schemaVersion: expected a schema version from 1 to 3 \(written by a later release.*got 4/],
     ["a position that goes backwards", withLine(6, lines[6]!.replace('"position":7', '"position":3')), /line 7: event\.position: expected more than 6 \(strictly increasing\), got 3/],
     ["a repeated position", withLine(6, lines[6]!.replace('"position":7', '"position":6')), /line 7: event\.position: expected more than 6/],
     ["a position that is not a positive integer", withLine(0, lines[0]!.replace('"position":1', '"position":1.5')), /line 1: event\.position: expected positive integer, got 1\.5/],

@@ -54,12 +54,13 @@ export type EntryAction = Extract<Action, "renew-loan" | "cancel-hold" | "suspen
 /** What only the account itself may start (R5): never listed for an account it manages. */
 export type AccountAction = Extract<Action, "place-hold" | "e-checkout">;
 
-export interface LoanEntry extends Loan {
+/** The view lists loans still out and holds still open: when one ended, or whether its details were forgotten, never applies. */
+export interface LoanEntry extends Omit<Loan, "returnedAt" | "detailsForgotten"> {
   readonly kind: "loan";
   readonly accountId: Id;
   readonly actions: ReadonlyArray<EntryAction>;
 }
-export interface HoldEntry extends Hold {
+export interface HoldEntry extends Omit<Hold, "closedAt" | "detailsForgotten"> {
   readonly kind: "hold";
   readonly accountId: Id;
   readonly actions: ReadonlyArray<EntryAction>;
@@ -87,9 +88,9 @@ export interface LinkedLoans {
 
 const allowed = <A extends Action>(actions: ReadonlyArray<A>): ReadonlyArray<A> => actions.filter((a) => managerActions.has(a));
 
-const loanActions = (loan: Loan, canAct: boolean): ReadonlyArray<EntryAction> => (canAct && !loan.returned ? allowed(["renew-loan"]) : []);
+const loanActions = (loan: Pick<Loan, "returned">, canAct: boolean): ReadonlyArray<EntryAction> => (canAct && !loan.returned ? allowed(["renew-loan"]) : []);
 
-const holdActions = (hold: Hold, canAct: boolean): ReadonlyArray<EntryAction> => {
+const holdActions = (hold: Pick<Hold, "status">, canAct: boolean): ReadonlyArray<EntryAction> => {
   if (!canAct) return [];
   switch (hold.status) {
     case "active":
@@ -121,10 +122,10 @@ export const loansFor = (s: LinkedLoansState, access: AccessView, viewer: Id): L
       accountActions: own && canAct ? ["place-hold", "e-checkout"] : [],
       loans: [...circulation.loans.values()]
         .filter((l) => !l.returned)
-        .map((l) => ({ ...l, kind: "loan" as const, accountId: id, actions: loanActions(l, canAct) })),
+        .map(({ returnedAt: _r, detailsForgotten: _f, ...l }) => ({ ...l, kind: "loan" as const, accountId: id, actions: loanActions(l, canAct) })),
       holds: [...circulation.holds.values()]
         .filter((h) => h.status === "active" || h.status === "suspended")
-        .map((h) => ({ ...h, kind: "hold" as const, accountId: id, actions: holdActions(h, canAct) })),
+        .map(({ closedAt: _c, detailsForgotten: _f, ...h }) => ({ ...h, kind: "hold" as const, accountId: id, actions: holdActions(h, canAct) })),
     };
   });
   return { viewer: self?.accountId ?? viewer, position: access.position, accounts };

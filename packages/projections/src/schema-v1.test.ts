@@ -6,6 +6,7 @@ import { Readable } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
 import { main } from "./command-line.js";
 import { readExport } from "./ndjson.js";
+import { SCHEMA_VERSION } from "@linked-accounts/domain";
 
 // The fixture lives in src/ (vitest runs the sources), next to this file.
 const fixture = join(fileURLToPath(new URL(".", import.meta.url)), "fixtures", "schema-v1");
@@ -42,13 +43,13 @@ describe("a schema-version-1 export, written by an earlier release", () => {
   });
 });
 
-describe("the version-1 export read by today's release (schema version 2)", () => {
-  it("every event reads as version 2, its channel implied by its actor: desk for staff, system for the system, not recorded for an account", async () => {
+describe("the version-1 export read by today's release (schema version 3)", () => {
+  it("every event reads as version 3, its channel implied by its actor: desk for staff, system for the system, not recorded for an account", async () => {
     const channels = new Map<string, Set<unknown>>();
     let count = 0;
     for await (const event of readExport(createReadStream(exportFile, "utf8"))) {
       count++;
-      expect(event.metadata.schemaVersion).toBe(2);
+      expect(event.metadata.schemaVersion).toBe(SCHEMA_VERSION);
       const kinds = channels.get(event.metadata.actor.kind) ?? new Set();
       kinds.add(event.metadata.channel);
       channels.set(event.metadata.actor.kind, kinds);
@@ -66,7 +67,7 @@ describe("the version-1 export read by today's release (schema version 2)", () =
   const dir = mkdtempSync(join(tmpdir(), "linked-accounts-schema-v1-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("export writes it again as version 2, and that export gives the same answers", async () => {
+  it("export writes it again as version 3, and that export gives the same answers", async () => {
     const exported = await run(["export", exportFile]);
     expect(exported.stderr).toBe(NO_TRAILER);
     expect(exported.status).toBe(0);

@@ -1,0 +1,159 @@
+import { describe, expect, it } from "vitest";
+import { ERASED, type Tag } from "@linked-accounts/domain/internal";
+import { accountRegistered, sampleMetadata } from "./contract/sample-events.js";
+import { InvalidEventError, type NewEvent, type RecordedEvent, StoredEventDecodeError } from "./event-store.js";
+import { createInMemoryKeyStore } from "./in-memory-key-store.js";
+import { createInMemoryEventStore, plantStoredEvent } from "./in-memory-store.js";
+import type { SealingEventStore } from "./personal-data.js";
+
+const collect = async <T>(events: AsyncIterable<T>): Promise<T[]> => {
+  const out: T[] = [];
+  for await (const event of events) out.push(event);
+  return out;
+};
+
+const TITLE = "Te Ara Whānui: a quiet history of borrowing";
+const checkout = (accountId: string, loanId: string, title = TITLE): NewEvent => ({
+  type: "ItemCheckedOut",
+  data: {
+    loanId,
+    accountId,
+    itemId: `item-of-${loanId}`,
+    title,
+    format: "physical",
+    checkedOutAt: "2026-03-03T09:00:00.000Z",
+    dueAt: "2026-03-24T09:00:00.000Z",
+  },
+  metadata: sampleMetadata(),
+  tags: [`loan:${loanId}`, `account:${accountId}`],
+});
+const erased = (accountId: string): NewEvent => ({
+  type: "AccountErased",
+  data: { accountId, erasedAt: "2026-04-01T00:00:00.000Z" },
+  metadata: sampleMetadata(),
+  tags: [`account:${accountId}`],
+});
+const revoked = (linkId: string, a: string, b: string, reason: string): NewEvent => ({
+  type: "LinkRevoked",
+  data: { linkId, revokedBy: { kind: "staff", staffId: "desk-1" }, reason, revokedAt: "2026-03-04T00:00:00.000Z" },
+  metadata: sampleMetadata(),
+  tags: [`link:${linkId}`, `account:${a}`, `account:${b}`],
+});
+const registered = (n: number): NewEvent => {
+  const event = accountRegistered(n);
+  return { ...event, tags: [`account:account-${n}`, `barcode:B${String(n).padStart(9, "0")}`] };
+};
+
+/** Every byte the log keeps, as text: what an export or a backup would copy. */
+const logText = async (store: SealingEventStore): Promise<string> => JSON.stringify(await collect(store.log.readAll()), (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v));
+
+describe("a store seals personal data at rest and opens it on the way out", () => {
+  it("reads back exactly what was appended, while the log holds neither the title, the item nor the barcode", async () => {
+    const store = createInMemoryEventStore();
+    await store.append([registered(7), checkout("account-7", "loan-1")]);
+    const [account, loan] = await collect(store.readAll());
+    expect(loan).toMatchObject({ type: "ItemCheckedOut", data: { title: TITLE, itemId: "item-of-loan-1", accountId: "account-7" } });
+    expect(account).toMatchObject({ data: { barcode: "B000000007" } });
+    expect(account!.tags).toContain("barcode:B000000007");
+    const text = await logText(store);
+    for (const secret of [TITLE, "Whānui", "item-of-loan-1", "B000000007"]) expect(text).not.toContain(secret);
+    expect(text).toContain("account-7"); // ids and times stay readable: the audit
+    expect(text).toContain("barcode-hmac:");
+  });
+
+  it("finds an account by its barcode (any query holding the barcode tag) without the log ever indexing the barcode", async () => {
+    const store = createInMemoryEventStore();
+    await store.append([registered(1), registered(2)]);
+    const found = await collect(store.read({ items: [{ types: ["AccountRegistered"], tags: ["barcode:B000000002"] }] }));
+    expect(found.map((e) => (e.data as { accountId: string }).accountId)).toEqual(["account-2"]);
+    const logTags = (await collect(store.log.readAll())).flatMap((e) => e.tags);
+    expect(logTags.filter((t) => t.startsWith("barcode:"))).toEqual([]);
+  });
+
+  it("forgetting an account's key erases its fields everywhere, and only its: the rest of each event stays", async () => {
+    const store = createInMemoryEventStore();
+    await store.append([registered(1), registered(2), checkout("account-1", "loan-1"), checkout("account-2", "loan-2", "Another title")]);
+    const before = await collect(store.readAll());
+    await store.append([erased("account-1")]);
+    const after = await collect(store.readAll());
+    expect(after[0]!.data).toEqual({ ...before[0]!.data, barcode: ERASED });
+    expect(after[0]!.tags).not.toContain("barcode:B000000001");
+    expect(after[2]!.data).toEqual({ ...before[2]!.data, title: ERASED, itemId: ERASED });
+    expect(after[1]).toEqual(before[1]);
+    expect(after[3]).toEqual(before[3]);
+    expect(after.slice(0, 4).map((e) => e.metadata)).toEqual(before.map((e) => e.metadata));
+    // The erased account's registration is still selected by its barcode (so a
+    // decision's condition still covers it), but reads [erased]: it names no one.
+    const byErasedBarcode = await collect(store.read({ items: [{ tags: ["barcode:B000000001"] }] }));
+    expect(byErasedBarcode.map((e) => e.data)).toEqual([{ ...before[0]!.data, barcode: ERASED }]);
+    expect(await collect(store.read({ items: [{ tags: ["barcode:B000000002"] }] }))).toHaveLength(1);
+    expect((await store.keys.find(["account:account-1"])).get("account:account-1")).toBeNull();
+  });
+
+  it("a retention forgetting of one loan erases that loan only", async () => {
+    const store = createInMemoryEventStore();
+    await store.append([checkout("a1", "l1", "Kept"), checkout("a1", "l2", "Forgotten")]);
+    await store.append([
+      {
+        type: "LoanDetailsForgotten",
+        data: { loanId: "l2", accountId: "a1", retentionDays: 30, forgottenAt: "2026-05-01T00:00:00.000Z" },
+        metadata: sampleMetadata(),
+        tags: ["loan:l2", "account:a1"],
+      },
+    ]);
+    const titles = (await collect(store.readAll())).slice(0, 2).map((e) => (e.data as { title: string }).title);
+    expect(titles).toEqual(["Kept", ERASED]);
+  });
+
+  it("a revocation's reason is both patrons' own: forgetting either erases it (here by another process: no key cache)", async () => {
+    for (const gone of ["a", "b"]) {
+      const store = createInMemoryEventStore({ keyCacheMs: 0 });
+      await store.append([revoked("k1", "a", "b", "moved out")]);
+      await store.keys.forget([`account:${gone}`]);
+      const [event] = await collect(createReader(store));
+      expect((event!.data as { reason: string }).reason).toBe(ERASED);
+    }
+  });
+
+  it("nothing new is sealed under an erased name: an event about an erased account is refused, nothing appended", async () => {
+    const store = createInMemoryEventStore();
+    await store.append([registered(1), erased("account-1")]);
+    await expect(store.append([checkout("account-1", "loan-9")])).rejects.toThrow(InvalidEventError);
+    await expect(store.append([checkout("account-1", "loan-9")])).rejects.toThrow(/erased/);
+    expect(await store.head()).toBe(2n);
+  });
+
+  it("a sealed part moved to another event, or altered, stops the read at its position", async () => {
+    const store = createInMemoryEventStore();
+    await store.append([checkout("a1", "l1"), checkout("a1", "l2")]);
+    const [first, second] = await collect(store.log.readAll());
+    const sealedOf = (e: typeof first) => (e!.data as { sealed: unknown }).sealed;
+    plantStoredEvent(store, { type: second!.type, data: { ...second!.data, sealed: sealedOf(first) }, metadata: second!.metadata, tags: second!.tags });
+    await expect(collect(store.readAll())).rejects.toThrow(StoredEventDecodeError);
+    await expect(collect(store.readAll())).rejects.toThrow(/position 3 .*sealed/);
+  });
+
+  it("a log read with the wrong key store says so, naming the subject, rather than reading [erased]", async () => {
+    const store = createInMemoryEventStore();
+    await store.append([checkout("a1", "l1")]);
+    const stranger = createInMemoryEventStore({ keys: createInMemoryKeyStore() });
+    plantStoredEvent(stranger, (await collect(store.log.readAll())).map(({ position: _p, ...row }) => row)[0] as never);
+    await expect(collect(stranger.readAll())).rejects.toThrow(/no key for subject account:a1/);
+  });
+
+  it("an event written before sealing (schema version 2, in the clear) still reads, and its plain barcode tag still finds it", async () => {
+    const store = createInMemoryEventStore();
+    const old = registered(5);
+    plantStoredEvent(store, { type: old.type, data: old.data, metadata: { ...old.metadata, schemaVersion: 2 }, tags: old.tags as Tag[] });
+    const found = await collect(store.read({ items: [{ tags: ["barcode:B000000005"] }] }));
+    expect(found).toHaveLength(1);
+    expect(found[0]!.data).toEqual(old.data);
+  });
+
+  it("the log refuses personal data in the clear: only the store seals", async () => {
+    const store = createInMemoryEventStore();
+    await expect(store.log.append([checkout("a1", "l1") as never])).rejects.toThrow(/must be sealed/);
+  });
+});
+
+const createReader = (store: SealingEventStore): AsyncIterable<RecordedEvent> => store.readAll();

@@ -1,0 +1,185 @@
+/**
+ * The PostgreSQL key store (`pg`): the subjects' keys in `<schema>.personal_keys`,
+ * in the event store's schema by default, so a host backs up and restores one
+ * schema. A key is `bytea` of `KEY_BYTES`; a tombstone is the row with `key`
+ * NULL and `forgotten_at` set.
+ *
+ * The table is created on first use, by whichever process gets there first:
+ * `CREATE SCHEMA` and `CREATE TABLE ... IF NOT EXISTS` are not safe against
+ * each other across sessions (two at once can both find nothing and one then
+ * fails on the catalog's unique index), so they run in one transaction holding
+ * the transaction advisory lock the event store migrates under
+ * (`linked-accounts:migrate:<schema>`, see postgres-store.ts): an event store
+ * and a key store opening one new schema at once take turns too.
+ *
+ * `create` is one statement: insert what is missing (`ON CONFLICT DO NOTHING`)
+ * and answer it, with the rows that were there already. A statement sees the
+ * table as it was when it began, so a key another session was inserting at
+ * that moment is in neither half (the insert waited for that session to commit
+ * and then skipped the subject); those few subjects are read again by a second
+ * statement, which sees the other session's key. Inserts and tombstones are
+ * written in one order of subjects everywhere, so two batches never wait on
+ * each other in a cycle.
+ *
+ * Erasure: `forget` sets the key to NULL in one statement; from its commit no
+ * query sees the key. The old row version stays in the table's pages until
+ * (auto)vacuum reclaims it, and the server's write-ahead log, its replicas'
+ * and its backups keep it as long as they are kept: a host bounds how long by
+ * its vacuum settings and its retention of WAL and backups.
+ */
+import pg from "pg";
+import { checkedKeys, checkedSubjects, keyCopy } from "./key-checks.js";
+import { type KeyLookup, type KeyStore, KeyStoreError } from "./key-store.js";
+import { DEFAULT_SCHEMA } from "./postgres-store.js";
+
+/**
+ * `connectionString`: the store opens a pool of its own (closed by `close`),
+ * with the event store's default timeouts. `pool`: a host's pool, its timeouts
+ * its own, left open by `close`. `schema`: default "linked_accounts", the event
+ * store's.
+ */
+export type PostgresKeyStoreOptions = ({ readonly connectionString: string } | { readonly pool: pg.Pool }) & { readonly schema?: string };
+
+/** What postgres-store.ts accepts as a schema name: an unquoted lower-case identifier, written into the SQL as it is. */
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** Swallows a client's 'error' event: the query in flight, if any, fails on its own (as in postgres-store.ts). */
+const ignore = (): void => undefined;
+const guard = (client: pg.PoolClient | pg.Client): void => {
+  if (!client.listeners("error").includes(ignore)) client.on("error", ignore);
+};
+
+interface Row {
+  readonly subject: string;
+  readonly key: Buffer | null;
+}
+
+/** Subjects in the one order every statement writes them in (UTF-16 code units, as JavaScript sorts). */
+const inOrder = (subjects: Iterable<string>): string[] => [...subjects].sort();
+
+export const createPostgresKeyStore = (options: PostgresKeyStoreOptions): KeyStore => {
+  const schema = options.schema ?? DEFAULT_SCHEMA;
+  if (!SCHEMA_NAME.test(schema)) throw new RangeError(`schema must match ${SCHEMA_NAME}, got ${JSON.stringify(schema)}`);
+  const table = `${schema}.personal_keys`;
+  const ownPool = "connectionString" in options;
+  const pool = ownPool
+    ? new pg.Pool({
+        connectionString: options.connectionString,
+        connectionTimeoutMillis: 5000,
+        statement_timeout: 10_000,
+        lock_timeout: 5000,
+        query_timeout: 12_000,
+      })
+    : options.pool;
+  // An idle client whose backend goes away emits "error" on the pool, a busy one
+  // on itself; unheard, either would crash the process.
+  pool.on("error", ignore);
+  pool.on("connect", guard);
+
+  /** Creates the schema and table if missing, once per store (again after a failure). */
+  let ready: Promise<void> | undefined;
+  const ensure = (): Promise<void> =>
+    (ready ??= (async () => {
+      const client = await pool.connect();
+      guard(client);
+      let broken: Error | undefined;
+      try {
+        await client.query("BEGIN");
+        // Transaction-scoped: released by COMMIT or ROLLBACK, even if this process dies.
+        await client.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [`linked-accounts:migrate:${schema}`]);
+        await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+        await client.query(`
+          CREATE TABLE IF NOT EXISTS ${table} (
+            subject      text PRIMARY KEY,
+            key          bytea CHECK (key IS NULL OR octet_length(key) = 32),
+            created_at   timestamptz NOT NULL DEFAULT now(),
+            forgotten_at timestamptz,
+            CHECK ((key IS NULL) = (forgotten_at IS NOT NULL))
+          )`);
+        await client.query("COMMIT");
+      } catch (error) {
+        broken = error as Error;
+        await client.query("ROLLBACK").catch(() => undefined);
+        throw error;
+      } finally {
+        client.release(broken);
+      }
+    })().catch((error: unknown) => {
+      ready = undefined;
+      throw error;
+    }));
+
+  let closed = false;
+  /** Runs `work` once the table exists, turning every failure into a `KeyStoreError` saying what failed where. */
+  const attempt = async <A>(what: string, work: () => Promise<A>): Promise<A> => {
+    if (closed) throw new KeyStoreError(`the PostgreSQL key store (schema ${schema}) could not ${what}: it was closed`);
+    try {
+      await ensure();
+      return await work();
+    } catch (error) {
+      if (error instanceof KeyStoreError) throw error;
+      throw new KeyStoreError(`the PostgreSQL key store (schema ${schema}) could not ${what}: ${(error as Error).message}`, { cause: error });
+    }
+  };
+
+  const rows = async (text: string, values: unknown[]): Promise<Row[]> => (await pool.query<Row>(text, values)).rows;
+  const lookup = (found: ReadonlyArray<Row>): Map<string, Uint8Array | null> =>
+    new Map(found.map((row) => [row.subject, row.key === null ? null : keyCopy(row.key)]));
+  const find = async (subjects: ReadonlyArray<string>): Promise<Map<string, Uint8Array | null>> =>
+    lookup(await rows(`SELECT subject, key FROM ${table} WHERE subject = ANY ($1::text[])`, [subjects]));
+
+  const createQuery = `
+    WITH given AS (
+      SELECT g.subject, g.key, g.ord FROM unnest($1::text[], $2::bytea[]) WITH ORDINALITY AS g(subject, key, ord)
+    ), inserted AS (
+      INSERT INTO ${table} (subject, key)
+      SELECT subject, key FROM given ORDER BY ord
+      ON CONFLICT (subject) DO NOTHING
+      RETURNING subject, key
+    )
+    SELECT subject, key FROM inserted
+    UNION ALL
+    SELECT p.subject, p.key FROM ${table} p JOIN given USING (subject)`;
+  // A tombstone keeps the moment the subject was first forgotten.
+  const forgetQuery = `
+    INSERT INTO ${table} AS p (subject, key, forgotten_at)
+    SELECT u.subject, NULL, now() FROM unnest($1::text[]) WITH ORDINALITY AS u(subject, ord) ORDER BY u.ord
+    ON CONFLICT (subject) DO UPDATE SET key = NULL, forgotten_at = coalesce(p.forgotten_at, excluded.forgotten_at)`;
+
+  return {
+    async find(subjects): Promise<KeyLookup> {
+      const checked = checkedSubjects(subjects);
+      if (checked.length === 0) return new Map();
+      return attempt(`find the keys of ${checked.length} subjects`, () => find(checked));
+    },
+
+    async create(keys): Promise<KeyLookup> {
+      const checked = checkedKeys(keys);
+      if (checked.size === 0) return new Map();
+      const subjects = inOrder(checked.keys());
+      return attempt(`create keys for ${subjects.length} subjects`, async () => {
+        const answered = lookup(await rows(createQuery, [subjects, subjects.map((s) => checked.get(s)!)]));
+        // Created by another session after this statement began (see the top of this file): read them again.
+        const raced = subjects.filter((s) => !answered.has(s));
+        if (raced.length > 0) for (const [subject, key] of await find(raced)) answered.set(subject, key);
+        const lost = subjects.find((s) => !answered.has(s));
+        if (lost !== undefined) throw new KeyStoreError(`the PostgreSQL key store (schema ${schema}) stored no row for subject ${JSON.stringify(lost)}`);
+        return answered;
+      });
+    },
+
+    async forget(subjects) {
+      const checked = inOrder(checkedSubjects(subjects));
+      if (checked.length === 0) return;
+      await attempt(`forget the keys of ${checked.length} subjects`, () => pool.query(forgetQuery, [checked]));
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      pool.off("error", ignore);
+      pool.off("connect", guard);
+      if (ownPool) await pool.end();
+    },
+  };
+};
