@@ -6,7 +6,8 @@
  *   decode the input → make the command → read its boundary (the events its
  *   query selects, read until the query stops growing) → derive phrase proofs
  *   if it needs them → decide → append on condition that nothing it read has
- *   changed → on a conflict, back off and decide again.
+ *   changed (or where its declaration says so, nothing of what could overturn
+ *   the decision) → on a conflict, back off and decide again.
  *
  * A command conflicts only with changes to what it read (R16), and a decision
  * made on links that have since changed is never stored (R13). A command id
@@ -34,6 +35,7 @@ import {
   evolveLibrary,
   initialLibraryState,
   plainInput,
+  selectsWithin,
   tagsOf,
   unionOf,
   withoutCommonFields,
@@ -118,6 +120,20 @@ const backOff = (retry: RetryPolicy, attempt: number): Promise<void> => {
 };
 
 const invalid = (message: string): CommandFailure => ({ code: "invalid-input", message });
+
+/**
+ * What the append is conditional on: everything the command read, or the
+ * narrower condition its declaration names, with the command's own id always
+ * (a repeat of it stored meanwhile refuses the append, R15). A condition must
+ * be within what was read: the append's `after` is the last event read, so an
+ * event the read never selected could refuse every retry.
+ */
+const conditionOf = (declaration: AnyDeclaration, command: unknown, read: Query, ownTag: string): Query => {
+  if (declaration.condition === undefined) return read;
+  const condition = unionOf(declaration.condition(command), { items: [{ tags: [ownTag] }] });
+  if (!selectsWithin(condition, read)) throw new Error(`${declaration.method}: its append condition asks for events its reads do not select`);
+  return condition;
+};
 
 export const createCommandHandler = (ports: HandlerPorts) => {
   const { store, clock, ids, phrases, policy, retry } = ports;
@@ -240,7 +256,7 @@ export const createCommandHandler = (ports: HandlerPorts) => {
         tags: [...tagsOf(event, boundary.state.linking), ownTag, digestTag],
       }));
       try {
-        const appended = await store.append(events, { failIfEventsMatch: boundary.query, after: boundary.after });
+        const appended = await store.append(events, { failIfEventsMatch: conditionOf(declaration, command, boundary.query, ownTag), after: boundary.after });
         if (E.isLeft(outcome)) return outcome;
         return E.right({ ...outcome.right, ...(issued === undefined ? {} : { phrase: issued }), events: decision.right, freshness: appended.position.toString() });
       } catch (error) {

@@ -152,7 +152,8 @@ export type Action =
   | "revoke-phrase"
   | "connect"
   | "close-account"
-  | "record-date-of-birth";
+  | "record-date-of-birth"
+  | "choose-reading-history";
 
 /** R5: what a manager may do on an account it manages. */
 export const managerActions: ReadonlySet<Action> = new Set<Action>([
@@ -174,9 +175,14 @@ const selfActions: ReadonlySet<Action> = new Set<Action>([
   "revoke-phrase",
   "connect",
   "close-account",
+  // Issue 12: whether the library keeps one's reading history is one's own choice, never a manager's.
+  "choose-reading-history",
 ]);
 
-/** At the desk: physical checkouts, returns, fulfilled holds, revoking phrases, closing. */
+/**
+ * At the desk: physical checkouts, returns, fulfilled holds, revoking phrases,
+ * closing, and recording a patron's choice about their reading history for them.
+ */
 const staffActions: ReadonlySet<Action> = new Set<Action>([
   "view",
   "checkout",
@@ -185,6 +191,7 @@ const staffActions: ReadonlySet<Action> = new Set<Action>([
   "revoke-phrase",
   "close-account",
   "record-date-of-birth",
+  "choose-reading-history",
 ]);
 
 /** The host's own processes (a returns sorter, the ILS): returns, fulfilled holds, closing, dates of birth. */

@@ -97,6 +97,12 @@ export const PositiveInt: t.Type<number, number, unknown> = new t.Type<number, n
   t.identity,
 );
 
+/** A whole number from `min` to `max`; `name` is what errors say was expected. */
+export const IntBetween = (name: string, min: number, max: number): t.Type<number, number, unknown> => {
+  const is = (u: unknown): u is number => typeof u === "number" && Number.isSafeInteger(u) && u >= min && u <= max;
+  return new t.Type<number, number, unknown>(`${name} (a whole number from ${min} to ${max})`, is, (u, c) => (is(u) ? t.success(u) : t.failure(u, c)), t.identity);
+};
+
 /**
  * What no text may hold, so that every store keeps exactly what another does
  * (PostgreSQL refuses NUL and unpaired surrogates where SQLite and memory keep

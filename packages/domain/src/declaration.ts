@@ -65,6 +65,15 @@ export interface CommandDeclaration<
    * handler reads until it stops growing.
    */
   readonly reads: (command: Command, state: LibraryState, policy: Policy) => Query;
+  /**
+   * What must not have changed since the read for the decision to stand; default:
+   * everything it read (`reads`). The handler appends on condition that nothing
+   * matching it was stored after the last event read, so it must be within what
+   * the command read (the handler refuses one that is not): a narrower condition
+   * is for a command that reads much but whose decision only some of it could
+   * overturn (a retention run reads every return, and conflicts with none).
+   */
+  readonly condition?: (command: Command) => Query;
   readonly decide: (command: Command, state: LibraryState, policy: Policy) => Decision;
   /** What the host is told, from the events decided or found under the command's id. */
   readonly outcome: (command: Command, events: ReadonlyArray<DomainEvent>) => E.Either<DomainError, Result>;

@@ -11,6 +11,7 @@ export const domainErrorCodes = {
   "account-already-registered": "An account with that id is already registered.",
   "barcode-taken": "Another account already has that barcode.",
   "account-closed": "The account is closed (R12).",
+  "account-open": "Close the account before erasing its personal data.",
   "minor-cannot-manage": "A minor's account cannot be the managing side of a link (R4), unless the policy lets minors manage from an age it has reached.",
   "date-of-birth-in-future": "A date of birth cannot be after the day it is recorded.",
   "phrase-not-found": "No share phrase with that id was issued.",

@@ -22,7 +22,7 @@ export {
 } from "./codec.js";
 export { MAX_INPUT_DEPTH, MAX_INPUT_NODES, MAX_INPUT_STRING, plainInput } from "./plain-input.js";
 export * from "./events.js";
-export { type Query, type QueryItem, type Tag, covers, everything, matchesQuery, nothingAtAll, unionOf } from "./query.js";
+export { type Query, type QueryItem, type Tag, covers, everything, matchesQuery, nothingAtAll, selectsWithin, unionOf } from "./query.js";
 export {
   type Command,
   type CommandOf,

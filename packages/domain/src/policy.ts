@@ -1,4 +1,4 @@
-/** The numbers a host may tune (R4, R6, R10). The defaults are DOMAIN.md's. */
+/** The numbers a host may tune (R4, R6, R10, retention). The defaults are DOMAIN.md's. */
 
 export interface LockoutRule {
   /** This many counted failures within `windowMs`… */
@@ -23,7 +23,17 @@ export interface Policy {
    * never manages. null (the default, DOMAIN.md's R4): minors never manage.
    */
   readonly minorsMayManageFromAge: number | null;
+  /**
+   * Issue 12: how many days after a loan is returned, or a hold fulfilled or
+   * cancelled, a retention run (`applyRetention`) forgets what it was (its item,
+   * title and pickup branch), unless the patron chose to keep their reading
+   * history. A whole number of days from 1 to 36,500; default 90.
+   */
+  readonly retentionDays: number;
 }
+
+/** The longest retention a policy or a run may name: a hundred years, in days. */
+export const MAX_RETENTION_DAYS = 36_500;
 
 const MINUTE = 60_000;
 
@@ -35,6 +45,7 @@ export const defaultPolicy: Policy = {
   // once a second stops after the fifth phrase for a quarter of an hour.
   issueLimit: { maxFailures: 5, windowMs: 15 * MINUTE, lockMs: 15 * MINUTE },
   minorsMayManageFromAge: null,
+  retentionDays: 90,
 };
 
 /**
@@ -51,6 +62,7 @@ export const makePolicy = (overrides: {
   readonly connectorLockout?: Partial<LockoutRule>;
   readonly issueLimit?: Partial<LockoutRule>;
   readonly minorsMayManageFromAge?: number | null;
+  readonly retentionDays?: number;
 } = {}): Policy => {
   const policy: Policy = {
     phraseLifetimeMs: overrides.phraseLifetimeMs ?? defaultPolicy.phraseLifetimeMs,
@@ -58,6 +70,7 @@ export const makePolicy = (overrides: {
     connectorLockout: { ...defaultPolicy.connectorLockout, ...overrides.connectorLockout },
     issueLimit: { ...defaultPolicy.issueLimit, ...overrides.issueLimit },
     minorsMayManageFromAge: overrides.minorsMayManageFromAge === undefined ? defaultPolicy.minorsMayManageFromAge : overrides.minorsMayManageFromAge,
+    retentionDays: overrides.retentionDays ?? defaultPolicy.retentionDays,
   };
   const positive = (name: string, n: number) => {
     if (!Number.isSafeInteger(n) || n <= 0) throw new RangeError(`policy.${name}: expected a positive integer, got ${n}`);
@@ -66,6 +79,9 @@ export const makePolicy = (overrides: {
   const age = policy.minorsMayManageFromAge;
   if (age !== null && !(Number.isSafeInteger(age) && age > 0 && age < 150))
     throw new RangeError(`policy.minorsMayManageFromAge: expected null or a whole number of years from 1 to 149, got ${age}`);
+  const days = policy.retentionDays;
+  if (!(Number.isSafeInteger(days) && days >= 1 && days <= MAX_RETENTION_DAYS))
+    throw new RangeError(`policy.retentionDays: expected a whole number of days from 1 to ${MAX_RETENTION_DAYS}, got ${days}`);
   for (const role of ["issuerLockout", "connectorLockout", "issueLimit"] as const) {
     const rule = policy[role];
     positive(`${role}.windowMs`, rule.windowMs);

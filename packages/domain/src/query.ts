@@ -49,3 +49,13 @@ export const unionOf = (...queries: ReadonlyArray<Query>): Query => {
 
 /** Whether every item of `inner` is also an item of `outer`: reading `outer` read all `inner` asks for. */
 export const covers = (outer: Query, inner: Query): boolean => unionOf(outer, inner).items.length === unionOf(outer).items.length;
+
+/** Whether every event `inner` selects, `outer` selects too (each item of `inner` within one item of `outer`). */
+export const selectsWithin = (inner: Query, outer: Query): boolean =>
+  inner.items.every((i) =>
+    outer.items.some(
+      (o) =>
+        (o.types === undefined || (i.types !== undefined && i.types.every((type) => o.types!.includes(type)))) &&
+        (o.tags ?? []).every((tag) => (i.tags ?? []).includes(tag)),
+    ),
+  );

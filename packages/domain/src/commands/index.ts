@@ -5,11 +5,14 @@
  */
 import type * as t from "io-ts";
 import type { AnyDeclaration } from "../declaration.js";
+import { applyRetention } from "./apply-retention.js";
+import { chooseReadingHistory } from "./choose-reading-history.js";
 import { closeAccount } from "./close-account.js";
 import { connectAccount } from "./connect-account.js";
 import { cancelHold, changeHoldPickupBranch, recordHoldFulfilled, resumeHold, suspendHold } from "./hold-changes.js";
 import { issueSharePhrase } from "./issue-share-phrase.js";
 import { placeHold } from "./place-hold.js";
+import { eraseAccount } from "./erase-account.js";
 import { eCheckout, recordCheckout } from "./record-checkout.js";
 import { recordDateOfBirth } from "./record-date-of-birth.js";
 import { recordReturn } from "./record-return.js";
@@ -37,6 +40,9 @@ export const declarations = {
   resumeHold,
   changeHoldPickupBranch,
   recordHoldFulfilled,
+  eraseAccount,
+  chooseReadingHistory,
+  applyRetention,
 } as const;
 export type Declarations = typeof declarations;
 
@@ -58,6 +64,9 @@ export const commandCodecs = {
   ResumeHold: resumeHold.codec,
   ChangeHoldPickupBranch: changeHoldPickupBranch.codec,
   RecordHoldFulfilled: recordHoldFulfilled.codec,
+  EraseAccount: eraseAccount.codec,
+  ChooseReadingHistory: chooseReadingHistory.codec,
+  ApplyRetention: applyRetention.codec,
 } as const;
 export type CommandType = keyof typeof commandCodecs;
 export type Command = { [K in CommandType]: t.TypeOf<(typeof commandCodecs)[K]> }[CommandType];
@@ -82,6 +91,9 @@ const byType: Record<CommandType, AnyDeclaration> = {
   ResumeHold: resumeHold,
   ChangeHoldPickupBranch: changeHoldPickupBranch,
   RecordHoldFulfilled: recordHoldFulfilled,
+  EraseAccount: eraseAccount,
+  ChooseReadingHistory: chooseReadingHistory,
+  ApplyRetention: applyRetention,
 };
 
 export { PhraseProof, refusalOf } from "./connect-account.js";

@@ -18,11 +18,17 @@ import {
   phraseTag,
 } from "../tags.js";
 
-/** Registered, minor or not, open or closed, and its date of birth if recorded: what `grantInForce` decides on (R1, R4, R12). */
+/**
+ * Registered, minor or not, open or closed, and its date of birth if recorded:
+ * what `grantInForce` decides on (R1, R4, R12); and whether its personal data
+ * was erased (an erased account's barcode finds no one).
+ */
 export const accountFacts = (accountId: Id): QueryItem => ({
-  types: ["AccountRegistered", "AccountClosed", "DateOfBirthRecorded"],
+  types: ["AccountRegistered", "AccountClosed", "DateOfBirthRecorded", "AccountErased"],
   tags: [accountTag(accountId)],
 });
+/** Issue 12: what an account chose about keeping its reading history, every time it chose. */
+export const historyChoicesOf = (accountId: Id): QueryItem => ({ types: ["ReadingHistoryChosen"], tags: [accountTag(accountId)] });
 /** The phrases an account issued, and their revocations. */
 export const phrasesOf = (accountId: Id): QueryItem => ({
   types: ["SharePhraseIssued", "SharePhraseRevoked"],

@@ -20,7 +20,13 @@ export const registerAccount = declare({
   codec: RegisterAccount,
   identity: ({ accountId, barcode, minor }) => ({ accountId, barcode, minor }),
   make: ({ accountId, barcode, minor }, c) => ({ type: "RegisterAccount", ...c.common, accountId, barcode, minor }),
-  reads: (c) => ({ items: [accountFacts(c.accountId), barcodeOwner(c.barcode)] }),
+  // The barcode's owner, if any, and then that owner's facts: an erased account's barcode is free again.
+  reads: (c, { linking }) => {
+    const owner = linking.accountsByBarcode.get(canonicalBarcode(c.barcode));
+    return {
+      items: [accountFacts(c.accountId), barcodeOwner(c.barcode), ...(owner === undefined || owner === c.accountId ? [] : [accountFacts(owner)])],
+    };
+  },
   decide: (c, { linking: state }) => {
     if (c.actor.kind === "account")
       return E.left(domainError("not-authorised", "Accounts are registered by library staff or the library's system."));

@@ -252,6 +252,12 @@ const commandArbs: { [K in CommandType]: fc.Arbitrary<CommandOf<K>> } = {
     fc.record({ holdId: id(), accountId: id(), pickupBranch: text(1, 100) }),
   ),
   RecordHoldFulfilled: cmd("RecordHoldFulfilled", fc.record({ holdId: id(), accountId: id() })),
+  EraseAccount: cmd("EraseAccount", fc.record({ accountId: id() })),
+  ChooseReadingHistory: cmd("ChooseReadingHistory", fc.record({ accountId: id(), keep: fc.boolean() })),
+  ApplyRetention: cmd(
+    "ApplyRetention",
+    fc.record({ retentionDays: fc.option(fc.integer({ min: 1, max: 36_500 }), { nil: null }), limit: fc.integer({ min: 1, max: 1000 }) }),
+  ),
 };
 
 /** Any command of type `type`, field by field valid, unrelated to any state (mostly refused by `decide`). */

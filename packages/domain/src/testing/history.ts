@@ -47,7 +47,12 @@ export const moveKinds = [
   "manager-self-service",
   "record-birth",
 ] as const;
-export type MoveKind = (typeof moveKinds)[number];
+/**
+ * Issue 12's moves, played only when a history asks for them (`personalData`):
+ * choosing to keep reading history, erasing an account, a retention run.
+ */
+export const personalDataMoveKinds = ["choose-history", "erase", "retention"] as const;
+export type MoveKind = (typeof moveKinds)[number] | (typeof personalDataMoveKinds)[number];
 
 const weights: Readonly<Record<MoveKind, number>> = {
   register: 3,
@@ -68,6 +73,9 @@ const weights: Readonly<Record<MoveKind, number>> = {
   "fulfil-hold": 1,
   "manager-self-service": 2,
   "record-birth": 1,
+  "choose-history": 2,
+  erase: 1,
+  retention: 2,
 };
 
 /** One random move: its kind, six free choices, and how far the clock moves first. */
@@ -91,9 +99,14 @@ export const clockAdvance = (): fc.Arbitrary<number> =>
     { weight: 1, arbitrary: fc.integer({ min: DAY, max: 5 * DAY }) },
   );
 
-export const move = (): fc.Arbitrary<Move> =>
+export const move = (options: Pick<HistoryOptions, "personalData"> = {}): fc.Arbitrary<Move> =>
   fc.record({
-    kind: fc.oneof(...moveKinds.map((kind) => ({ weight: weights[kind], arbitrary: fc.constant(kind) }))),
+    kind: fc.oneof(
+      ...[...moveKinds, ...(options.personalData === true ? personalDataMoveKinds : [])].map((kind) => ({
+        weight: weights[kind],
+        arbitrary: fc.constant(kind),
+      })),
+    ),
     picks: fc.tuple(fc.nat(), fc.nat(), fc.nat(), fc.nat(), fc.nat(), fc.nat()),
     advanceMs: clockAdvance(),
   });
@@ -108,11 +121,17 @@ export interface HistoryOptions {
   readonly maxAccounts?: number;
   /** The clock's first reading (default 2026-03-02T09:00:00.000Z). */
   readonly start?: string;
+  /**
+   * Also play issue 12's moves (`personalDataMoveKinds`): patrons choosing to
+   * keep their reading history, closed accounts erased, retention runs of a
+   * few days (default false).
+   */
+  readonly personalData?: boolean;
 }
 
 /** An arbitrary plan of moves. */
 export const historyPlan = (options: HistoryOptions = {}): fc.Arbitrary<ReadonlyArray<Move>> =>
-  fc.array(move(), { minLength: options.minMoves ?? 30, maxLength: options.maxMoves ?? 150 });
+  fc.array(move(options), { minLength: options.minMoves ?? 30, maxLength: options.maxMoves ?? 150 });
 
 // ---------------------------------------------------------------------------
 // Playing a plan
@@ -236,7 +255,9 @@ export const playHistory = (plan: ReadonlyArray<Move>, options: HistoryOptions =
     percent(n) < 90 ? (pick(openAccounts(), n) ?? pick(book.accounts, n)) : pick(book.accounts, n);
   const managersOf = (accountId: Id): Id[] =>
     book.accounts.filter((m) => m !== accountId && canManage(state.linking, m, accountId, policy, clock));
-  const barcodeOf = (id: Id): string => accounts().get(id)?.barcode ?? "UNKNOWN0";
+  // As registered: an erased account's barcode reads `[erased]` in the state, but people still type it.
+  const registeredBarcodes = new Map<Id, string>();
+  const barcodeOf = (id: Id): string => registeredBarcodes.get(id) ?? "UNKNOWN0";
   /** Someone acting on `accountId`'s loans and holds: itself, a manager, or someone else. */
   const circulationActor = (accountId: Id, n: number, m: number): { actor: Actor; who: string } => {
     const p = percent(n);
@@ -270,6 +291,7 @@ export const playHistory = (plan: ReadonlyArray<Move>, options: HistoryOptions =
     switch (event.type) {
       case "AccountRegistered":
         book.accounts.push(event.data.accountId);
+        registeredBarcodes.set(event.data.accountId, event.data.barcode);
         break;
       case "SharePhraseIssued":
         book.phrases.push(event.data.phraseId);
@@ -550,6 +572,27 @@ export const playHistory = (plan: ReadonlyArray<Move>, options: HistoryOptions =
             return play(label, { type: "ChangeHoldPickupBranch", ...base(), actor, ...hold, pickupBranch: pick(BRANCHES, p4)! });
         }
         return;
+      }
+      case "choose-history": {
+        const target = someAccount(p0)!;
+        const p = percent(p1);
+        const other = pick(book.accounts.filter((a) => a !== target), p2);
+        const [actor, who]: [Actor, string] =
+          p < 70 ? [account(target), "self"] : p < 85 ? [STAFF, "desk"] : p < 95 && other !== undefined ? [account(other), "other"] : [SYSTEM, "system"];
+        return play(`choose-history:${who}`, { type: "ChooseReadingHistory", ...base(), actor, accountId: target, keep: percent(p3) < 60 });
+      }
+      case "erase": {
+        const closed = book.accounts.filter((a) => accounts().get(a)?.closed === true);
+        const target = percent(p0) < 80 ? (pick(closed, p1) ?? pick(book.accounts, p1)!) : pick(book.accounts, p1)!;
+        const p = percent(p2);
+        const actor = p < 60 ? STAFF : p < 90 ? SYSTEM : account(target);
+        return play("erase", { type: "EraseAccount", ...base(), actor, accountId: target });
+      }
+      case "retention": {
+        // Retention of a few days, so histories of a few days forget; now and then the policy's (nothing yet).
+        const retentionDays = percent(p0) < 15 ? null : 1 + (p1 % 4);
+        const actor = percent(p2) < 95 ? SYSTEM : STAFF;
+        return play("retention", { type: "ApplyRetention", ...base(), actor, retentionDays, limit: 1 + (p3 % 12) });
       }
       case "manager-self-service": {
         // R5: a manager (or anyone else) trying to place a hold or eCheckout for another account.

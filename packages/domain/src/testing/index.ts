@@ -31,6 +31,7 @@ export {
   historyPlan,
   move,
   moveKinds,
+  personalDataMoveKinds,
   playHistory,
   uuidV7,
   validHistory,
