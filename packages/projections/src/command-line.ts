@@ -21,7 +21,7 @@ import { type LinkedLoans, loansFor } from "./linked-loans.js";
 import { DEFAULT_MAX_LINE_BYTES, ExportFormatError, ExportIntegrityError, writeExport } from "./ndjson.js";
 import { OpenLoans } from "./open-loans.js";
 import type { PositionedEvent } from "./projection.js";
-import { type SourceSpec, SourceSpecError, openSource, parseSource, passwordsIn, redactUrls } from "./sources.js";
+import { type OpenedSource, type SourceSpec, SourceSpecError, openKeyStore, openSource, parseSource, passwordsIn, redactUrls } from "./sources.js";
 
 export interface CommandLineIo {
   readonly stdin: Readable;
@@ -75,6 +75,11 @@ Options:
                             2026-03-03T09:15:00.000Z or 2026-03-03T22:15+13:00; or a date,
                             2026-03-03, meaning its first instant in UTC: every event up
                             to the first one that occurred after it)
+  --keys STORE              the key store that sealed an export's personal fields,
+                            sqlite:PATH or postgres://… (opened to read only; for a
+                            store source, instead of the store's own). Without it an
+                            export's personal fields read [sealed]; a field whose key
+                            was forgotten reads [erased] either way
   --json                    print exactly one JSON document
   --max-line-bytes N        refuse an export line longer than N bytes (default 1048576)
   -h, --help                print this help
@@ -83,7 +88,11 @@ Export format (NDJSON, UTF-8, one JSON object per line):
   {"header":{"format":"linked-accounts-export","version":1}}
   {"position":1,"stream":"...","type":"AccountRegistered","data":{...},"metadata":{...}}
   ...                       one line per event, positions strictly increasing (gaps
-                            allowed); "tags" (an array of strings) may be present
+                            allowed); "tags" (an array of strings) may be present.
+                            Events are written as the store keeps them: personal
+                            fields (barcode, titles, items, branches, reasons) sealed
+                            in "data.sealed", barcode tags as keyed hashes; exports
+                            of schema versions 1 and 2 hold them in the clear
   {"trailer":{"events":N,"sha256":"HEX"}}
   N counts the event lines; HEX is the SHA-256 (64 lowercase hex digits) of every byte
   before the trailer line, header and newlines included. Readers check both: a file
@@ -121,7 +130,11 @@ interface Parsed {
   readonly asOf: AsOfArg | undefined;
   readonly json: boolean;
   readonly maxLineBytes: number;
+  /** `--keys`: the key store that sealed an export's personal fields (or one to use instead of a store's own). */
+  readonly keys: StoreSpec | undefined;
 }
+
+type StoreSpec = Extract<SourceSpec, { kind: "sqlite" | "postgres" }>;
 
 const arity: Readonly<Record<string, number>> = {
   grants: 0,
@@ -173,6 +186,7 @@ const parseArgs = (argv: ReadonlyArray<string>): Parsed | "help" => {
   let from: string | undefined;
   let asOf: AsOfArg | undefined;
   let json = false;
+  let keysText: string | undefined;
   let maxLineBytes = DEFAULT_MAX_LINE_BYTES;
   const lineLimit = (text: string): number => {
     const n = /^\d+$/.test(text) ? Number(text) : Number.NaN;
@@ -192,6 +206,8 @@ const parseArgs = (argv: ReadonlyArray<string>): Parsed | "help" => {
     else if (arg.startsWith("--from=")) from = arg.slice("--from=".length);
     else if (arg === "--as-of") asOf = parseAsOf(value());
     else if (arg.startsWith("--as-of=")) asOf = parseAsOf(arg.slice("--as-of=".length));
+    else if (arg === "--keys") keysText = value();
+    else if (arg.startsWith("--keys=")) keysText = arg.slice("--keys=".length);
     else if (arg === "--max-line-bytes") maxLineBytes = lineLimit(value());
     else if (arg.startsWith("--max-line-bytes=")) maxLineBytes = lineLimit(arg.slice("--max-line-bytes=".length));
     else if (arg.startsWith("-") && arg !== "-") throw new UsageError(`unknown option ${redactUrls(arg)}`);
@@ -209,13 +225,23 @@ const parseArgs = (argv: ReadonlyArray<string>): Parsed | "help" => {
       throw error;
     }
   };
+  const store = (option: string, text: string | undefined): StoreSpec | undefined => {
+    if (text === undefined) return undefined;
+    const spec = source(text);
+    if (spec.kind !== "sqlite" && spec.kind !== "postgres")
+      throw new UsageError(`${option}: expected sqlite:PATH or postgres://…, got ${JSON.stringify(redactUrls(text))}`);
+    return spec;
+  };
+  const keys = store("--keys", keysText);
   if (command === "export") {
     if (args.length > 1 || (args.length === 1 && from !== undefined)) throw new UsageError("export takes one SOURCE");
     if (asOf !== undefined || json) throw new UsageError("export takes no --as-of or --json");
-    return { command, args: [], source: source(args[0] ?? from), asOf, json, maxLineBytes };
+    // An export copies events as kept: sealed fields stay sealed, so there is nothing to open them with.
+    if (keys !== undefined) throw new UsageError("export copies personal fields sealed, as kept: it takes no --keys");
+    return { command, args: [], source: source(args[0] ?? from), asOf, json, maxLineBytes, keys };
   }
   if (args.length !== n) throw new UsageError(`${command} takes ${n === 0 ? "no arguments" : n === 1 ? "one argument" : `${n} arguments`}, got ${args.length}`);
-  return { command, args, source: source(from), asOf, json, maxLineBytes };
+  return { command, args, source: source(from), asOf, json, maxLineBytes, keys };
 };
 
 // ---------------------------------------------------------------------------
@@ -280,7 +306,7 @@ class KeepOnly<V> extends Map<string, V> {
 }
 
 /** Events in strictly increasing positions (stores promise it; an export is also checked as it is read). */
-async function* increasing<E extends PositionedEvent>(batches: AsyncIterable<ReadonlyArray<E>>): AsyncGenerator<ReadonlyArray<E>> {
+async function* increasing<E extends { readonly position: bigint }>(batches: AsyncIterable<ReadonlyArray<E>>): AsyncGenerator<ReadonlyArray<E>> {
   let previous = 0n;
   for await (const batch of batches) {
     for (const event of batch) {
@@ -296,23 +322,49 @@ async function* increasing<E extends PositionedEvent>(batches: AsyncIterable<Rea
 const accessOnly: ReadonlySet<string> = new Set(["grants", "who-can-manage", "managed-by", "explain"]);
 const accessGraphTypes: ReadonlySet<string> = new Set(["AccountRegistered", "AccountClosed", "AccountConnected", "LinkRevoked"]);
 
-const openFor = async (parsed: Parsed, io: CommandLineIo, now: () => number) => {
+const openFor = async (parsed: Parsed, io: CommandLineIo, now: () => number): Promise<{ source: OpenedSource; progress: Progress }> => {
   if (parsed.source.kind === "stdin" && io.stdinIsTerminal === true)
     io.stderr.write("linked-accounts: waiting for an export on standard input (end it with Ctrl-D; --from SOURCE reads a file or a store)\n");
   const totalBytes = parsed.source.kind === "file" ? await stat(parsed.source.path).then((s) => (s.isFile() ? s.size : undefined), () => undefined) : undefined;
   const progress = new Progress(io, totalBytes, now);
-  const source = await openSource(parsed.source, io.stdin, {
-    maxLineBytes: parsed.maxLineBytes,
-    ...(accessOnly.has(parsed.command) ? { readInFull: accessGraphTypes } : {}),
-    onBytes: (bytes) => progress.readBytes(bytes),
-    onUnchecked: () => {
-      progress.done();
-      io.stderr.write(
-        `linked-accounts: warning: ${parsed.source.kind === "stdin" ? "standard input" : "the export"} has no header and trailer lines, so nothing shows it is complete (\`linked-accounts export\` writes them)\n`,
-      );
+  const keys = parsed.keys === undefined ? null : await openKeyStore(parsed.keys);
+  let source: OpenedSource;
+  try {
+    source = await openSource(parsed.source, io.stdin, {
+      maxLineBytes: parsed.maxLineBytes,
+      ...(accessOnly.has(parsed.command) ? { readInFull: accessGraphTypes } : {}),
+      onBytes: (bytes) => progress.readBytes(bytes),
+      onUnchecked: () => {
+        progress.done();
+        io.stderr.write(
+          `linked-accounts: warning: ${parsed.source.kind === "stdin" ? "standard input" : "the export"} has no header and trailer lines, so nothing shows it is complete (\`linked-accounts export\` writes them)\n`,
+        );
+      },
+      keys,
+      onSealed: () => {
+        progress.done();
+        io.stderr.write("linked-accounts: personal fields read [sealed]: no --keys given\n");
+      },
+    });
+  } catch (error) {
+    await keys?.close();
+    throw error;
+  }
+  if (keys === null) return { source, progress };
+  const opened = source;
+  return {
+    source: {
+      ...opened,
+      close: async () => {
+        try {
+          await opened.close();
+        } finally {
+          await keys.close();
+        }
+      },
     },
-  });
-  return { source, progress };
+    progress,
+  };
 };
 
 const fold = async (parsed: Parsed, io: CommandLineIo, now: () => number): Promise<Folded> => {
@@ -630,7 +682,7 @@ export const main = async (argv: ReadonlyArray<string>, io: CommandLineIo): Prom
         let count = 0;
         await writeExport(
           (async function* () {
-            for await (const batch of increasing(source.batches())) {
+            for await (const batch of increasing(source.storedBatches())) {
               yield* batch;
               count += batch.length;
               progress.events(count);

@@ -50,8 +50,10 @@ export { type Checkpoint, type CheckpointStore, createInMemoryCheckpointStore } 
 // installs only the driver it uses: "@linked-accounts/projections/sqlite" and
 // "@linked-accounts/projections/postgres".
 export {
+  type ExportableEvent,
   type ExportedEvent,
   type ReadExportOptions,
+  type StoredExportedEvent,
   DEFAULT_MAX_LINE_BYTES,
   ExportFormatError,
   ExportIntegrityError,
