@@ -2,10 +2,32 @@
  * The audit timeline: every event that touched an account (as subject, issuer,
  * connector, link party, revoker, acting manager or actor), in order, with who
  * acted and, for a manager's action, the link that allowed it at that position.
+ *
+ * It keeps each event's data, personal fields included, so it forgets them as
+ * the store does: when an account is erased (`AccountErased`), every record
+ * whose personal fields are sealed under that account's key reads `[erased]` in
+ * those fields (its registration, its loans and holds, a failed attempt that
+ * typed its barcode, a revocation of one of its links); when a loan's or hold's
+ * details are forgotten, that loan's checkout and that hold's placing and
+ * branch changes do. A timeline folded before the erasure and then fed it
+ * equals one rebuilt from the store afterwards, snapshots included.
  */
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
-import { type Actor, type DecodeError, type EventType, type Id, decodeWith } from "@linked-accounts/domain/internal";
+import {
+  type Actor,
+  type DecodeError,
+  type DomainEvent,
+  type EventType,
+  type Id,
+  type Subject,
+  ERASED,
+  decodeWith,
+  hasPersonalFields,
+  isWithheld,
+  personalFieldsOf,
+  personalPartOf,
+} from "@linked-accounts/domain/internal";
 import { type AccessGraphState, accessAsOf } from "./access-graph.js";
 import type { PositionedEvent, Projection } from "./projection.js";
 
@@ -24,8 +46,8 @@ export interface TimelineRecord {
   readonly type: EventType;
   readonly occurredAt: string;
   readonly actor: Actor;
-  /** The event's data, without a phrase verifier (never printed). */
-  readonly data: Readonly<Record<string, unknown>>;
+  /** The event's data, without a phrase verifier (never printed); personal fields `[erased]` once forgotten. */
+  data: Readonly<Record<string, unknown>>;
   /** Each account the event touched, and how. */
   readonly touches: ReadonlyArray<readonly [Id, Role]>;
   /** For a manager's action on another account: [manager, account]. */
@@ -37,9 +59,47 @@ export interface AuditTimelineState {
   readonly byAccount: Map<Id, TimelineRecord[]>;
   /** The two parties of each link, so that a `LinkRevoked` reaches both. */
   readonly linkParties: Map<Id, readonly [Id, Id]>;
+  /** When given, only the timelines of the accounts it accepts are kept (the command line's one account). */
+  readonly keep?: (accountId: Id) => boolean;
 }
 
-export const initialAuditTimeline = (): AuditTimelineState => ({ applied: 0, byAccount: new Map(), linkParties: new Map() });
+export const initialAuditTimeline = (keep?: (accountId: Id) => boolean): AuditTimelineState =>
+  keep === undefined ? { applied: 0, byAccount: new Map(), linkParties: new Map() } : { applied: 0, byAccount: new Map(), linkParties: new Map(), keep };
+
+/** The subjects whose keys seal a record's personal fields (none: it has none, or its link is unknown). */
+const subjectsOf = (s: AuditTimelineState, r: TimelineRecord): ReadonlyArray<Subject> => {
+  if (!hasPersonalFields(r.type)) return [];
+  // A revocation is sealed under its link's two accounts, which only its tags name.
+  const parties = r.type === "LinkRevoked" ? s.linkParties.get(r.data["linkId"] as Id) : undefined;
+  try {
+    return personalPartOf({ type: r.type, data: r.data } as DomainEvent, parties === undefined ? [] : parties.map((id) => `account:${id}`))?.subjects ?? [];
+  } catch {
+    return []; // a revocation of a link this timeline never saw: it has no parties here
+  }
+};
+
+/**
+ * Erases the personal fields of every record of `accountId` sealed under
+ * `subject`, as the store does by forgetting the key. Every record sealed under
+ * an account's key touches that account, so its list holds them all; a
+ * timeline that keeps only some accounts looks through each list it keeps.
+ * A field that already reads `[erased]` or `[sealed]` stays as it reads.
+ */
+const erase = (s: AuditTimelineState, accountId: Id, subject: Subject): void => {
+  const lists = s.keep === undefined ? [s.byAccount.get(accountId) ?? []] : s.byAccount.values();
+  for (const list of lists)
+    for (const r of list) {
+      if (!subjectsOf(s, r).includes(subject)) continue;
+      let data: Record<string, unknown> | undefined;
+      for (const field of personalFieldsOf(r.type))
+        if (!isWithheld(r.data[field])) {
+          data ??= { ...r.data };
+          data[field] = ERASED;
+        }
+      // One record may be in several lists: replaced in place, it reads [erased] in each.
+      if (data !== undefined) r.data = data;
+    }
+};
 
 /** The account an event was done to, and the account that did it when that may be a manager (R5). */
 const subjectAndManager = (out: Array<readonly [Id, Role]>, accountId: Id, by: Id | undefined): void => {
@@ -127,9 +187,23 @@ export const evolveAuditTimeline = (s: AuditTimelineState, event: PositionedEven
     managerAction: acting === undefined ? null : [acting[0], (event.data as { accountId: Id }).accountId],
   };
   for (const id of new Set(touches.map(([id]) => id))) {
+    if (s.keep !== undefined && !s.keep(id)) continue;
     const list = s.byAccount.get(id);
     if (list === undefined) s.byAccount.set(id, [record]);
     else list.push(record);
+  }
+  switch (event.type) {
+    case "AccountErased":
+      erase(s, event.data.accountId, `account:${event.data.accountId}`);
+      break;
+    case "LoanDetailsForgotten":
+      erase(s, event.data.accountId, `loan:${event.data.loanId}`);
+      break;
+    case "HoldDetailsForgotten":
+      erase(s, event.data.accountId, `hold:${event.data.holdId}`);
+      break;
+    default:
+      break;
   }
   s.applied = Number(event.position);
   return s;

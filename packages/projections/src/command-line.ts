@@ -16,7 +16,7 @@ import { stat } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import type { Id } from "@linked-accounts/domain/internal";
 import { type AccessGraphState, type AccessView, type Explanation, type Grant, type Refusal, accessAsOf, accessNow, evolveAccessGraph, initialAccessGraph } from "./access-graph.js";
-import { type AuditTimelineState, type TimelineEntry, evolveAuditTimeline, timelineOf } from "./audit-timeline.js";
+import { type AuditTimelineState, type TimelineEntry, evolveAuditTimeline, initialAuditTimeline, timelineOf } from "./audit-timeline.js";
 import { type LinkedLoans, loansFor } from "./linked-loans.js";
 import { DEFAULT_MAX_LINE_BYTES, ExportFormatError, ExportIntegrityError, writeExport } from "./ndjson.js";
 import { OpenLoans } from "./open-loans.js";
@@ -295,16 +295,6 @@ interface Folded {
   readonly timeline: AuditTimelineState | undefined;
 }
 
-/** A map that keeps only the keys `wanted` accepts (the timeline of one account, not of all). */
-class KeepOnly<V> extends Map<string, V> {
-  constructor(private readonly wanted: (key: string) => boolean) {
-    super();
-  }
-  override set(key: string, value: V): this {
-    return this.wanted(key) ? super.set(key, value) : this;
-  }
-}
-
 /** Events in strictly increasing positions (stores promise it; an export is also checked as it is read). */
 async function* increasing<E extends { readonly position: bigint }>(batches: AsyncIterable<ReadonlyArray<E>>): AsyncGenerator<ReadonlyArray<E>> {
   let previous = 0n;
@@ -376,7 +366,7 @@ const fold = async (parsed: Parsed, io: CommandLineIo, now: () => number): Promi
   const asked = parsed.command === "timeline" ? parsed.args[0]! : undefined;
   // The account asked about, by id, or any account that registered with it as its barcode.
   const candidates = new Set<string>(asked === undefined ? [] : [asked]);
-  if (asked !== undefined) timeline = { applied: 0, byAccount: new KeepOnly((id) => candidates.has(id)), linkParties: new Map() };
+  if (asked !== undefined) timeline = initialAuditTimeline((id) => candidates.has(id));
   let cut = 0n;
   let within = true;
   let runningMax = -Infinity;
