@@ -16,6 +16,7 @@ import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
 import {
   type Actor,
+  type Channel,
   type DecodeError,
   type DomainEvent,
   type EventType,
@@ -46,6 +47,8 @@ export interface TimelineRecord {
   readonly type: EventType;
   readonly occurredAt: string;
   readonly actor: Actor;
+  /** Which way the command came in (null: not recorded). */
+  readonly channel: Channel | null;
   /** The event's data, without a phrase verifier (never printed); personal fields `[erased]` once forgotten. */
   data: Readonly<Record<string, unknown>>;
   /** Each account the event touched, and how. */
@@ -182,6 +185,7 @@ export const evolveAuditTimeline = (s: AuditTimelineState, event: PositionedEven
     type: event.type,
     occurredAt: event.metadata.occurredAt,
     actor: event.metadata.actor,
+    channel: event.metadata.channel,
     data: withoutVerifier(event.data as Record<string, unknown>),
     touches,
     managerAction: acting === undefined ? null : [acting[0], (event.data as { accountId: Id }).accountId],
@@ -253,16 +257,20 @@ export const timelineOf = (s: AuditTimelineState, access: AccessGraphState, acco
   return out;
 };
 
-const Record_ = t.type({
-  position: t.number,
-  eventId: t.string,
-  type: t.string,
-  occurredAt: t.string,
-  actor: t.unknown,
-  data: t.UnknownRecord,
-  touches: t.array(t.tuple([t.string, t.string])),
-  managerAction: t.union([t.tuple([t.string, t.string]), t.null]),
-});
+const Record_ = t.intersection([
+  t.type({
+    position: t.number,
+    eventId: t.string,
+    type: t.string,
+    occurredAt: t.string,
+    actor: t.unknown,
+    data: t.UnknownRecord,
+    touches: t.array(t.tuple([t.string, t.string])),
+    managerAction: t.union([t.tuple([t.string, t.string]), t.null]),
+  }),
+  // A snapshot from before channels were kept has none: read as not recorded.
+  t.partial({ channel: t.union([t.string, t.null]) }),
+]);
 const Snapshot = t.type({
   version: t.literal(1),
   applied: t.number,
@@ -292,7 +300,7 @@ export const auditTimelineProjection: Projection<AuditTimelineState> = {
       for (const [id, a, b] of snap.linkParties) s.linkParties.set(id, [a, b]);
       for (const raw of snap.records) {
         // Written by `serialise` from decoded events: the shape is checked, the values trusted.
-        const r = raw as unknown as TimelineRecord;
+        const r = (raw.channel === undefined ? { ...raw, channel: null } : raw) as unknown as TimelineRecord;
         for (const id of new Set(r.touches.map(([id]) => id))) {
           const list = s.byAccount.get(id);
           if (list === undefined) s.byAccount.set(id, [r]);

@@ -14,7 +14,8 @@
  */
 import { stat } from "node:fs/promises";
 import type { Readable } from "node:stream";
-import type { Id } from "@linked-accounts/domain/internal";
+import { type Id, canonicalBarcode } from "@linked-accounts/domain/internal";
+import { renderAccessReport, reportFrom } from "./access-report.js";
 import { type AccessGraphState, type AccessView, type Explanation, type Grant, type Refusal, accessAsOf, accessNow, evolveAccessGraph, initialAccessGraph } from "./access-graph.js";
 import { type AuditTimelineState, type TimelineEntry, evolveAuditTimeline, initialAuditTimeline, timelineOf } from "./audit-timeline.js";
 import { type LinkedLoans, loansFor } from "./linked-loans.js";
@@ -55,6 +56,12 @@ Commands:
   explain MANAGER ACCOUNT   why MANAGER may or may not manage ACCOUNT: the links and the
                             AccountConnected events behind it, or each reason it may not
   timeline ACCOUNT          every event that touched ACCOUNT, who acted, under which link
+  access-report ACCOUNT     everything held about one patron (the right of access), in
+                            words: account, phrases, links, attempts, loans and holds with
+                            titles, every change and who made it through which channel,
+                            reading-history choices, retention and erasure. Never a phrase
+                            verifier, nor another patron's personal fields. Give --keys
+                            for an export, or its personal fields read [sealed]
   loans VIEWER              VIEWER's loans and holds and those of every account it manages,
                             with the actions VIEWER may take on each
   export [SOURCE]           writes SOURCE as an export (below), streaming
@@ -115,6 +122,7 @@ Examples:
   linked-accounts grants --from events.ndjson --json
   linked-accounts who-can-manage 20000001 --from sqlite:demo.sqlite --as-of 2026-03-03T09:15:00.000Z
   linked-accounts export postgres://linked:linked@127.0.0.1:5432/linked_accounts > events.ndjson
+  linked-accounts access-report 20000001 --from events.ndjson --keys sqlite:library.sqlite
 `;
 
 class UsageError extends Error {}
@@ -144,6 +152,7 @@ const arity: Readonly<Record<string, number>> = {
   timeline: 1,
   loans: 1,
   export: 1,
+  "access-report": 1,
 };
 
 const daysIn = (year: number, month: number): number =>
@@ -241,6 +250,8 @@ const parseArgs = (argv: ReadonlyArray<string>): Parsed | "help" => {
     return { command, args: [], source: source(args[0] ?? from), asOf, json, maxLineBytes, keys };
   }
   if (args.length !== n) throw new UsageError(`${command} takes ${n === 0 ? "no arguments" : n === 1 ? "one argument" : `${n} arguments`}, got ${args.length}`);
+  // What is held about a patron is what is held now: an earlier cut would leave out what came since.
+  if (command === "access-report" && asOf !== undefined) throw new UsageError("access-report takes no --as-of: it reports everything held now");
   return { command, args, source: source(from), asOf, json, maxLineBytes, keys };
 };
 
@@ -363,9 +374,10 @@ const fold = async (parsed: Parsed, io: CommandLineIo, now: () => number): Promi
   const asOf = parsed.asOf;
   const loans = parsed.command === "loans" ? new OpenLoans() : undefined;
   let timeline: AuditTimelineState | undefined;
-  const asked = parsed.command === "timeline" ? parsed.args[0]! : undefined;
+  const asked = parsed.command === "timeline" || parsed.command === "access-report" ? parsed.args[0]! : undefined;
   // The account asked about, by id, or any account that registered with it as its barcode.
   const candidates = new Set<string>(asked === undefined ? [] : [asked]);
+  const askedBarcode = asked === undefined ? undefined : canonicalBarcode(asked); // however it is typed (R7)
   if (asked !== undefined) timeline = initialAuditTimeline((id) => candidates.has(id));
   let cut = 0n;
   let within = true;
@@ -376,7 +388,7 @@ const fold = async (parsed: Parsed, io: CommandLineIo, now: () => number): Promi
       for (const event of batch) {
         evolveAccessGraph(access, event);
         if (timeline !== undefined) {
-          if (event.type === "AccountRegistered" && event.data.barcode === asked) candidates.add(event.data.accountId);
+          if (event.type === "AccountRegistered" && askedBarcode !== undefined && canonicalBarcode(event.data.barcode) === askedBarcode) candidates.add(event.data.accountId);
           evolveAuditTimeline(timeline, event);
         }
         if (asOf !== undefined && within) {
@@ -609,6 +621,11 @@ const answer = (parsed: Parsed, folded: Folded): string | Iterable<string> => {
           events.map((e) => [String(e.position), e.occurredAt, e.type, actorText(e.actor), e.roles.join(","), detailText(e)]),
         )
       );
+    }
+    case "access-report": {
+      const report = reportFrom(folded.timeline!, access, parsed.args[0]!);
+      if (report === null) throw new NotFoundError(`no account with id or barcode ${JSON.stringify(parsed.args[0])} as of position ${position}`);
+      return json ? jsonText(report) : renderAccessReport(report);
     }
     case "loans": {
       const viewer = resolve(view, parsed.args[0]!);

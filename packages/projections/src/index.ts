@@ -34,6 +34,22 @@ export {
   type LoanEntry,
 } from "./linked-loans.js";
 export type { Role, TimelineEntry } from "./audit-timeline.js";
+export {
+  type AccessReport,
+  type ReportAccount,
+  type ReportAct,
+  type ReportActionOnOther,
+  type ReportActor,
+  type ReportAttempt,
+  type ReportHold,
+  type ReportHoldChange,
+  type ReportLink,
+  type ReportLoan,
+  type ReportPhrase,
+  accessReport,
+  accessReportOf,
+  renderAccessReport,
+} from "./access-report.js";
 export { type ReadModelsState, accessOf, auditTimelineOf, linkedLoansOf, readModelsProjection, readModelsProjectionUnder } from "./read-models.js";
 export {
   type CatchUpOptions,
