@@ -24,6 +24,8 @@ import {
   type Subject,
   ERASED,
   decodeWith,
+  eventCodecs,
+  eventTypes,
   hasPersonalFields,
   isWithheld,
   personalFieldsOf,
@@ -174,6 +176,23 @@ const withoutVerifier = (data: Readonly<Record<string, unknown>>): Readonly<Reco
   return rest;
 };
 
+/** Each event type's data fields in catalog order. */
+const fieldOrder = new Map<string, ReadonlyArray<string>>(
+  eventTypes.map((type) => [type, Object.keys((eventCodecs[type] as unknown as { type: { props: { data: { type: { props: object } } } } }).type.props.data.type.props)]),
+);
+
+/**
+ * An event's data with its fields in catalog order: an event opened from its
+ * sealed form has its personal fields put back last, and the timeline's JSON
+ * reads the same however the event was stored.
+ */
+const inCatalogOrder = (type: EventType, data: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> => {
+  if (!hasPersonalFields(type)) return data;
+  const out: Record<string, unknown> = {};
+  for (const key of fieldOrder.get(type) ?? []) if (key in data) out[key] = data[key];
+  return out;
+};
+
 export const evolveAuditTimeline = (s: AuditTimelineState, event: PositionedEvent): AuditTimelineState => {
   if (event.type === "AccountConnected" && !s.linkParties.has(event.data.linkId))
     s.linkParties.set(event.data.linkId, [event.data.issuerAccountId, event.data.connectedAccountId]);
@@ -186,7 +205,7 @@ export const evolveAuditTimeline = (s: AuditTimelineState, event: PositionedEven
     occurredAt: event.metadata.occurredAt,
     actor: event.metadata.actor,
     channel: event.metadata.channel,
-    data: withoutVerifier(event.data as Record<string, unknown>),
+    data: inCatalogOrder(event.type, withoutVerifier(event.data as Record<string, unknown>)),
     touches,
     managerAction: acting === undefined ? null : [acting[0], (event.data as { accountId: Id }).accountId],
   };
