@@ -22,7 +22,8 @@ import { type LinkedLoans, loansFor } from "./linked-loans.js";
 import { DEFAULT_MAX_LINE_BYTES, ExportFormatError, ExportIntegrityError, writeExport } from "./ndjson.js";
 import { OpenLoans } from "./open-loans.js";
 import type { PositionedEvent } from "./projection.js";
-import { type OpenedSource, type SourceSpec, SourceSpecError, openKeyStore, openSource, parseSource, passwordsIn, redactUrls } from "./sources.js";
+import { SealRefusedError, sealHistory } from "./seal.js";
+import { type OpenedSource, type SourceSpec, SourceSpecError, openKeyStore, openSource, openStore, parseSource, passwordsIn, redactUrls } from "./sources.js";
 
 export interface CommandLineIo {
   readonly stdin: Readable;
@@ -48,6 +49,7 @@ export const usage = `linked-accounts: audit linked library accounts from an eve
 Usage:
   linked-accounts [--from SOURCE] COMMAND [ARGUMENTS] [--as-of POSITION|TIME] [--json]
   linked-accounts export [SOURCE]
+  linked-accounts seal [--from SOURCE] --to STORE [--keys STORE]
 
 Commands:
   grants                    every grant in force: manager, account, links
@@ -64,7 +66,13 @@ Commands:
                             for an export, or its personal fields read [sealed]
   loans VIEWER              VIEWER's loans and holds and those of every account it manages,
                             with the actions VIEWER may take on each
-  export [SOURCE]           writes SOURCE as an export (below), streaming
+  export [SOURCE]           writes SOURCE as an export (below), streaming: events as the
+                            store keeps them, personal fields sealed
+  seal --to STORE           copies every event of SOURCE, in order, into STORE, a new,
+                            empty store (sqlite:PATH or postgres://…), which seals their
+                            personal fields: how a library encrypts a history written
+                            before sealing. Each event keeps its id, metadata and tags
+                            (an export without tags is given the domain's); prints counts
 
 Accounts are given by id or by barcode.
 
@@ -77,6 +85,7 @@ SOURCE (default: standard input):
 
 Options:
   -f, --from SOURCE         where to read events from
+  --to STORE                seal: the new store to write into (refused unless empty)
   --as-of POSITION|TIME     answer as of a past position (an integer: every event at or
                             before it) or time (ISO-8601 with Z or an offset, e.g.
                             2026-03-03T09:15:00.000Z or 2026-03-03T22:15+13:00; or a date,
@@ -123,6 +132,7 @@ Examples:
   linked-accounts who-can-manage 20000001 --from sqlite:demo.sqlite --as-of 2026-03-03T09:15:00.000Z
   linked-accounts export postgres://linked:linked@127.0.0.1:5432/linked_accounts > events.ndjson
   linked-accounts access-report 20000001 --from events.ndjson --keys sqlite:library.sqlite
+  linked-accounts seal --from sqlite:old.sqlite --to sqlite:library.sqlite
 `;
 
 class UsageError extends Error {}
@@ -140,6 +150,8 @@ interface Parsed {
   readonly maxLineBytes: number;
   /** `--keys`: the key store that sealed an export's personal fields (or one to use instead of a store's own). */
   readonly keys: StoreSpec | undefined;
+  /** `--to`: the new store `seal` writes into. */
+  readonly to?: StoreSpec;
 }
 
 type StoreSpec = Extract<SourceSpec, { kind: "sqlite" | "postgres" }>;
@@ -153,6 +165,7 @@ const arity: Readonly<Record<string, number>> = {
   loans: 1,
   export: 1,
   "access-report": 1,
+  seal: 0,
 };
 
 const daysIn = (year: number, month: number): number =>
@@ -196,6 +209,7 @@ const parseArgs = (argv: ReadonlyArray<string>): Parsed | "help" => {
   let asOf: AsOfArg | undefined;
   let json = false;
   let keysText: string | undefined;
+  let toText: string | undefined;
   let maxLineBytes = DEFAULT_MAX_LINE_BYTES;
   const lineLimit = (text: string): number => {
     const n = /^\d+$/.test(text) ? Number(text) : Number.NaN;
@@ -215,6 +229,8 @@ const parseArgs = (argv: ReadonlyArray<string>): Parsed | "help" => {
     else if (arg.startsWith("--from=")) from = arg.slice("--from=".length);
     else if (arg === "--as-of") asOf = parseAsOf(value());
     else if (arg.startsWith("--as-of=")) asOf = parseAsOf(arg.slice("--as-of=".length));
+    else if (arg === "--to") toText = value();
+    else if (arg.startsWith("--to=")) toText = arg.slice("--to=".length);
     else if (arg === "--keys") keysText = value();
     else if (arg.startsWith("--keys=")) keysText = arg.slice("--keys=".length);
     else if (arg === "--max-line-bytes") maxLineBytes = lineLimit(value());
@@ -242,6 +258,14 @@ const parseArgs = (argv: ReadonlyArray<string>): Parsed | "help" => {
     return spec;
   };
   const keys = store("--keys", keysText);
+  const to = store("--to", toText);
+  if (command === "seal") {
+    if (args.length > 0) throw new UsageError(`seal takes no arguments (the source is --from, the new store --to), got ${args.length}`);
+    if (to === undefined) throw new UsageError("seal needs --to sqlite:PATH or postgres://…, the new store to write into");
+    if (asOf !== undefined) throw new UsageError("seal takes no --as-of: it copies the whole history");
+    return { command, args, source: source(from), asOf, json, maxLineBytes, keys, to };
+  }
+  if (to !== undefined) throw new UsageError("--to is for seal only");
   if (command === "export") {
     if (args.length > 1 || (args.length === 1 && from !== undefined)) throw new UsageError("export takes one SOURCE");
     if (asOf !== undefined || json) throw new UsageError("export takes no --as-of or --json");
@@ -651,6 +675,7 @@ export const oneLine = (message: string, argv: ReadonlyArray<string> = []): stri
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 const isBadInput = (error: unknown): boolean =>
+  error instanceof SealRefusedError ||
   error instanceof ExportFormatError ||
   error instanceof ExportIntegrityError ||
   error instanceof BadInputError ||
@@ -661,6 +686,56 @@ const writeOut = (stdout: CommandLineIo["stdout"], chunk: string): Promise<void>
   if (stdout.write(chunk) === false && stdout.once !== undefined) {
     const once = stdout.once.bind(stdout);
     return new Promise<void>((resolve) => void once("drain", () => resolve()));
+  }
+};
+
+/** How a store is named in what `seal` prints: never with a password. */
+const storeText = (spec: StoreSpec): string => (spec.kind === "sqlite" ? `sqlite:${spec.path}` : `PostgreSQL (schema ${spec.schema ?? "linked_accounts"})`);
+
+/** `seal`: copies the source into a new store, sealed, and says what it did. */
+const sealCommand = async (parsed: Parsed, to: StoreSpec, io: CommandLineIo, now: () => number): Promise<number> => {
+  const { source, progress } = await openFor(parsed, io, now);
+  let copied = 0;
+  try {
+    const target = await openStore(to, { readOnly: false });
+    try {
+      const counts = await sealHistory(increasing(source.batches()), target, {
+        describe: storeText(to),
+        onAppended: (count) => {
+          copied = count;
+          progress.events(count);
+        },
+      });
+      progress.done();
+      if (parsed.json) io.stdout.write(jsonText({ from: source.description, to: storeText(to), ...counts }));
+      else
+        io.stdout.write(
+          `Sealed ${counts.events} event(s) from ${source.description} into ${storeText(to)}:\n` +
+            table(
+              ["COUNT", "WHAT"],
+              [
+                [String(counts.sealed), "events with personal fields: sealed under their subjects' keys"],
+                [String(counts.barcodeTags), "barcode tags: stored as keyed hashes"],
+                [String(counts.digests), "command digests: keyed"],
+                [String(counts.tagged), "events that came without tags: tagged as the domain tags them"],
+                [String(counts.forgetting), "erasure and retention events: the keys they name forgotten"],
+              ],
+            ) +
+            "Nothing personal is stored in the clear in the new store. The old store and its exports still hold\n" +
+            "those fields in the clear: once the new store is checked and in use, delete them (and their backups).\n",
+        );
+      return EXIT_OK;
+    } finally {
+      await target.close();
+    }
+  } catch (error) {
+    // What was appended stays: say so, so that no one takes a half copy for the whole.
+    if (copied > 0 && error instanceof Error)
+      error.message += ` (${copied} event(s) were copied before this: ${storeText(to)} is incomplete; delete it before sealing again)`;
+    throw error;
+  } finally {
+    progress.done();
+    await source.close();
   }
 };
 
@@ -703,6 +778,7 @@ export const main = async (argv: ReadonlyArray<string>, io: CommandLineIo): Prom
       }
       return EXIT_OK;
     }
+    if (parsed.command === "seal") return await sealCommand(parsed, parsed.to!, io, now);
     const folded = await fold(parsed, io, now);
     const text = answer(parsed, folded);
     if (typeof text === "string") io.stdout.write(text);
