@@ -135,6 +135,7 @@ describe.skipIf(pgProblem !== undefined && !inCi)("linked-accounts on postgres:/
     if (pgProblem !== undefined) return;
     const pool = new pg.Pool({ connectionString: pgUrl! });
     await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await pool.query(`DROP SCHEMA IF EXISTS "${schema}_sealed" CASCADE`);
     await pool.end();
   });
 
@@ -152,6 +153,18 @@ describe.skipIf(pgProblem !== undefined && !inCi)("linked-accounts on postgres:/
     ]);
     const exported = await run(["export", url]);
     const file = await expectSealedExport(exported.stdout, url);
+    // Sealed again into a new schema (from the export, with the store's keys): the same answers, nothing personal in its rows.
+    const target = `${pgUrl}${pgUrl!.includes("?") ? "&" : "?"}schema=${schema}_sealed`;
+    const sealed = await run(["seal", "--from", file, "--keys", url, "--to", target, "--json"]);
+    expect(sealed.stderr).toBe("");
+    expect(JSON.parse(sealed.stdout)).toMatchObject({ events: 14, sealed: 7, to: `PostgreSQL (schema ${schema}_sealed)` });
+    expect((await run(["who-can-manage", "child", "--json", "--from", target])).stdout).toBe(who.stdout);
+    const pool = new pg.Pool({ connectionString: pgUrl! });
+    const rows = (await pool.query<{ row: string }>(`SELECT t::text AS row FROM "${schema}_sealed".events t`)).rows.map((r) => r.row).join("\n");
+    await pool.end();
+    expect(rows).toContain("link-pc");
+    for (const value of personal) expect(rows, value).not.toContain(value);
+    expect((await run(["seal", "--from", file, "--keys", url, "--to", target])).status).toBe(2);
     const opened = await openedExport(file, createPostgresKeyStore({ connectionString: pgUrl!, schema }));
     expect(opened.map(({ type, data, metadata }) => ({ type, data, metadata }))).toEqual(withoutPositions(exportText(story)).map(({ type, data, metadata }) => ({ type, data, metadata })));
   });
