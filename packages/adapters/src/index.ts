@@ -17,8 +17,9 @@ export { createInMemoryEventStore } from "./in-memory-store.js";
 // contract is in "@linked-accounts/adapters/contract" too.
 export { KEY_BYTES, type KeyLookup, type KeyStore, KeyStoreError } from "./key-store.js";
 export { createInMemoryKeyStore } from "./in-memory-key-store.js";
-// Every store seals personal data under those keys (personal-data.ts).
-export { type PersonalDataOptions, type SealingEventStore } from "./personal-data.js";
+// Every store seals personal data under those keys (personal-data.ts); events
+// read from its log or an export of it are opened with `openStoredEvents`.
+export { type PersonalDataOptions, type SealingEventStore, openStoredEvents } from "./personal-data.js";
 
 // Command handling and its ports.
 export {

@@ -342,7 +342,11 @@ const applyLinking = (s: AccessGraphState, event: LinkingEvent & PositionedEvent
       const barcode = i >= 0 ? s.barcodeOf[i] : undefined;
       if (barcode !== undefined && !isWithheld(barcode)) {
         const b = s.barcodes.find(canonicalBarcode(barcode));
-        if (b >= 0 && s.barcodeAccount[b] === i) s.barcodeAccount[b] = -1;
+        if (b >= 0 && s.barcodeAccount[b] === i) {
+          s.barcodeAccount[b] = -1;
+          // Nor is it kept: the index's entry is emptied (it finds no one, and a snapshot skips it).
+          s.barcodes.keys[b] = "";
+        }
         s.barcodeOf[i] = ERASED;
       }
       break;
@@ -780,7 +784,9 @@ export const serialiseAccessGraph = (s: AccessGraphState): Snapshot => {
       revokedAt: s.revokedAt[l]!,
     });
   }
-  const barcodes: [string, string][] = s.barcodes.keys.map((b, i) => [b, ids[s.barcodeAccount[i]!]!]);
+  const barcodes: [string, string][] = [];
+  // An erased account's barcode finds no one (-1): it is not written.
+  for (let b = 0; b < s.barcodes.size; b++) if (s.barcodeAccount[b]! >= 0) barcodes.push([s.barcodes.keys[b]!, ids[s.barcodeAccount[b]!]!]);
   const time = s.time.entries();
   return {
     version: 2,

@@ -2,10 +2,35 @@
  * The audit timeline: every event that touched an account (as subject, issuer,
  * connector, link party, revoker, acting manager or actor), in order, with who
  * acted and, for a manager's action, the link that allowed it at that position.
+ *
+ * It keeps each event's data, personal fields included, so it forgets them as
+ * the store does: when an account is erased (`AccountErased`), every record
+ * whose personal fields are sealed under that account's key reads `[erased]` in
+ * those fields (its registration, its loans and holds, a failed attempt that
+ * typed its barcode, a revocation of one of its links); when a loan's or hold's
+ * details are forgotten, that loan's checkout and that hold's placing and
+ * branch changes do. A timeline folded before the erasure and then fed it
+ * equals one rebuilt from the store afterwards, snapshots included.
  */
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
-import { type Actor, type DecodeError, type EventType, type Id, decodeWith } from "@linked-accounts/domain/internal";
+import {
+  type Actor,
+  type Channel,
+  type DecodeError,
+  type DomainEvent,
+  type EventType,
+  type Id,
+  type Subject,
+  ERASED,
+  decodeWith,
+  eventCodecs,
+  eventTypes,
+  hasPersonalFields,
+  isWithheld,
+  personalFieldsOf,
+  personalPartOf,
+} from "@linked-accounts/domain/internal";
 import { type AccessGraphState, accessAsOf } from "./access-graph.js";
 import type { PositionedEvent, Projection } from "./projection.js";
 
@@ -24,8 +49,10 @@ export interface TimelineRecord {
   readonly type: EventType;
   readonly occurredAt: string;
   readonly actor: Actor;
-  /** The event's data, without a phrase verifier (never printed). */
-  readonly data: Readonly<Record<string, unknown>>;
+  /** Which way the command came in (null: not recorded). */
+  readonly channel: Channel | null;
+  /** The event's data, without a phrase verifier (never printed); personal fields `[erased]` once forgotten. */
+  data: Readonly<Record<string, unknown>>;
   /** Each account the event touched, and how. */
   readonly touches: ReadonlyArray<readonly [Id, Role]>;
   /** For a manager's action on another account: [manager, account]. */
@@ -37,9 +64,47 @@ export interface AuditTimelineState {
   readonly byAccount: Map<Id, TimelineRecord[]>;
   /** The two parties of each link, so that a `LinkRevoked` reaches both. */
   readonly linkParties: Map<Id, readonly [Id, Id]>;
+  /** When given, only the timelines of the accounts it accepts are kept (the command line's one account). */
+  readonly keep?: (accountId: Id) => boolean;
 }
 
-export const initialAuditTimeline = (): AuditTimelineState => ({ applied: 0, byAccount: new Map(), linkParties: new Map() });
+export const initialAuditTimeline = (keep?: (accountId: Id) => boolean): AuditTimelineState =>
+  keep === undefined ? { applied: 0, byAccount: new Map(), linkParties: new Map() } : { applied: 0, byAccount: new Map(), linkParties: new Map(), keep };
+
+/** The subjects whose keys seal a record's personal fields (none: it has none, or its link is unknown). */
+const subjectsOf = (s: AuditTimelineState, r: TimelineRecord): ReadonlyArray<Subject> => {
+  if (!hasPersonalFields(r.type)) return [];
+  // A revocation is sealed under its link's two accounts, which only its tags name.
+  const parties = r.type === "LinkRevoked" ? s.linkParties.get(r.data["linkId"] as Id) : undefined;
+  try {
+    return personalPartOf({ type: r.type, data: r.data } as DomainEvent, parties === undefined ? [] : parties.map((id) => `account:${id}`))?.subjects ?? [];
+  } catch {
+    return []; // a revocation of a link this timeline never saw: it has no parties here
+  }
+};
+
+/**
+ * Erases the personal fields of every record of `accountId` sealed under
+ * `subject`, as the store does by forgetting the key. Every record sealed under
+ * an account's key touches that account, so its list holds them all; a
+ * timeline that keeps only some accounts looks through each list it keeps.
+ * A field that already reads `[erased]` or `[sealed]` stays as it reads.
+ */
+const erase = (s: AuditTimelineState, accountId: Id, subject: Subject): void => {
+  const lists = s.keep === undefined ? [s.byAccount.get(accountId) ?? []] : s.byAccount.values();
+  for (const list of lists)
+    for (const r of list) {
+      if (!subjectsOf(s, r).includes(subject)) continue;
+      let data: Record<string, unknown> | undefined;
+      for (const field of personalFieldsOf(r.type))
+        if (!isWithheld(r.data[field])) {
+          data ??= { ...r.data };
+          data[field] = ERASED;
+        }
+      // One record may be in several lists: replaced in place, it reads [erased] in each.
+      if (data !== undefined) r.data = data;
+    }
+};
 
 /** The account an event was done to, and the account that did it when that may be a manager (R5). */
 const subjectAndManager = (out: Array<readonly [Id, Role]>, accountId: Id, by: Id | undefined): void => {
@@ -111,6 +176,23 @@ const withoutVerifier = (data: Readonly<Record<string, unknown>>): Readonly<Reco
   return rest;
 };
 
+/** Each event type's data fields in catalog order. */
+const fieldOrder = new Map<string, ReadonlyArray<string>>(
+  eventTypes.map((type) => [type, Object.keys((eventCodecs[type] as unknown as { type: { props: { data: { type: { props: object } } } } }).type.props.data.type.props)]),
+);
+
+/**
+ * An event's data with its fields in catalog order: an event opened from its
+ * sealed form has its personal fields put back last, and the timeline's JSON
+ * reads the same however the event was stored.
+ */
+const inCatalogOrder = (type: EventType, data: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> => {
+  if (!hasPersonalFields(type)) return data;
+  const out: Record<string, unknown> = {};
+  for (const key of fieldOrder.get(type) ?? []) if (key in data) out[key] = data[key];
+  return out;
+};
+
 export const evolveAuditTimeline = (s: AuditTimelineState, event: PositionedEvent): AuditTimelineState => {
   if (event.type === "AccountConnected" && !s.linkParties.has(event.data.linkId))
     s.linkParties.set(event.data.linkId, [event.data.issuerAccountId, event.data.connectedAccountId]);
@@ -122,14 +204,29 @@ export const evolveAuditTimeline = (s: AuditTimelineState, event: PositionedEven
     type: event.type,
     occurredAt: event.metadata.occurredAt,
     actor: event.metadata.actor,
-    data: withoutVerifier(event.data as Record<string, unknown>),
+    channel: event.metadata.channel,
+    data: inCatalogOrder(event.type, withoutVerifier(event.data as Record<string, unknown>)),
     touches,
     managerAction: acting === undefined ? null : [acting[0], (event.data as { accountId: Id }).accountId],
   };
   for (const id of new Set(touches.map(([id]) => id))) {
+    if (s.keep !== undefined && !s.keep(id)) continue;
     const list = s.byAccount.get(id);
     if (list === undefined) s.byAccount.set(id, [record]);
     else list.push(record);
+  }
+  switch (event.type) {
+    case "AccountErased":
+      erase(s, event.data.accountId, `account:${event.data.accountId}`);
+      break;
+    case "LoanDetailsForgotten":
+      erase(s, event.data.accountId, `loan:${event.data.loanId}`);
+      break;
+    case "HoldDetailsForgotten":
+      erase(s, event.data.accountId, `hold:${event.data.holdId}`);
+      break;
+    default:
+      break;
   }
   s.applied = Number(event.position);
   return s;
@@ -179,16 +276,20 @@ export const timelineOf = (s: AuditTimelineState, access: AccessGraphState, acco
   return out;
 };
 
-const Record_ = t.type({
-  position: t.number,
-  eventId: t.string,
-  type: t.string,
-  occurredAt: t.string,
-  actor: t.unknown,
-  data: t.UnknownRecord,
-  touches: t.array(t.tuple([t.string, t.string])),
-  managerAction: t.union([t.tuple([t.string, t.string]), t.null]),
-});
+const Record_ = t.intersection([
+  t.type({
+    position: t.number,
+    eventId: t.string,
+    type: t.string,
+    occurredAt: t.string,
+    actor: t.unknown,
+    data: t.UnknownRecord,
+    touches: t.array(t.tuple([t.string, t.string])),
+    managerAction: t.union([t.tuple([t.string, t.string]), t.null]),
+  }),
+  // A snapshot from before channels were kept has none: read as not recorded.
+  t.partial({ channel: t.union([t.string, t.null]) }),
+]);
 const Snapshot = t.type({
   version: t.literal(1),
   applied: t.number,
@@ -218,7 +319,7 @@ export const auditTimelineProjection: Projection<AuditTimelineState> = {
       for (const [id, a, b] of snap.linkParties) s.linkParties.set(id, [a, b]);
       for (const raw of snap.records) {
         // Written by `serialise` from decoded events: the shape is checked, the values trusted.
-        const r = raw as unknown as TimelineRecord;
+        const r = (raw.channel === undefined ? { ...raw, channel: null } : raw) as unknown as TimelineRecord;
         for (const id of new Set(r.touches.map(([id]) => id))) {
           const list = s.byAccount.get(id);
           if (list === undefined) s.byAccount.set(id, [r]);

@@ -2,17 +2,18 @@
  * The command line on real stores: `sqlite:PATH` and `postgres://…`, and `export`
  * of a store. The stores come from @linked-accounts/adapters.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { createReadStream, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
 import pg from "pg";
 import type { EventStore } from "@linked-accounts/adapters";
-import { createPostgresEventStore } from "@linked-accounts/adapters/postgres";
-import { createSqliteEventStore } from "@linked-accounts/adapters/sqlite";
+import { createPostgresEventStore, createPostgresKeyStore } from "@linked-accounts/adapters/postgres";
+import { createSqliteEventStore, createSqliteKeyStore } from "@linked-accounts/adapters/sqlite";
 import type { EventEnvelope } from "@linked-accounts/domain/internal";
 import { main } from "./command-line.js";
+import { readExport } from "./ndjson.js";
 import { exportText, referenceStory } from "./test-support.js";
 
 type Store = Pick<EventStore, "append" | "close">;
@@ -29,17 +30,51 @@ const story = referenceStory();
 /**
  * Appends the story in its order, one event per append, each tagged first with
  * the stream the story names (its export label); a revocation also with its
- * link's accounts, whose keys seal its reason.
+ * link's accounts, whose keys seal its reason; a registration with its barcode.
  */
 const fill = async (store: Store) => {
   const parties = new Map<string, string[]>();
   for (const { position: _p, stream, ...event } of story) {
     const e = event as EventEnvelope;
     if (e.type === "AccountConnected") parties.set(e.data.linkId, [`account:${e.data.issuerAccountId}`, `account:${e.data.connectedAccountId}`]);
-    const extra = e.type === "LinkRevoked" ? (parties.get(e.data.linkId) ?? []) : [];
+    const extra = e.type === "LinkRevoked" ? (parties.get(e.data.linkId) ?? []) : e.type === "AccountRegistered" ? [`barcode:${e.data.barcode}`] : [];
     await store.append([{ ...e, tags: [stream, ...extra] }]);
   }
 };
+
+/** The story's personal values: none may be in an export in the clear. */
+const personal = ["parent00001", "child00001", "partner00001", "The Bone People", "Potiki", "item-loan1", "item-hold1", "Central"];
+
+/**
+ * An export of a store is what its log keeps: every event with personal fields
+ * sealed, barcode tags hashed, nothing personal in the clear. Read back with the
+ * store's keys it is the story again (with the tags it was stored under).
+ */
+const expectSealedExport = async (stdout: string, keysArg: string) => {
+  const lines = stdout.trimEnd().split("\n").map((l) => JSON.parse(l));
+  const events = lines.filter((line) => "position" in line);
+  expect(events).toHaveLength(story.length);
+  for (const line of events) {
+    const withPersonal = ["AccountRegistered", "ItemCheckedOut", "HoldPlaced", "LinkRevoked"].includes(line.type);
+    expect(line.data.sealed !== undefined, line.type).toBe(withPersonal);
+    expect(line.tags.some((tag: string) => tag.startsWith("barcode:")), line.type).toBe(false);
+  }
+  expect(events.filter((line) => line.tags.some((tag: string) => tag.startsWith("barcode-hmac:")))).toHaveLength(3);
+  for (const value of personal) expect(stdout, value).not.toContain(value);
+  // Read back with the keys: the events of the story, in the clear.
+  const file = join(dir, `read-back-${Math.random().toString(36).slice(2)}.ndjson`);
+  writeFileSync(file, stdout);
+  const timeline = await run(["timeline", "child", "--json", "--from", file, "--keys", keysArg]);
+  expect(timeline.stderr).toBe("");
+  const doc = JSON.parse(timeline.stdout);
+  expect(doc.events.find((e: { type: string }) => e.type === "ItemCheckedOut").data).toMatchObject({ itemId: "item-loan1", title: "The Bone People" });
+  expect(doc.events.find((e: { type: string }) => e.type === "AccountRegistered").data.barcode).toBe("child00001");
+  // By barcode too: the tags were hashed, the barcode read back from the opened event.
+  expect((await run(["who-can-manage", "child00001", "--json", "--from", file, "--keys", keysArg])).status).toBe(0);
+  return file;
+};
+const dir = mkdtempSync(join(tmpdir(), "linked-accounts-cli-stores-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 /**
  * Store positions need not be 1..n: compare everything but the positions. A store
  * also exports each event's tags (here, the story's stream name), which the story has not.
@@ -55,11 +90,16 @@ const withoutPositions = (ndjson: string) =>
       return { ...line, position: 0 };
     });
 
-describe("linked-accounts on sqlite:PATH", () => {
-  const dir = mkdtempSync(join(tmpdir(), "linked-accounts-cli-sqlite-"));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+/** The export read back (opened with `keys`), as the story's export lines are. */
+const openedExport = async (file: string, keys: import("@linked-accounts/adapters").KeyStore) => {
+  const events = [];
+  for await (const event of readExport(createReadStream(file), { keys })) events.push(event);
+  await keys.close();
+  return withoutPositions(exportText(events));
+};
 
-  it("answers from the store and exports it", async () => {
+describe("linked-accounts on sqlite:PATH", () => {
+  it("answers from the store and exports it, personal fields sealed as the store keeps them", async () => {
     const path = join(dir, "story.sqlite");
     const store = createSqliteEventStore({ path });
     await fill(store);
@@ -73,7 +113,9 @@ describe("linked-accounts on sqlite:PATH", () => {
     const exported = await run(["export", `sqlite:${path}`]);
     expect(exported.status).toBe(0);
     expect(exported.stdout.trimEnd().split("\n").at(-1)).toMatch(/^\{"trailer":\{"events":14,"sha256":"[0-9a-f]{64}"\}\}$/);
-    expect(withoutPositions(exported.stdout)).toEqual(withoutPositions(exportText(story)));
+    const file = await expectSealedExport(exported.stdout, `sqlite:${path}`);
+    const opened = await openedExport(file, createSqliteKeyStore({ path, readOnly: true }));
+    expect(opened.map(({ type, data, metadata }) => ({ type, data, metadata }))).toEqual(withoutPositions(exportText(story)).map(({ type, data, metadata }) => ({ type, data, metadata })));
   });
 
   it("a missing SQLite file is no answer, and creates nothing", async () => {
@@ -93,6 +135,7 @@ describe.skipIf(pgProblem !== undefined && !inCi)("linked-accounts on postgres:/
     if (pgProblem !== undefined) return;
     const pool = new pg.Pool({ connectionString: pgUrl! });
     await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await pool.query(`DROP SCHEMA IF EXISTS "${schema}_sealed" CASCADE`);
     await pool.end();
   });
 
@@ -109,6 +152,20 @@ describe.skipIf(pgProblem !== undefined && !inCi)("linked-accounts on postgres:/
       { manager: "partner", linkIds: ["link-cp"] },
     ]);
     const exported = await run(["export", url]);
-    expect(withoutPositions(exported.stdout)).toEqual(withoutPositions(exportText(story)));
+    const file = await expectSealedExport(exported.stdout, url);
+    // Sealed again into a new schema (from the export, with the store's keys): the same answers, nothing personal in its rows.
+    const target = `${pgUrl}${pgUrl!.includes("?") ? "&" : "?"}schema=${schema}_sealed`;
+    const sealed = await run(["seal", "--from", file, "--keys", url, "--to", target, "--json"]);
+    expect(sealed.stderr).toBe("");
+    expect(JSON.parse(sealed.stdout)).toMatchObject({ events: 14, sealed: 7, to: `PostgreSQL (schema ${schema}_sealed)` });
+    expect((await run(["who-can-manage", "child", "--json", "--from", target])).stdout).toBe(who.stdout);
+    const pool = new pg.Pool({ connectionString: pgUrl! });
+    const rows = (await pool.query<{ row: string }>(`SELECT t::text AS row FROM "${schema}_sealed".events t`)).rows.map((r) => r.row).join("\n");
+    await pool.end();
+    expect(rows).toContain("link-pc");
+    for (const value of personal) expect(rows, value).not.toContain(value);
+    expect((await run(["seal", "--from", file, "--keys", url, "--to", target])).status).toBe(2);
+    const opened = await openedExport(file, createPostgresKeyStore({ connectionString: pgUrl!, schema }));
+    expect(opened.map(({ type, data, metadata }) => ({ type, data, metadata }))).toEqual(withoutPositions(exportText(story)).map(({ type, data, metadata }) => ({ type, data, metadata })));
   });
 });

@@ -115,11 +115,13 @@ describe("linked-accounts: answers", () => {
     expect(r.stderr).toContain('no account with id or barcode "nobody"');
   });
 
-  it("--help documents the sources", async () => {
+  it("--help documents the sources, the commands and the options", async () => {
     const r = await run(["--help"]);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain("sqlite:PATH");
     expect(r.stdout).toContain("postgres://");
+    for (const text of ["\n  access-report ACCOUNT ", "\n  seal --to STORE ", "\n  linked-accounts seal [--from SOURCE] --to STORE [--keys STORE]\n", "\n  --keys STORE ", "\n  --to STORE ", "[sealed]", "[erased]", '"data.sealed"'])
+      expect(r.stdout, text).toContain(text);
   });
 });
 

@@ -14,14 +14,16 @@
  */
 import { stat } from "node:fs/promises";
 import type { Readable } from "node:stream";
-import type { Id } from "@linked-accounts/domain/internal";
+import { type Id, canonicalBarcode } from "@linked-accounts/domain/internal";
+import { renderAccessReport, reportFrom } from "./access-report.js";
 import { type AccessGraphState, type AccessView, type Explanation, type Grant, type Refusal, accessAsOf, accessNow, evolveAccessGraph, initialAccessGraph } from "./access-graph.js";
-import { type AuditTimelineState, type TimelineEntry, evolveAuditTimeline, timelineOf } from "./audit-timeline.js";
+import { type AuditTimelineState, type TimelineEntry, evolveAuditTimeline, initialAuditTimeline, timelineOf } from "./audit-timeline.js";
 import { type LinkedLoans, loansFor } from "./linked-loans.js";
 import { DEFAULT_MAX_LINE_BYTES, ExportFormatError, ExportIntegrityError, writeExport } from "./ndjson.js";
 import { OpenLoans } from "./open-loans.js";
 import type { PositionedEvent } from "./projection.js";
-import { type SourceSpec, SourceSpecError, openSource, parseSource, passwordsIn, redactUrls } from "./sources.js";
+import { SealRefusedError, sealHistory } from "./seal.js";
+import { type OpenedSource, type SourceSpec, SourceSpecError, openKeyStore, openSource, openStore, parseSource, passwordsIn, redactUrls } from "./sources.js";
 
 export interface CommandLineIo {
   readonly stdin: Readable;
@@ -47,6 +49,7 @@ export const usage = `linked-accounts: audit linked library accounts from an eve
 Usage:
   linked-accounts [--from SOURCE] COMMAND [ARGUMENTS] [--as-of POSITION|TIME] [--json]
   linked-accounts export [SOURCE]
+  linked-accounts seal [--from SOURCE] --to STORE [--keys STORE]
 
 Commands:
   grants                    every grant in force: manager, account, links
@@ -55,9 +58,21 @@ Commands:
   explain MANAGER ACCOUNT   why MANAGER may or may not manage ACCOUNT: the links and the
                             AccountConnected events behind it, or each reason it may not
   timeline ACCOUNT          every event that touched ACCOUNT, who acted, under which link
+  access-report ACCOUNT     everything held about one patron (the right of access), in
+                            words: account, phrases, links, attempts, loans and holds with
+                            titles, every change and who made it through which channel,
+                            reading-history choices, retention and erasure. Never a phrase
+                            verifier, nor another patron's personal fields. Give --keys
+                            for an export, or its personal fields read [sealed]
   loans VIEWER              VIEWER's loans and holds and those of every account it manages,
                             with the actions VIEWER may take on each
-  export [SOURCE]           writes SOURCE as an export (below), streaming
+  export [SOURCE]           writes SOURCE as an export (below), streaming: events as the
+                            store keeps them, personal fields sealed
+  seal --to STORE           copies every event of SOURCE, in order, into STORE, a new,
+                            empty store (sqlite:PATH or postgres://…), which seals their
+                            personal fields: how a library encrypts a history written
+                            before sealing. Each event keeps its id, metadata and tags
+                            (an export without tags is given the domain's); prints counts
 
 Accounts are given by id or by barcode.
 
@@ -70,11 +85,17 @@ SOURCE (default: standard input):
 
 Options:
   -f, --from SOURCE         where to read events from
+  --to STORE                seal: the new store to write into (refused unless empty)
   --as-of POSITION|TIME     answer as of a past position (an integer: every event at or
                             before it) or time (ISO-8601 with Z or an offset, e.g.
                             2026-03-03T09:15:00.000Z or 2026-03-03T22:15+13:00; or a date,
                             2026-03-03, meaning its first instant in UTC: every event up
                             to the first one that occurred after it)
+  --keys STORE              the key store that sealed an export's personal fields,
+                            sqlite:PATH or postgres://… (opened to read only; for a
+                            store source, instead of the store's own). Without it an
+                            export's personal fields read [sealed]; a field whose key
+                            was forgotten reads [erased] either way
   --json                    print exactly one JSON document
   --max-line-bytes N        refuse an export line longer than N bytes (default 1048576)
   -h, --help                print this help
@@ -83,7 +104,11 @@ Export format (NDJSON, UTF-8, one JSON object per line):
   {"header":{"format":"linked-accounts-export","version":1}}
   {"position":1,"stream":"...","type":"AccountRegistered","data":{...},"metadata":{...}}
   ...                       one line per event, positions strictly increasing (gaps
-                            allowed); "tags" (an array of strings) may be present
+                            allowed); "tags" (an array of strings) may be present.
+                            Events are written as the store keeps them: personal
+                            fields (barcode, titles, items, branches, reasons) sealed
+                            in "data.sealed", barcode tags as keyed hashes; exports
+                            of schema versions 1 and 2 hold them in the clear
   {"trailer":{"events":N,"sha256":"HEX"}}
   N counts the event lines; HEX is the SHA-256 (64 lowercase hex digits) of every byte
   before the trailer line, header and newlines included. Readers check both: a file
@@ -106,6 +131,8 @@ Examples:
   linked-accounts grants --from events.ndjson --json
   linked-accounts who-can-manage 20000001 --from sqlite:demo.sqlite --as-of 2026-03-03T09:15:00.000Z
   linked-accounts export postgres://linked:linked@127.0.0.1:5432/linked_accounts > events.ndjson
+  linked-accounts access-report 20000001 --from events.ndjson --keys sqlite:library.sqlite
+  linked-accounts seal --from sqlite:old.sqlite --to sqlite:library.sqlite
 `;
 
 class UsageError extends Error {}
@@ -121,7 +148,13 @@ interface Parsed {
   readonly asOf: AsOfArg | undefined;
   readonly json: boolean;
   readonly maxLineBytes: number;
+  /** `--keys`: the key store that sealed an export's personal fields (or one to use instead of a store's own). */
+  readonly keys: StoreSpec | undefined;
+  /** `--to`: the new store `seal` writes into. */
+  readonly to?: StoreSpec;
 }
+
+type StoreSpec = Extract<SourceSpec, { kind: "sqlite" | "postgres" }>;
 
 const arity: Readonly<Record<string, number>> = {
   grants: 0,
@@ -131,6 +164,8 @@ const arity: Readonly<Record<string, number>> = {
   timeline: 1,
   loans: 1,
   export: 1,
+  "access-report": 1,
+  seal: 0,
 };
 
 const daysIn = (year: number, month: number): number =>
@@ -173,6 +208,8 @@ const parseArgs = (argv: ReadonlyArray<string>): Parsed | "help" => {
   let from: string | undefined;
   let asOf: AsOfArg | undefined;
   let json = false;
+  let keysText: string | undefined;
+  let toText: string | undefined;
   let maxLineBytes = DEFAULT_MAX_LINE_BYTES;
   const lineLimit = (text: string): number => {
     const n = /^\d+$/.test(text) ? Number(text) : Number.NaN;
@@ -192,6 +229,10 @@ const parseArgs = (argv: ReadonlyArray<string>): Parsed | "help" => {
     else if (arg.startsWith("--from=")) from = arg.slice("--from=".length);
     else if (arg === "--as-of") asOf = parseAsOf(value());
     else if (arg.startsWith("--as-of=")) asOf = parseAsOf(arg.slice("--as-of=".length));
+    else if (arg === "--to") toText = value();
+    else if (arg.startsWith("--to=")) toText = arg.slice("--to=".length);
+    else if (arg === "--keys") keysText = value();
+    else if (arg.startsWith("--keys=")) keysText = arg.slice("--keys=".length);
     else if (arg === "--max-line-bytes") maxLineBytes = lineLimit(value());
     else if (arg.startsWith("--max-line-bytes=")) maxLineBytes = lineLimit(arg.slice("--max-line-bytes=".length));
     else if (arg.startsWith("-") && arg !== "-") throw new UsageError(`unknown option ${redactUrls(arg)}`);
@@ -209,13 +250,33 @@ const parseArgs = (argv: ReadonlyArray<string>): Parsed | "help" => {
       throw error;
     }
   };
+  const store = (option: string, text: string | undefined): StoreSpec | undefined => {
+    if (text === undefined) return undefined;
+    const spec = source(text);
+    if (spec.kind !== "sqlite" && spec.kind !== "postgres")
+      throw new UsageError(`${option}: expected sqlite:PATH or postgres://…, got ${JSON.stringify(redactUrls(text))}`);
+    return spec;
+  };
+  const keys = store("--keys", keysText);
+  const to = store("--to", toText);
+  if (command === "seal") {
+    if (args.length > 0) throw new UsageError(`seal takes no arguments (the source is --from, the new store --to), got ${args.length}`);
+    if (to === undefined) throw new UsageError("seal needs --to sqlite:PATH or postgres://…, the new store to write into");
+    if (asOf !== undefined) throw new UsageError("seal takes no --as-of: it copies the whole history");
+    return { command, args, source: source(from), asOf, json, maxLineBytes, keys, to };
+  }
+  if (to !== undefined) throw new UsageError("--to is for seal only");
   if (command === "export") {
     if (args.length > 1 || (args.length === 1 && from !== undefined)) throw new UsageError("export takes one SOURCE");
     if (asOf !== undefined || json) throw new UsageError("export takes no --as-of or --json");
-    return { command, args: [], source: source(args[0] ?? from), asOf, json, maxLineBytes };
+    // An export copies events as kept: sealed fields stay sealed, so there is nothing to open them with.
+    if (keys !== undefined) throw new UsageError("export copies personal fields sealed, as kept: it takes no --keys");
+    return { command, args: [], source: source(args[0] ?? from), asOf, json, maxLineBytes, keys };
   }
   if (args.length !== n) throw new UsageError(`${command} takes ${n === 0 ? "no arguments" : n === 1 ? "one argument" : `${n} arguments`}, got ${args.length}`);
-  return { command, args, source: source(from), asOf, json, maxLineBytes };
+  // What is held about a patron is what is held now: an earlier cut would leave out what came since.
+  if (command === "access-report" && asOf !== undefined) throw new UsageError("access-report takes no --as-of: it reports everything held now");
+  return { command, args, source: source(from), asOf, json, maxLineBytes, keys };
 };
 
 // ---------------------------------------------------------------------------
@@ -269,18 +330,8 @@ interface Folded {
   readonly timeline: AuditTimelineState | undefined;
 }
 
-/** A map that keeps only the keys `wanted` accepts (the timeline of one account, not of all). */
-class KeepOnly<V> extends Map<string, V> {
-  constructor(private readonly wanted: (key: string) => boolean) {
-    super();
-  }
-  override set(key: string, value: V): this {
-    return this.wanted(key) ? super.set(key, value) : this;
-  }
-}
-
 /** Events in strictly increasing positions (stores promise it; an export is also checked as it is read). */
-async function* increasing<E extends PositionedEvent>(batches: AsyncIterable<ReadonlyArray<E>>): AsyncGenerator<ReadonlyArray<E>> {
+async function* increasing<E extends { readonly position: bigint }>(batches: AsyncIterable<ReadonlyArray<E>>): AsyncGenerator<ReadonlyArray<E>> {
   let previous = 0n;
   for await (const batch of batches) {
     for (const event of batch) {
@@ -296,23 +347,49 @@ async function* increasing<E extends PositionedEvent>(batches: AsyncIterable<Rea
 const accessOnly: ReadonlySet<string> = new Set(["grants", "who-can-manage", "managed-by", "explain"]);
 const accessGraphTypes: ReadonlySet<string> = new Set(["AccountRegistered", "AccountClosed", "AccountConnected", "LinkRevoked"]);
 
-const openFor = async (parsed: Parsed, io: CommandLineIo, now: () => number) => {
+const openFor = async (parsed: Parsed, io: CommandLineIo, now: () => number): Promise<{ source: OpenedSource; progress: Progress }> => {
   if (parsed.source.kind === "stdin" && io.stdinIsTerminal === true)
     io.stderr.write("linked-accounts: waiting for an export on standard input (end it with Ctrl-D; --from SOURCE reads a file or a store)\n");
   const totalBytes = parsed.source.kind === "file" ? await stat(parsed.source.path).then((s) => (s.isFile() ? s.size : undefined), () => undefined) : undefined;
   const progress = new Progress(io, totalBytes, now);
-  const source = await openSource(parsed.source, io.stdin, {
-    maxLineBytes: parsed.maxLineBytes,
-    ...(accessOnly.has(parsed.command) ? { readInFull: accessGraphTypes } : {}),
-    onBytes: (bytes) => progress.readBytes(bytes),
-    onUnchecked: () => {
-      progress.done();
-      io.stderr.write(
-        `linked-accounts: warning: ${parsed.source.kind === "stdin" ? "standard input" : "the export"} has no header and trailer lines, so nothing shows it is complete (\`linked-accounts export\` writes them)\n`,
-      );
+  const keys = parsed.keys === undefined ? null : await openKeyStore(parsed.keys);
+  let source: OpenedSource;
+  try {
+    source = await openSource(parsed.source, io.stdin, {
+      maxLineBytes: parsed.maxLineBytes,
+      ...(accessOnly.has(parsed.command) ? { readInFull: accessGraphTypes } : {}),
+      onBytes: (bytes) => progress.readBytes(bytes),
+      onUnchecked: () => {
+        progress.done();
+        io.stderr.write(
+          `linked-accounts: warning: ${parsed.source.kind === "stdin" ? "standard input" : "the export"} has no header and trailer lines, so nothing shows it is complete (\`linked-accounts export\` writes them)\n`,
+        );
+      },
+      keys,
+      onSealed: () => {
+        progress.done();
+        io.stderr.write("linked-accounts: personal fields read [sealed]: no --keys given\n");
+      },
+    });
+  } catch (error) {
+    await keys?.close();
+    throw error;
+  }
+  if (keys === null) return { source, progress };
+  const opened = source;
+  return {
+    source: {
+      ...opened,
+      close: async () => {
+        try {
+          await opened.close();
+        } finally {
+          await keys.close();
+        }
+      },
     },
-  });
-  return { source, progress };
+    progress,
+  };
 };
 
 const fold = async (parsed: Parsed, io: CommandLineIo, now: () => number): Promise<Folded> => {
@@ -321,10 +398,11 @@ const fold = async (parsed: Parsed, io: CommandLineIo, now: () => number): Promi
   const asOf = parsed.asOf;
   const loans = parsed.command === "loans" ? new OpenLoans() : undefined;
   let timeline: AuditTimelineState | undefined;
-  const asked = parsed.command === "timeline" ? parsed.args[0]! : undefined;
+  const asked = parsed.command === "timeline" || parsed.command === "access-report" ? parsed.args[0]! : undefined;
   // The account asked about, by id, or any account that registered with it as its barcode.
   const candidates = new Set<string>(asked === undefined ? [] : [asked]);
-  if (asked !== undefined) timeline = { applied: 0, byAccount: new KeepOnly((id) => candidates.has(id)), linkParties: new Map() };
+  const askedBarcode = asked === undefined ? undefined : canonicalBarcode(asked); // however it is typed (R7)
+  if (asked !== undefined) timeline = initialAuditTimeline((id) => candidates.has(id));
   let cut = 0n;
   let within = true;
   let runningMax = -Infinity;
@@ -334,7 +412,7 @@ const fold = async (parsed: Parsed, io: CommandLineIo, now: () => number): Promi
       for (const event of batch) {
         evolveAccessGraph(access, event);
         if (timeline !== undefined) {
-          if (event.type === "AccountRegistered" && event.data.barcode === asked) candidates.add(event.data.accountId);
+          if (event.type === "AccountRegistered" && askedBarcode !== undefined && canonicalBarcode(event.data.barcode) === askedBarcode) candidates.add(event.data.accountId);
           evolveAuditTimeline(timeline, event);
         }
         if (asOf !== undefined && within) {
@@ -568,6 +646,11 @@ const answer = (parsed: Parsed, folded: Folded): string | Iterable<string> => {
         )
       );
     }
+    case "access-report": {
+      const report = reportFrom(folded.timeline!, access, parsed.args[0]!);
+      if (report === null) throw new NotFoundError(`no account with id or barcode ${JSON.stringify(parsed.args[0])} as of position ${position}`);
+      return json ? jsonText(report) : renderAccessReport(report);
+    }
     case "loans": {
       const viewer = resolve(view, parsed.args[0]!);
       const loans = loansFor(folded.loans!.stateFor([viewer, ...view.managedBy(viewer)]), view, viewer);
@@ -592,6 +675,7 @@ export const oneLine = (message: string, argv: ReadonlyArray<string> = []): stri
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 const isBadInput = (error: unknown): boolean =>
+  error instanceof SealRefusedError ||
   error instanceof ExportFormatError ||
   error instanceof ExportIntegrityError ||
   error instanceof BadInputError ||
@@ -602,6 +686,56 @@ const writeOut = (stdout: CommandLineIo["stdout"], chunk: string): Promise<void>
   if (stdout.write(chunk) === false && stdout.once !== undefined) {
     const once = stdout.once.bind(stdout);
     return new Promise<void>((resolve) => void once("drain", () => resolve()));
+  }
+};
+
+/** How a store is named in what `seal` prints: never with a password. */
+const storeText = (spec: StoreSpec): string => (spec.kind === "sqlite" ? `sqlite:${spec.path}` : `PostgreSQL (schema ${spec.schema ?? "linked_accounts"})`);
+
+/** `seal`: copies the source into a new store, sealed, and says what it did. */
+const sealCommand = async (parsed: Parsed, to: StoreSpec, io: CommandLineIo, now: () => number): Promise<number> => {
+  const { source, progress } = await openFor(parsed, io, now);
+  let copied = 0;
+  try {
+    const target = await openStore(to, { readOnly: false });
+    try {
+      const counts = await sealHistory(increasing(source.batches()), target, {
+        describe: storeText(to),
+        onAppended: (count) => {
+          copied = count;
+          progress.events(count);
+        },
+      });
+      progress.done();
+      if (parsed.json) io.stdout.write(jsonText({ from: source.description, to: storeText(to), ...counts }));
+      else
+        io.stdout.write(
+          `Sealed ${counts.events} event(s) from ${source.description} into ${storeText(to)}:\n` +
+            table(
+              ["COUNT", "WHAT"],
+              [
+                [String(counts.sealed), "events with personal fields: sealed under their subjects' keys"],
+                [String(counts.barcodeTags), "barcode tags: stored as keyed hashes"],
+                [String(counts.digests), "command digests: keyed"],
+                [String(counts.tagged), "events that came without tags: tagged as the domain tags them"],
+                [String(counts.forgetting), "erasure and retention events: the keys they name forgotten"],
+              ],
+            ) +
+            "Nothing personal is stored in the clear in the new store. The old store and its exports still hold\n" +
+            "those fields in the clear: once the new store is checked and in use, delete them (and their backups).\n",
+        );
+      return EXIT_OK;
+    } finally {
+      await target.close();
+    }
+  } catch (error) {
+    // What was appended stays: say so, so that no one takes a half copy for the whole.
+    if (copied > 0 && error instanceof Error)
+      error.message += ` (${copied} event(s) were copied before this: ${storeText(to)} is incomplete; delete it before sealing again)`;
+    throw error;
+  } finally {
+    progress.done();
+    await source.close();
   }
 };
 
@@ -630,7 +764,7 @@ export const main = async (argv: ReadonlyArray<string>, io: CommandLineIo): Prom
         let count = 0;
         await writeExport(
           (async function* () {
-            for await (const batch of increasing(source.batches())) {
+            for await (const batch of increasing(source.storedBatches())) {
               yield* batch;
               count += batch.length;
               progress.events(count);
@@ -644,6 +778,7 @@ export const main = async (argv: ReadonlyArray<string>, io: CommandLineIo): Prom
       }
       return EXIT_OK;
     }
+    if (parsed.command === "seal") return await sealCommand(parsed, parsed.to!, io, now);
     const folded = await fold(parsed, io, now);
     const text = answer(parsed, folded);
     if (typeof text === "string") io.stdout.write(text);

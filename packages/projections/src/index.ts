@@ -34,6 +34,22 @@ export {
   type LoanEntry,
 } from "./linked-loans.js";
 export type { Role, TimelineEntry } from "./audit-timeline.js";
+export {
+  type AccessReport,
+  type ReportAccount,
+  type ReportAct,
+  type ReportActionOnOther,
+  type ReportActor,
+  type ReportAttempt,
+  type ReportHold,
+  type ReportHoldChange,
+  type ReportLink,
+  type ReportLoan,
+  type ReportPhrase,
+  accessReport,
+  accessReportOf,
+  renderAccessReport,
+} from "./access-report.js";
 export { type ReadModelsState, accessOf, auditTimelineOf, linkedLoansOf, readModelsProjection, readModelsProjectionUnder } from "./read-models.js";
 export {
   type CatchUpOptions,
@@ -50,8 +66,10 @@ export { type Checkpoint, type CheckpointStore, createInMemoryCheckpointStore } 
 // installs only the driver it uses: "@linked-accounts/projections/sqlite" and
 // "@linked-accounts/projections/postgres".
 export {
+  type ExportableEvent,
   type ExportedEvent,
   type ReadExportOptions,
+  type StoredExportedEvent,
   DEFAULT_MAX_LINE_BYTES,
   ExportFormatError,
   ExportIntegrityError,

@@ -19,12 +19,21 @@
  * the first bad line stops the read with its line number. Lines are split from
  * bytes with a length limit, so one huge line is refused by number rather than
  * taking the memory.
+ *
+ * An export holds each event as its store's log keeps it: personal fields
+ * sealed in `data.sealed` (schema version 3), or in the clear (events written
+ * before sealing, and every event of an export of schema version 1 or 2).
+ * `export` copies that form and never opens it, so forgetting a key erases
+ * those fields in every export too. A reader opens sealed fields with the key
+ * store that sealed them (`keys`); without one they read `[sealed]`, and once a
+ * key is forgotten they read `[erased]`.
  */
 import { createHash, type Hash } from "node:crypto";
 import type { Readable } from "node:stream";
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
-import { decodeEnvelope, decodeWith, encodeEvent, EventMetadata, isEventType } from "@linked-accounts/domain/internal";
+import { type KeyStore, openStoredEvents } from "@linked-accounts/adapters";
+import { type StoredEnvelope, decodeStoredEnvelope, decodeWith, encodeEvent, EventMetadata, isEventType, isSealed } from "@linked-accounts/domain/internal";
 import type { PositionedEvent } from "./projection.js";
 
 const isPosition = (u: unknown): u is number => typeof u === "number" && Number.isSafeInteger(u) && u > 0;
@@ -74,6 +83,15 @@ export const trailerLine = (events: number, sha256: string): string => JSON.stri
 /** An exported event as read back: a positioned event that also names its stream (and its tags, when it has them). */
 export type ExportedEvent = PositionedEvent & { readonly stream: string; readonly tags?: ReadonlyArray<string> };
 
+/**
+ * An exported event as its store kept it (what `export` writes): personal
+ * fields sealed in `data.sealed`, or in the clear.
+ */
+export type StoredExportedEvent = StoredEnvelope & { readonly position: bigint; readonly stream: string; readonly tags?: ReadonlyArray<string> };
+
+/** The line each sealed event was read from, so that one which does not open is refused by line. */
+const lineOfSealed = new WeakMap<object, number>();
+
 /** A line that is not a valid export line; `line` counts from 1. */
 export class ExportFormatError extends Error {
   override readonly name = "ExportFormatError";
@@ -96,7 +114,7 @@ export const DEFAULT_MAX_LINE_BYTES = 1 << 20;
 const hasOwn = (o: object, key: string): boolean => Object.prototype.hasOwnProperty.call(o, key);
 
 /** Decodes one line already parsed as JSON (after `previous`, the position before it, 0n at first). */
-const decodeExportJson = (json: unknown, line: number, previous: bigint): E.Either<ExportFormatError, ExportedEvent> => {
+const decodeExportJson = (json: unknown, line: number, previous: bigint): E.Either<ExportFormatError, StoredExportedEvent> => {
   // The envelope's own fields are checked by hand on the way through; io-ts only words the failure.
   const o = json as { position?: unknown; stream?: unknown; type?: unknown; tags?: unknown };
   const plain =
@@ -108,16 +126,17 @@ const decodeExportJson = (json: unknown, line: number, previous: bigint): E.Eith
   const position = BigInt(o.position as number);
   if (position <= previous)
     return E.left(new ExportFormatError(line, `event.position: expected more than ${previous} (strictly increasing), got ${position}`));
-  // The domain's decoding: every schema version upcast, a failure worded by field.
-  const event = decodeEnvelope(json);
+  // The domain's decoding: every schema version upcast, in the clear or sealed, a failure worded by field.
+  const event = decodeStoredEnvelope(json);
   if (E.isLeft(event)) return E.left(new ExportFormatError(line, event.left.message));
-  const exported = { ...event.right, position, stream: o.stream as string } as ExportedEvent & { tags?: ReadonlyArray<string> };
+  const exported = { ...event.right, position, stream: o.stream as string } as StoredExportedEvent & { tags?: ReadonlyArray<string> };
   if (o.tags !== undefined) exported.tags = o.tags as string[];
+  if (isSealed(exported)) lineOfSealed.set(exported, line);
   return E.right(exported);
 };
 
-/** Decodes one line (after `previous`, the position of the line before, 0n at first). */
-export const decodeExportLine = (text: string, line: number, previous: bigint): E.Either<ExportFormatError, ExportedEvent> => {
+/** Decodes one line (after `previous`, the position of the line before, 0n at first), as its store kept it. */
+export const decodeExportLine = (text: string, line: number, previous: bigint): E.Either<ExportFormatError, StoredExportedEvent> => {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -149,6 +168,14 @@ export interface ReadExportOptions {
   readonly onUnchecked?: () => void;
   /** Told of the bytes read so far, once per chunk (for progress). */
   readonly onBytes?: (bytes: number) => void;
+  /**
+   * The key store that sealed the export's personal fields (the store's own, opened to
+   * read), or null (the default): sealed fields then read `[sealed]`. Forgotten
+   * keys read `[erased]` either way. Lines in the clear need none.
+   */
+  readonly keys?: KeyStore | null;
+  /** Told once, at the first sealed event, when no `keys` were given: its personal fields read `[sealed]`. */
+  readonly onSealed?: () => void;
 }
 
 type Chunk = Buffer | Uint8Array | string;
@@ -165,7 +192,7 @@ const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
  * can hold an unescaped quote) and the first `"occurredAt":"` after it (the
  * catalog's data has no such field; metadata follows data).
  */
-const stubOf = (buf: Buffer, start: number, end: number, previous: bigint, full: ReadonlySet<string>): ExportedEvent | undefined => {
+const stubOf = (buf: Buffer, start: number, end: number, previous: bigint, full: ReadonlySet<string>): StoredExportedEvent | undefined => {
   if (end - start < 64 || buf.compare(POSITION_PREFIX, 0, POSITION_PREFIX.length, start, start + POSITION_PREFIX.length) !== 0) return undefined;
   let i = start + POSITION_PREFIX.length;
   let p = 0;
@@ -185,17 +212,67 @@ const stubOf = (buf: Buffer, start: number, end: number, previous: bigint, full:
   const occurredAt = buf.toString("latin1", atStart, atStart + 24);
   const position = BigInt(p);
   if (!ISO_TIME.test(occurredAt) || position <= previous) return undefined;
-  return { position, type, stream: "", metadata: { occurredAt } } as unknown as ExportedEvent;
+  return { position, type, stream: "", metadata: { occurredAt } } as unknown as StoredExportedEvent;
 };
 
 /**
  * Reads an export, yielding decoded events in batches (one await per batch, not
- * per event). Each chunk of `input` is used up before the next is asked for, so
+ * per event), their personal fields opened with `options.keys` (or `[sealed]`).
+ * Each chunk of `input` is used up before the next is asked for, so
  * a source may read into the same buffer each time. Blank lines are skipped (a final newline is usual). Throws
- * `ExportFormatError` at the first bad line and `ExportIntegrityError` when the
+ * `ExportFormatError` at the first bad line (a sealed part that does not open
+ * under the keys given among them) and `ExportIntegrityError` when the
  * header and trailer do not check out.
  */
 export async function* readExportBatches(input: AsyncIterable<Chunk>, options: ReadExportOptions = {}): AsyncGenerator<ReadonlyArray<ExportedEvent>> {
+  const keys = options.keys ?? null;
+  let told = false;
+  for await (const batch of readStoredExportBatches(input, options)) {
+    const sealed = batch.filter((e) => e.data !== undefined && isSealed(e));
+    if (sealed.length === 0) {
+      yield batch as ReadonlyArray<ExportedEvent>;
+      continue;
+    }
+    if (keys === null && !told) {
+      told = true;
+      options.onSealed?.();
+    }
+    const opened = await openExported(sealed, keys);
+    let k = 0;
+    yield batch.map((e) => (e.data !== undefined && isSealed(e) ? opened[k++]! : (e as ExportedEvent)));
+  }
+}
+
+/** Opens sealed exported events (in order), keeping each one's stream and its tags when it had them. */
+const openExported = async (sealed: ReadonlyArray<StoredExportedEvent>, keys: KeyStore | null): Promise<ExportedEvent[]> => {
+  const out: ExportedEvent[] = [];
+  try {
+    for await (const event of openStoredEvents(
+      (async function* () {
+        for (const e of sealed) yield { ...e, tags: (e.tags ?? []) as ReadonlyArray<never> };
+      })(),
+      keys,
+    )) {
+      const given = sealed[out.length]!;
+      const { tags, ...rest } = event;
+      out.push((given.tags === undefined ? { ...rest, stream: given.stream } : { ...rest, tags, stream: given.stream }) as ExportedEvent);
+    }
+  } catch (error) {
+    const e = error as { name?: unknown; position?: unknown; type?: unknown; reason?: unknown };
+    if (e.name === "StoredEventDecodeError" && typeof e.position === "bigint") {
+      const bad = sealed.find((x) => x.position === e.position);
+      throw new ExportFormatError(bad === undefined ? 0 : (lineOfSealed.get(bad) ?? 0), `${String(e.type)}.${String(e.reason)}`);
+    }
+    throw error;
+  }
+  return out;
+};
+
+/**
+ * Reads an export as its store kept it (personal fields sealed or in the
+ * clear, never opened): what `export` copies. Otherwise as `readExportBatches`.
+ */
+export async function* readStoredExportBatches(input: AsyncIterable<Chunk>, options: ReadExportOptions = {}): AsyncGenerator<ReadonlyArray<StoredExportedEvent>> {
   const max = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   const full = options.readInFull;
   let line = 0;
@@ -209,7 +286,7 @@ export async function* readExportBatches(input: AsyncIterable<Chunk>, options: R
   let carry: Buffer | undefined;
 
   /** Handles one complete line; returns true when it is the trailer. */
-  const take = (text: string, batch: ExportedEvent[]): boolean => {
+  const take = (text: string, batch: StoredExportedEvent[]): boolean => {
     line++;
     if (text.length === 0 || (text.trim() === "" && text.length < 64)) return false;
     if (trailer !== undefined) throw new ExportFormatError(line, `nothing may follow the trailer line (line ${trailer.line})`);
@@ -239,7 +316,7 @@ export async function* readExportBatches(input: AsyncIterable<Chunk>, options: R
         return true;
       }
     }
-    let decoded: E.Either<ExportFormatError, ExportedEvent>;
+    let decoded: E.Either<ExportFormatError, StoredExportedEvent>;
     try {
       decoded = decodeExportJson(json, line, previous);
     } catch (error) {
@@ -261,7 +338,7 @@ export async function* readExportBatches(input: AsyncIterable<Chunk>, options: R
     options.onBytes?.(bytes);
     const buf = carry === undefined ? piece : Buffer.concat([carry, piece]);
     carry = undefined;
-    const batch: ExportedEvent[] = [];
+    const batch: StoredExportedEvent[] = [];
     let start = 0;
     let hashed = 0;
     for (;;) {
@@ -293,7 +370,7 @@ export async function* readExportBatches(input: AsyncIterable<Chunk>, options: R
   }
   if (carry !== undefined && carry.length > 0) {
     // A last line without its newline: read it, but a line cut short says so.
-    const batch: ExportedEvent[] = [];
+    const batch: StoredExportedEvent[] = [];
     const text = carry.toString("utf8");
     try {
       if (trailer === undefined && take(text, batch)) checkHash(hash.digest("hex"), text, line);
@@ -325,11 +402,17 @@ export async function* readExport(input: Readable | AsyncIterable<Chunk>, option
   for await (const batch of readExportBatches(input as AsyncIterable<Chunk>, options)) yield* batch;
 }
 
-/** One export line for an event (no newline); `tags` is written when the event has them. */
-export const exportLine = (event: PositionedEvent & { readonly stream: string }): string => {
+/** An event `export` writes: as its store kept it (sealed or in the clear), or an event in the clear. */
+export type ExportableEvent = (StoredEnvelope | PositionedEvent) & { readonly position: bigint; readonly stream: string };
+
+/**
+ * One export line for an event (no newline); `tags` is written when the event
+ * has them. A sealed event is written as kept: its `sealed` part, never opened.
+ */
+export const exportLine = (event: ExportableEvent): string => {
   if (event.position > BigInt(Number.MAX_SAFE_INTEGER))
     throw new RangeError(`Position ${event.position} does not fit a JSON number exactly`);
-  const { type, data } = encodeEvent(event);
+  const { type, data } = isSealed(event) ? { type: event.type, data: event.data } : encodeEvent(event as PositionedEvent);
   const tags = (event as { tags?: unknown }).tags;
   const metadata = EventMetadata.encode(event.metadata);
   return isStringArray(tags)
@@ -344,7 +427,7 @@ export const exportLine = (event: PositionedEvent & { readonly stream: string })
  * the number of events.
  */
 export const writeExport = async (
-  events: AsyncIterable<PositionedEvent & { readonly stream: string }>,
+  events: AsyncIterable<ExportableEvent>,
   write: (chunk: string) => void | Promise<void>,
 ): Promise<number> => {
   const hash = createHash("sha256");

@@ -5,17 +5,25 @@
  * the drivers are optional peer dependencies, and a host that reads only
  * export files installs none of them.
  * Everything store-specific is in `storeSource` and the two store cases.
+ *
+ * A source gives its events two ways: opened (`batches`: personal fields in the
+ * clear, `[erased]` once forgotten, `[sealed]` in an export read without its
+ * keys), and as kept (`storedBatches`: sealed, what `export` copies).
  */
 import { existsSync } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import type { Readable } from "node:stream";
-import type { EventStore, RecordedEvent } from "@linked-accounts/adapters";
-import { type ExportedEvent, type ReadExportOptions, readExportBatches } from "./ndjson.js";
+import type { KeyStore, RecordedEvent, SealingEventStore } from "@linked-accounts/adapters";
+import type { StoredEnvelope } from "@linked-accounts/domain/internal";
+import { type ExportedEvent, type ReadExportOptions, type StoredExportedEvent, readExportBatches, readStoredExportBatches } from "./ndjson.js";
 
 /** What the command line reads: events in global order, in batches, and a way to let go. */
 export interface OpenedSource {
   readonly description: string;
+  /** The events opened: personal fields in the clear, or `[erased]`, or `[sealed]` (an export read without keys). */
   batches(): AsyncIterable<ReadonlyArray<ExportedEvent>>;
+  /** The events as kept: personal fields sealed (events written before sealing in the clear). */
+  storedBatches(): AsyncIterable<ReadonlyArray<StoredExportedEvent>>;
   close(): Promise<void>;
 }
 
@@ -78,8 +86,8 @@ export const parseSource = (text: string | undefined): SourceSpec => {
 };
 
 /** A store keeps no streams: an export names each event's first tag as its stream label. */
-async function* labelled(events: AsyncIterable<RecordedEvent>): AsyncGenerator<ExportedEvent> {
-  for await (const event of events) yield { ...event, stream: event.tags[0] ?? "events" };
+async function* labelled<E extends StoredEnvelope>(events: AsyncIterable<RecordedEvent<E>>): AsyncGenerator<RecordedEvent<E> & { readonly stream: string }> {
+  for await (const event of events) yield { ...event, stream: event.tags[0] ?? "events" } as unknown as RecordedEvent<E> & { readonly stream: string };
 }
 
 /**
@@ -113,8 +121,8 @@ async function* chunksOf(file: FileHandle, size = 1 << 18): AsyncGenerator<Buffe
 }
 
 /** Groups a store's events into batches (the command line folds a batch per await). */
-async function* inBatches(events: AsyncIterable<ExportedEvent>, size: number): AsyncGenerator<ReadonlyArray<ExportedEvent>> {
-  let batch: ExportedEvent[] = [];
+async function* inBatches<E>(events: AsyncIterable<E>, size: number): AsyncGenerator<ReadonlyArray<E>> {
+  let batch: E[] = [];
   for await (const event of events) if (batch.push(event) >= size) {
     yield batch;
     batch = [];
@@ -122,36 +130,93 @@ async function* inBatches(events: AsyncIterable<ExportedEvent>, size: number): A
   if (batch.length > 0) yield batch;
 }
 
-const storeSource = (description: string, store: EventStore): OpenedSource => ({
+const storeSource = (description: string, store: SealingEventStore): OpenedSource => ({
   description,
   batches: () => inBatches(labelled(store.readAll({ batchSize: 5000 })), 5000),
+  storedBatches: () => inBatches(labelled(store.log.readAll({ batchSize: 5000 })), 5000),
   close: () => store.close(),
 });
 
+/**
+ * Opens a source to read. `options.keys`: for an export, the key store that
+ * sealed it (else its personal fields read `[sealed]`); for a store, a key
+ * store to use instead of its own (one the host keeps apart from the events).
+ * The caller closes `options.keys`.
+ */
 export const openSource = async (spec: SourceSpec, stdin: Readable, options: ReadExportOptions = {}): Promise<OpenedSource> => {
   switch (spec.kind) {
     case "stdin":
-      return { description: "standard input", batches: () => readExportBatches(stdin, options), close: async () => {} };
+      return {
+        description: "standard input",
+        batches: () => readExportBatches(stdin, options),
+        storedBatches: () => readStoredExportBatches(stdin, options),
+        close: async () => {},
+      };
     case "file": {
       // Opened first so that a missing file is reported before anything is read.
       const file = await open(spec.path, "r");
-      return { description: spec.path, batches: () => readExportBatches(chunksOf(file), options), close: () => file.close() };
-    }
-    case "sqlite": {
-      // Opening a missing path would create an empty store: refuse instead.
-      if (!existsSync(spec.path)) throw new Error(`No SQLite store at ${spec.path}`);
-      // Read-only: an audit never changes the store it reads.
-      const { createSqliteEventStore } = await loadStoreEntry(() => import("@linked-accounts/adapters/sqlite"), "better-sqlite3", "a SQLite store");
-      return storeSource(`sqlite:${spec.path}`, createSqliteEventStore({ path: spec.path, readOnly: true }));
-    }
-    case "postgres": {
-      const { createPostgresEventStore } = await loadStoreEntry(() => import("@linked-accounts/adapters/postgres"), "pg", "a PostgreSQL store");
-      const options = {
-        connectionString: spec.connectionString,
-        readOnly: true,
-        ...(spec.schema === undefined ? {} : { schema: spec.schema }),
+      return {
+        description: spec.path,
+        batches: () => readExportBatches(chunksOf(file), options),
+        storedBatches: () => readStoredExportBatches(chunksOf(file), options),
+        close: () => file.close(),
       };
-      return storeSource("PostgreSQL", await createPostgresEventStore(options));
     }
+    case "sqlite":
+    case "postgres":
+      return storeSource(spec.kind === "sqlite" ? `sqlite:${spec.path}` : "PostgreSQL", await openStore(spec, { readOnly: true, keys: options.keys ?? undefined }));
   }
+};
+
+/**
+ * Opens a store: read-only (an audit never changes the store it reads; a
+ * missing SQLite file is refused, not created), or to write (`seal`'s target).
+ * `keys`: a key store to use instead of the store's own.
+ */
+export const openStore = async (
+  spec: Extract<SourceSpec, { kind: "sqlite" | "postgres" }>,
+  options: { readonly readOnly: boolean; readonly keys?: KeyStore | undefined },
+): Promise<SealingEventStore> => {
+  const personalData = options.keys === undefined ? {} : { personalData: { keys: options.keys } };
+  if (spec.kind === "sqlite") {
+    // Opening a missing path would create an empty store: refuse instead.
+    if (options.readOnly && !existsSync(spec.path)) throw new Error(`No SQLite store at ${spec.path}`);
+    const { createSqliteEventStore } = await loadStoreEntry(() => import("@linked-accounts/adapters/sqlite"), "better-sqlite3", "a SQLite store");
+    return createSqliteEventStore({ path: spec.path, readOnly: options.readOnly, ...personalData });
+  }
+  const { createPostgresEventStore } = await loadStoreEntry(() => import("@linked-accounts/adapters/postgres"), "pg", "a PostgreSQL store");
+  return createPostgresEventStore({
+    connectionString: spec.connectionString,
+    readOnly: options.readOnly,
+    ...(spec.schema === undefined ? {} : { schema: spec.schema }),
+    ...personalData,
+  });
+};
+
+/** A key store that only finds keys: what an audit reads sealed events with. */
+const findingOnly = (keys: KeyStore, where: string): KeyStore => ({
+  find: (subjects) => keys.find(subjects),
+  create: async () => {
+    throw new Error(`the key store ${where} was opened to read only`);
+  },
+  forget: async () => {
+    throw new Error(`the key store ${where} was opened to read only`);
+  },
+  close: () => keys.close(),
+});
+
+/**
+ * The key store of a store (`--keys`), opened to read only: `sqlite:PATH` (the
+ * store's file, or a file of keys alone), or `postgres://…` (the store's
+ * schema, `?schema=NAME` as for a source).
+ */
+export const openKeyStore = async (spec: Extract<SourceSpec, { kind: "sqlite" | "postgres" }>): Promise<KeyStore> => {
+  if (spec.kind === "sqlite") {
+    if (!existsSync(spec.path)) throw new Error(`No SQLite key store at ${spec.path}`);
+    const { createSqliteKeyStore } = await loadStoreEntry(() => import("@linked-accounts/adapters/sqlite"), "better-sqlite3", "a SQLite key store");
+    return findingOnly(createSqliteKeyStore({ path: spec.path, readOnly: true }), `sqlite:${spec.path}`);
+  }
+  // Through the event store, opened read-only: it checks that the schema holds a store before any key is asked for.
+  const store = await openStore(spec, { readOnly: true });
+  return findingOnly({ find: (s) => store.keys.find(s), create: (k) => store.keys.create(k), forget: (s) => store.keys.forget(s), close: () => store.close() }, "PostgreSQL");
 };

@@ -1,12 +1,13 @@
 /** Helpers the tests share: envelopes for hand-written histories, positions, exports. Not exported by the package. */
-import { type Actor, type DomainEvent, type EventEnvelope, SCHEMA_VERSION, channelOfVersion1 } from "@linked-accounts/domain/internal";
+import { type Actor, type Channel, type DomainEvent, type EventEnvelope, SCHEMA_VERSION, channelOfVersion1 } from "@linked-accounts/domain/internal";
 import { fixtures, uuidV7 } from "@linked-accounts/domain/testing";
 import { createHash } from "node:crypto";
 import type { ExportedEvent } from "./ndjson.js";
 import { exportLine, headerLine, trailerLine } from "./ndjson.js";
+import { domainTagger } from "./tagging.js";
 
-/** `event` as stored, done by `actor` at minute `minutes` of the fixtures' clock. */
-export const stamped = (event: DomainEvent, actor: Actor | string, minutes: number, counter: number): EventEnvelope =>
+/** `event` as stored, done by `actor` at minute `minutes` of the fixtures' clock (through `channel`: by default an account's portal, the desk for staff). */
+export const stamped = (event: DomainEvent, actor: Actor | string, minutes: number, counter: number, channel?: Channel): EventEnvelope =>
   ({
     ...event,
     metadata: {
@@ -14,7 +15,7 @@ export const stamped = (event: DomainEvent, actor: Actor | string, minutes: numb
       schemaVersion: SCHEMA_VERSION,
       occurredAt: fixtures.at(minutes),
       actor: typeof actor === "string" ? { kind: "account", accountId: actor } : actor,
-      channel: typeof actor === "string" ? "portal" : channelOfVersion1(actor),
+      channel: channel ?? (typeof actor === "string" ? "portal" : channelOfVersion1(actor)),
       correlationId: null,
       causationId: null,
     },
@@ -68,4 +69,65 @@ export const referenceStory = (): ExportedEvent[] => {
     [f.linkRevoked("link-pp", "partner"), "partner"], // 13
     [f.holdPlaced("hold2", "partner"), "partner"], // 14
   ]);
+};
+
+const desk: Actor = { kind: "staff", staffId: "desk-7" };
+const system: Actor = { kind: "system" };
+const mins = (m: number): string => fixtures.at(m);
+
+/** The personal values of the whole story: each patron's barcode, the titles, items and branches, the reasons. */
+export const storyValues = {
+  mum: ["mum00001", "Mum Reads Alone", "item-m1"],
+  kid: ["kid00001", "Hairy Maclary", "item-k1", "Matilda", "item-k2", "Newtown", "Karori", "Wonky Donkey", "item-k3", "The Lorax", "item-k4", "NOSUCH99"],
+  nan: ["nan00001", "Nan's Novel", "item-n1", "Island Bay"],
+  /** About kid and nan both: the reason nan gave when she revoked their link. */
+  both: ["Moving to Dunedin"],
+} as const;
+
+/**
+ * A story with every kind of event, around three patrons: mum (adult), kid (a
+ * minor mum manages through a one-way link, nan through a two-way one), nan
+ * (adult). Each event tagged as the domain tags it. Positions 1..n; the last
+ * is kid's erasure.
+ */
+export const everyKindStory = (): Array<ExportedEvent & { readonly tags: ReadonlyArray<string> }> => {
+  const steps: Array<readonly [DomainEvent, Actor | string, Channel?]> = [
+    [{ type: "AccountRegistered", data: { accountId: "mum", barcode: "mum00001", minor: false, registeredAt: mins(0) } }, desk], // 1
+    [{ type: "AccountRegistered", data: { accountId: "kid", barcode: "kid00001", minor: true, registeredAt: mins(1) } }, desk], // 2
+    [{ type: "AccountRegistered", data: { accountId: "nan", barcode: "nan00001", minor: false, registeredAt: mins(2) } }, desk], // 3
+    [{ type: "DateOfBirthRecorded", data: { accountId: "kid", dateOfBirth: "2015-05-01", recordedAt: mins(3) } }, desk], // 4
+    [fixtures.phraseIssued("ph-m1", "mum", "one-way", 4), "mum"], // 5
+    [fixtures.connected("link-mk", "ph-m1", "mum", "kid", "one-way", 5), "kid", "app"], // 6
+    [fixtures.phraseIssued("ph-k1", "kid", "two-way", 6), "kid", "app"], // 7
+    // nan types kid's barcode and a wrong phrase: what she typed is kid's barcode, kid's to erase.
+    [{ type: "ConnectionAttemptFailed", data: { connectorAccountId: "nan", attemptedBarcode: "kid00001", issuerAccountId: "kid", reason: "phrase-mismatch", attemptedAt: mins(7) } }, "nan"], // 8
+    // kid types a barcode that is no one's: kid's own data.
+    [{ type: "ConnectionAttemptFailed", data: { connectorAccountId: "kid", attemptedBarcode: "NOSUCH99", issuerAccountId: null, reason: "unknown-barcode", attemptedAt: mins(8) } }, "kid", "app"], // 9
+    // kid types nan's barcode: nan's data, never shown to kid.
+    [{ type: "ConnectionAttemptFailed", data: { connectorAccountId: "kid", attemptedBarcode: "nan00001", issuerAccountId: "nan", reason: "phrase-mismatch", attemptedAt: mins(9) } }, "kid", "app"], // 10
+    [fixtures.connected("link-kn", "ph-k1", "kid", "nan", "two-way", 10), "nan"], // 11
+    [fixtures.phraseIssued("ph-k2", "kid", "one-way", 11), "kid", "app"], // 12
+    [fixtures.phraseRevoked("ph-k2", "kid", "issuer", 12), "kid", "app"], // 13
+    [{ type: "ItemCheckedOut", data: { loanId: "loan-k1", accountId: "kid", itemId: "item-k1", title: "Hairy Maclary", format: "physical", checkedOutAt: mins(13), dueAt: mins(13 + 21 * 1440) } }, desk], // 14
+    [{ type: "LoanRenewed", data: { loanId: "loan-k1", accountId: "kid", dueAt: mins(13 + 42 * 1440), renewedBy: "mum", renewedAt: mins(14) } }, "mum"], // 15
+    [{ type: "ItemReturned", data: { loanId: "loan-k1", accountId: "kid", returnedAt: mins(15) } }, desk], // 16
+    [{ type: "HoldPlaced", data: { holdId: "hold-k1", accountId: "kid", itemId: "item-k2", title: "Matilda", pickupBranch: "Newtown", placedAt: mins(16) } }, "kid", "app"], // 17
+    [{ type: "HoldSuspended", data: { holdId: "hold-k1", accountId: "kid", until: mins(17 + 7 * 1440), suspendedBy: "mum", suspendedAt: mins(17) } }, "mum"], // 18
+    [{ type: "HoldResumed", data: { holdId: "hold-k1", accountId: "kid", resumedBy: "nan", resumedAt: mins(18) } }, "nan"], // 19
+    [{ type: "HoldPickupBranchChanged", data: { holdId: "hold-k1", accountId: "kid", pickupBranch: "Karori", changedBy: "mum", changedAt: mins(19) } }, "mum"], // 20
+    [{ type: "HoldFulfilled", data: { holdId: "hold-k1", accountId: "kid", fulfilledAt: mins(20) } }, desk], // 21
+    [{ type: "HoldPlaced", data: { holdId: "hold-k2", accountId: "kid", itemId: "item-k3", title: "Wonky Donkey", pickupBranch: "Newtown", placedAt: mins(21) } }, "kid", "app"], // 22
+    [{ type: "HoldCancelled", data: { holdId: "hold-k2", accountId: "kid", cancelledBy: "kid", cancelledAt: mins(22) } }, "kid", "app"], // 23
+    [{ type: "ItemCheckedOut", data: { loanId: "loan-k2", accountId: "kid", itemId: "item-k4", title: "The Lorax", format: "digital", checkedOutAt: mins(23), dueAt: mins(23 + 14 * 1440) } }, "kid", "app"], // 24
+    [{ type: "ReadingHistoryChosen", data: { accountId: "kid", keep: false, chosenAt: mins(24) } }, "kid", "app"], // 25
+    [{ type: "ItemCheckedOut", data: { loanId: "loan-m1", accountId: "mum", itemId: "item-m1", title: "Mum Reads Alone", format: "physical", checkedOutAt: mins(25), dueAt: mins(25 + 21 * 1440) } }, desk], // 26
+    [{ type: "HoldPlaced", data: { holdId: "hold-n1", accountId: "nan", itemId: "item-n1", title: "Nan's Novel", pickupBranch: "Island Bay", placedAt: mins(26) } }, "nan"], // 27
+    [{ type: "LoanDetailsForgotten", data: { loanId: "loan-k1", accountId: "kid", retentionDays: 30, forgottenAt: mins(27) } }, system], // 28
+    [{ type: "HoldDetailsForgotten", data: { holdId: "hold-k2", accountId: "kid", retentionDays: 30, forgottenAt: mins(28) } }, system], // 29
+    [{ type: "LinkRevoked", data: { linkId: "link-kn", revokedBy: { kind: "account", accountId: "nan" }, reason: "Moving to Dunedin", revokedAt: mins(29) } }, "nan"], // 30
+    [{ type: "AccountClosed", data: { accountId: "kid", closedAt: mins(30) } }, desk], // 31
+    [{ type: "AccountErased", data: { accountId: "kid", erasedAt: mins(31) } }, desk], // 32
+  ];
+  const tag = domainTagger();
+  return positioned(steps.map(([e, actor, channel], i) => stamped(e, actor, i, i, channel))).map((e) => ({ ...e, tags: tag(e), stream: "events" }));
 };
