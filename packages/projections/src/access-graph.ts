@@ -780,7 +780,8 @@ export const serialiseAccessGraph = (s: AccessGraphState): Snapshot => {
       revokedAt: s.revokedAt[l]!,
     });
   }
-  const barcodes: [string, string][] = s.barcodes.keys.map((b, i) => [b, ids[s.barcodeAccount[i]!]!]);
+  // A barcode whose account was erased finds no one (-1): it is not written, so no checkpoint keeps it.
+  const barcodes: [string, string][] = s.barcodes.keys.flatMap((b, i): [string, string][] => (s.barcodeAccount[i]! < 0 ? [] : [[b, ids[s.barcodeAccount[i]!]!]]));
   const time = s.time.entries();
   return {
     version: 2,
