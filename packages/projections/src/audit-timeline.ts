@@ -5,7 +5,17 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
-import { type Actor, type DecodeError, type EventType, type Id, decodeWith } from "@linked-accounts/domain/internal";
+import {
+  type Actor,
+  type DecodeError,
+  type DomainEvent,
+  type EventType,
+  type Id,
+  ERASED,
+  decodeWith,
+  personalFieldsOf,
+  personalPartOf,
+} from "@linked-accounts/domain/internal";
 import { type AccessGraphState, accessAsOf } from "./access-graph.js";
 import type { PositionedEvent, Projection } from "./projection.js";
 
@@ -131,8 +141,38 @@ export const evolveAuditTimeline = (s: AuditTimelineState, event: PositionedEven
     if (list === undefined) s.byAccount.set(id, [record]);
     else list.push(record);
   }
+  forget(s, event);
   s.applied = Number(event.position);
   return s;
+};
+
+/**
+ * Issue 12: once an erasure or retention event says a subject's key is
+ * forgotten, the personal fields sealed under it read `[erased]` here too, as
+ * they would in a timeline rebuilt from the store, so no checkpoint keeps them.
+ * Every record sealed under the subject touches its account.
+ */
+const forget = (s: AuditTimelineState, event: PositionedEvent): void => {
+  const subject =
+    event.type === "AccountErased"
+      ? `account:${event.data.accountId}`
+      : event.type === "LoanDetailsForgotten"
+        ? `loan:${event.data.loanId}`
+        : event.type === "HoldDetailsForgotten"
+          ? `hold:${event.data.holdId}`
+          : null;
+  if (subject === null) return;
+  for (const r of s.byAccount.get((event.data as { accountId: Id }).accountId) ?? []) {
+    const fields = personalFieldsOf(r.type);
+    if (fields.length === 0) continue;
+    // A revocation is sealed under its link's parties, which its tags name (the timeline knows them by the link).
+    const parties = r.type === "LinkRevoked" ? (s.linkParties.get((r.data as { linkId: Id }).linkId) ?? []) : [];
+    if (r.type === "LinkRevoked" && parties.length === 0) continue; // a link never connected: no party's key seals it
+    const part = personalPartOf({ type: r.type, data: r.data } as DomainEvent, parties.map((id) => `account:${id}`));
+    if (part === null || !part.subjects.includes(subject)) continue;
+    // The record is shared by every account it touches: changed in place, for all of them.
+    (r as { data: TimelineRecord["data"] }).data = { ...r.data, ...Object.fromEntries(fields.filter((f) => f in r.data).map((f) => [f, ERASED])) };
+  }
 };
 
 export interface TimelineEntry {
