@@ -98,7 +98,8 @@ export const referenceStory = (): ExportedEvent[] => {
  * handler stamps and tags it (its command's own tag among them). A test calls
  * it through one line of its own, which becomes the command's call.
  */
-export const appendAsCommand = async (store: EventStore, event: DomainEvent, actor: Actor, now: Date): Promise<bigint> => {
+export const appendAsCommand = async (store: EventStore, decided: DomainEvent | ReadonlyArray<DomainEvent>, actor: Actor, now: Date): Promise<bigint> => {
+  const events = Array.isArray(decided) ? (decided as ReadonlyArray<DomainEvent>) : [decided as DomainEvent];
   const commandId = uuidV7Ids.next();
   const metadata = {
     eventId: uuidV7Ids.next(),
@@ -109,7 +110,11 @@ export const appendAsCommand = async (store: EventStore, event: DomainEvent, act
     correlationId: null,
     causationId: commandId,
   };
-  return (await store.append([{ ...event, metadata, tags: [...tagsOf(event, initialLinkingState), commandTag(commandId)] } as NewEvent])).position;
+  if (events.length === 0) return store.head();
+  const appended = events.map(
+    (event, i) => ({ ...event, metadata: i === 0 ? metadata : { ...metadata, eventId: uuidV7Ids.next() }, tags: [...tagsOf(event, initialLinkingState), commandTag(commandId)] }) as NewEvent,
+  );
+  return (await store.append(appended)).position;
 };
 
 export const PRIVACY_OFFICER: Actor = { kind: "staff", staffId: "privacy-officer" };
