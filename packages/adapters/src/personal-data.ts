@@ -317,9 +317,10 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
     return checked.map(({ envelope, tags, part }, index) => {
       const stored = key === null ? tags : hashTags(key, tags);
       if (part === null) return { ...envelope, tags: stored } as NewEvent<StoredEnvelope>;
-      const sealing = sealingKey(part.subjects, found);
-      if (sealing === null)
-        throw new InvalidEventError(index, `${envelope.type}: a subject it concerns (${part.subjects.join(", ")}) was erased; nothing is sealed under an erased name`);
+      // A subject already erased (a staff revocation of an erased account's link,
+      // say): the fields are born erased, sealed under a key made here and kept
+      // nowhere, so the event is stored and its personal fields read [erased].
+      const sealing = sealingKey(part.subjects, found) ?? randomBytes(32);
       const iv = randomBytes(12);
       const cipher = createCipheriv("aes-256-gcm", sealing, iv);
       cipher.setAAD(associatedData(envelope.type, envelope.metadata.eventId));
