@@ -13,4 +13,4 @@ export {
 } from "@linked-accounts/adapters";
 export { createSqliteEventStore } from "@linked-accounts/adapters/sqlite";
 export { createPostgresEventStore } from "@linked-accounts/adapters/postgres";
-export { type DomainError, type Policy, makePolicy } from "@linked-accounts/domain";
+export { type DomainError, type Policy, ERASED, defaultPolicy, makePolicy } from "@linked-accounts/domain";

@@ -5,7 +5,7 @@
  * checked for unlabelled form controls; the main pages are photographed into
  * examples/portal/screenshots/.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
@@ -100,6 +100,27 @@ const go = async (page: Page, target: Locator) => {
 };
 
 const connectedRow = (page: Page, name: string) => page.getByRole("row").filter({ hasText: name });
+
+/** A patron of this test's own, registered at the desk with loans checked out, so no other test's story changes theirs. */
+const newPatron = async (p: { id: string; name: string; barcode: string; pin: string }, titles: ReadonlyArray<string>) => {
+  await running.portal.directory.addPatron({ id: p.id, name: p.name, barcode: p.barcode, minor: false, pinPlain: p.pin });
+  const desk = running.portal.library.staff(DEMO_STAFF.id, { channel: "desk" });
+  expect((await desk.registerAccount({ accountId: p.id, barcode: p.barcode, minor: false }))._tag).toBe("Right");
+  for (const [i, title] of titles.entries()) {
+    const checkedOut = await desk.recordCheckout({ accountId: p.id, loanId: `loan-${p.id}-${i}`, itemId: `item-${p.id}-${i}`, title, dueAt: new Date(Date.now() + 14 * 86_400_000).toISOString() });
+    expect(checkedOut._tag).toBe("Right");
+  }
+  return p;
+};
+
+const signInStaff = async (page: Page) => {
+  await page.goto(`${running.url}/desk/sign-in`);
+  await check(page);
+  await page.getByLabel("Staff id").fill(DEMO_STAFF.id);
+  await page.getByLabel("PIN").fill(DEMO_STAFF.pin);
+  await go(page, page.getByRole("button", { name: "Sign in" }));
+  await page.waitForURL(/\/desk$/);
+};
 
 describe.skipIf(noBrowser !== undefined)("the patron portal in a browser", () => {
   it("tells the reference page's story from the first share phrase to the removed link", { timeout: 240_000 }, async () => {
@@ -364,6 +385,128 @@ describe.skipIf(noBrowser !== undefined)("the patron portal in a browser", () =>
     expect((await desk.getByRole("status").textContent())?.trim()).toBe("The account was closed.");
     expect(await desk.getByText(`${child.barcode} · child's account · closed`).isVisible()).toBe(true);
     await check(desk);
+    expect(problems).toEqual([]);
+  });
+  it("lets a patron keep their reading history and download everything held about them, and no one else's", { timeout: 120_000 }, async () => {
+    const hana = await newPatron({ id: "hana", name: "Hana Ngata", barcode: "H2000005", pin: "5555" }, ["The Denniston Rose"]);
+    const tom = await newPatron({ id: "tom", name: "Tom Brown", barcode: "T2000006", pin: "6666" }, ["Once Were Warriors"]);
+
+    // Hana opens her privacy page from her account: nothing chosen yet, so her history is not kept.
+    const page = await person();
+    await signIn(page, hana);
+    await go(page, page.getByRole("link", { name: "Your privacy" }));
+    expect(new URL(page.url()).pathname).toBe("/account/privacy");
+    expect(await page.getByLabel("Don't keep my reading history").isChecked()).toBe(true);
+    expect(await page.getByLabel("Keep my reading history", { exact: true }).isChecked()).toBe(false);
+    expect(await page.locator("#current-choice").textContent()).toContain("Your reading history is not kept: 90 days after");
+
+    // She opts in; the page says so, and the library has it.
+    await page.getByLabel("Keep my reading history", { exact: true }).check();
+    await go(page, page.getByRole("button", { name: "Save my choice" }));
+    expect((await page.getByRole("status").textContent())?.trim()).toBe("Saved: the library will keep your reading history.");
+    expect(await page.getByLabel("Keep my reading history", { exact: true }).isChecked()).toBe(true);
+    expect(await page.locator("#current-choice").textContent()).toContain("You have chosen to keep your reading history");
+    expect(running.portal.runner.state().loans.accounts.get(hana.id)?.keepsHistory).toBe(true);
+    await shoot(page, "privacy");
+    // A reload (the page as it is, with no notice) keeps it.
+    await page.goto(`${running.url}/account/privacy`);
+    await check(page);
+    expect(await page.getByRole("status").count()).toBe(0);
+    expect(await page.getByLabel("Keep my reading history", { exact: true }).isChecked()).toBe(true);
+    expect(await page.getByLabel("Don't keep my reading history").isChecked()).toBe(false);
+
+    // She downloads everything held about her: her own loan and her choice, nothing of Tom's.
+    const downloading = page.waitForEvent("download");
+    await page.getByRole("link", { name: "Download everything we hold about you" }).click();
+    const download = await downloading;
+    expect(download.suggestedFilename()).toBe("library-data-hana.txt");
+    const report = readFileSync((await download.path())!, "utf8");
+    expect(report).toContain("Everything the library holds about account hana");
+    expect(report).toContain(hana.barcode);
+    expect(report).toContain('"The Denniston Rose"');
+    expect(report).toContain("keep my reading history");
+    expect(report).not.toContain("Once Were Warriors");
+    expect(report).not.toContain(tom.barcode);
+    const response = await page.request.get(`${running.url}/accounts/me/access-report`);
+    expect(response.status()).toBe(200);
+    expect(response.headers()["content-type"]).toBe("text/plain; charset=utf-8");
+    expect(response.headers()["content-disposition"]).toBe('attachment; filename="library-data-hana.txt"');
+
+    // Tom comes to manage Hana's account (a 1-way link) and can open her page …
+    const tomPage = await person();
+    await signIn(tomPage, tom);
+    const phrase = await issuePhrase(tomPage, "1-way sharing");
+    await page.goto(`${running.url}/account`);
+    await connect(page, tom.barcode, phrase);
+    await page.waitForURL(/\/account/);
+    expect((await tomPage.goto(`${running.url}/accounts/${hana.id}`))?.status()).toBe(200);
+    expect(await tomPage.getByText("The Denniston Rose").isVisible()).toBe(true);
+    // … but not download what is held about her.
+    const refused = await tomPage.goto(`${running.url}/accounts/${hana.id}/access-report`);
+    expect(refused?.status()).toBe(403);
+    expect(await tomPage.getByRole("alert").textContent()).toContain("only they can have it");
+    expect(await tomPage.content()).not.toContain(hana.barcode);
+    await check(tomPage);
+    const forged = await tomPage.request.get(`${running.url}/accounts/${hana.id}/access-report`);
+    expect(forged.status()).toBe(403);
+    expect(forged.headers()["content-disposition"]).toBeUndefined();
+    expect(await forged.text()).not.toContain("Denniston Rose");
+    // His own report has his loan and the link, and none of her titles.
+    const his = await (await tomPage.request.get(`${running.url}/accounts/me/access-report`)).text();
+    expect(his).toContain('"Once Were Warriors"');
+    expect(his).toContain(`with account ${hana.id}`);
+    expect(his).not.toContain("Denniston Rose");
+    // Signed out, there is nothing to download.
+    const anonymous = await browser.newContext();
+    contexts.push(anonymous);
+    const signedOut = await anonymous.request.get(`${running.url}/accounts/me/access-report`, { maxRedirects: 0 });
+    expect(signedOut.status()).toBe(303);
+    expect(signedOut.headers()["location"]).toBe("/sign-in");
+    expect(problems).toEqual([]);
+  });
+
+  it("lets staff erase a closed account's personal data, and not an open one's", { timeout: 120_000 }, async () => {
+    const rua = await newPatron({ id: "rua", name: "Rua Kenana", barcode: "R2000007", pin: "7777" }, ["The Bone People"]);
+    const desk = await person();
+    await signInStaff(desk);
+    await desk.getByLabel("Find a patron by barcode").fill(rua.barcode);
+    await go(desk, desk.getByRole("button", { name: "Find" }));
+    expect(await desk.getByText(`${rua.barcode} · adult's account · open`).isVisible()).toBe(true);
+    // Open: the desk says it can't be erased yet, and offers no way to.
+    expect(await desk.getByText("This account is open. Its personal data can be erased only once it is closed.").isVisible()).toBe(true);
+    expect(await desk.getByRole("link", { name: "Erase personal data" }).count()).toBe(0);
+    // A forged erasure is refused by the library (account-open), and said so.
+    await desk.evaluate(({ action }) => {
+      const form = document.createElement("form");
+      form.method = "post";
+      form.action = action;
+      form.append(document.querySelector<HTMLInputElement>("input[name=_csrf]")!.cloneNode() as HTMLInputElement);
+      document.body.append(form);
+      form.submit();
+    }, { action: `/desk/accounts/${rua.id}/erase` });
+    await desk.waitForURL(/done=account-open/);
+    await check(desk);
+    expect(await desk.getByRole("alert").textContent()).toContain("This account is still open, so its personal data can't be erased yet.");
+    expect(await desk.getByText(`${rua.barcode} · adult's account · open`).isVisible()).toBe(true);
+    expect(running.portal.runner.state().loans.accounts.get(rua.id)?.loans.get("loan-rua-0")?.title).toBe("The Bone People");
+
+    // Closed, it can be: a confirmation first, then the erasure.
+    await go(desk, desk.getByRole("button", { name: "Close this account" }));
+    expect((await desk.getByRole("status").textContent())?.trim()).toBe("The account was closed.");
+    await go(desk, desk.getByRole("link", { name: "Erase personal data" }));
+    expect(await desk.getByRole("heading", { name: `Erase the personal data of ${rua.name}?` }).isVisible()).toBe(true);
+    await shoot(desk, "desk-erase-confirm");
+    await go(desk, desk.getByRole("button", { name: "Yes, erase this account's personal data" }));
+    expect((await desk.getByRole("status").textContent())?.trim()).toBe("The account's personal data was erased.");
+    expect(await desk.getByText("[erased] · adult's account · closed").isVisible()).toBe(true);
+    expect(await desk.getByText("This account's personal data has been erased.").isVisible()).toBe(true);
+    expect(await desk.content()).not.toContain(rua.barcode);
+    await shoot(desk, "desk-erased");
+    // The library forgot it: the loan's title reads [erased], and the old barcode finds no one.
+    expect(running.portal.runner.state().loans.accounts.get(rua.id)?.loans.get("loan-rua-0")?.title).toBe("[erased]");
+    await desk.getByLabel("Find a patron by barcode").fill(rua.barcode);
+    await go(desk, desk.getByRole("button", { name: "Find" }));
+    expect(await desk.getByRole("alert").textContent()).toBe(`No patron has the barcode ${rua.barcode}.`);
     expect(problems).toEqual([]);
   });
 });

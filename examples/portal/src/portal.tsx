@@ -10,7 +10,7 @@ import { type Context, Hono } from "hono";
 import { secureHeaders } from "hono/secure-headers";
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
-import { type AccessView, type Explanation, accessOf, createRunner, linkedLoansOf, readModelsProjection } from "@linked-accounts/projections";
+import { type AccessView, type Explanation, accessOf, accessReportOf, createRunner, linkedLoansOf, readModelsProjection, renderAccessReport } from "@linked-accounts/projections";
 import { apiRoutes } from "./api.js";
 import { type Directory, type PinCost, createDirectory } from "./directory.js";
 import {
@@ -21,7 +21,9 @@ import {
   type Patron,
   type Policy,
   type SharePhrases,
+  ERASED,
   createLinkedAccounts,
+  defaultPolicy,
 } from "./library.js";
 import { type Session, type Sessions, createSessions } from "./sessions.js";
 import {
@@ -32,17 +34,19 @@ import {
   type DeskGrant,
   type DeskLink,
   DeskPage,
+  EraseConfirmPage,
   type HoldRow,
   type LoanRow,
   ManagedAccountPage,
   PhraseShownOncePage,
+  PrivacyPage,
   RefusedPage,
   SharePhraseChoicePage,
   SignInPage,
   StaffSignInPage,
   type Viewer,
 } from "./views.js";
-import { formatTime, sayRefusal } from "./words.js";
+import { ERASE_WORDS, formatTime, sayReadingHistory, sayReadingHistorySaved, sayRefusal } from "./words.js";
 
 export interface PortalOptions {
   readonly store: EventStore;
@@ -76,9 +80,13 @@ const notices: Record<string, string> = {
   "saved-two-way": "Your 2-way share phrase is saved and active.",
   revoked: "The link was revoked.",
   closed: "The account was closed.",
+  erased: ERASE_WORDS.done,
+  "history-kept": sayReadingHistorySaved(true),
+  "history-not-kept": sayReadingHistorySaved(false),
 };
 const deskRefusals: Record<string, string> = {
   failed: "That couldn't be done: the link or account may already have been changed. The page below shows how things are now.",
+  "account-open": sayRefusal({ code: "account-open" }),
 };
 
 /** A form field by name: decoded, trimmed text; the failure names the field. */
@@ -114,6 +122,7 @@ const fieldWords: Record<string, string> = {
   pickupBranch: "a pickup branch",
   itemId: "a title",
   direction: "1-way or 2-way",
+  keep: "whether to keep your reading history",
 };
 const pleaseFill = (field: string) => `Please fill in ${fieldWords[field] ?? field}.`;
 
@@ -123,6 +132,7 @@ const onlyForMinor = (e: Explanation): boolean =>
 
 export const createPortal = (options: PortalOptions) => {
   const { store } = options;
+  const policy = options.policy ?? defaultPolicy;
   const library: LinkedAccounts = createLinkedAccounts({
     store,
     ...(options.phrases === undefined ? {} : { phrases: options.phrases }),
@@ -356,6 +366,72 @@ export const createPortal = (options: PortalOptions) => {
     return c.redirect(`/account?after=${freshness}&done=removed`, 303);
   });
 
+  // --- Your privacy: the reading-history choice (R19) and the right of access (R20)
+
+  app.get("/account/privacy", async (c) => {
+    const who = patronOf(c);
+    if (who instanceof Response) return who;
+    await fresh(c.req.query("after"));
+    const keeps = runner.state().loans.accounts.get(who.patron.accountId)?.keepsHistory ?? false;
+    const done = c.req.query("done");
+    return c.html(
+      <PrivacyPage
+        csrf={who.session.csrf}
+        viewer={who.viewer}
+        keeps={keeps}
+        current={sayReadingHistory(keeps, policy.retentionDays)}
+        retentionDays={policy.retentionDays}
+        notice={done === undefined ? undefined : notices[done]}
+      />,
+    );
+  });
+  app.post("/account/privacy", async (c) => {
+    const who = patronOf(c);
+    if (who instanceof Response) return who;
+    const form = await formOf(c, { keep: t.keyof({ yes: null, no: null }) as unknown as t.Type<string, string, unknown> });
+    const page = (refusal: string, status: 400 | 409) => {
+      const keeps = runner.state().loans.accounts.get(who.patron.accountId)?.keepsHistory ?? false;
+      return c.html(
+        <PrivacyPage csrf={who.session.csrf} viewer={who.viewer} keeps={keeps} current={sayReadingHistory(keeps, policy.retentionDays)} retentionDays={policy.retentionDays} refusal={refusal} />,
+        status,
+      );
+    };
+    if (E.isLeft(form)) return page(pleaseFill(form.left), 400);
+    const keep = form.right.keep === "yes";
+    // Always the signed-in patron's own account: a manager may not choose for another (R5).
+    const chosen = await who.patron.chooseReadingHistory({ accountId: who.patron.accountId, keep });
+    if (E.isLeft(chosen)) return page(sayRefusal(chosen.left), 409);
+    return c.redirect(`/account/privacy?after=${chosen.right.freshness}&done=${keep ? "history-kept" : "history-not-kept"}`, 303);
+  });
+
+  /**
+   * Everything the library holds about the signed-in patron, as a text file.
+   * Only ever their own: another account's id is refused, even one they manage.
+   */
+  app.get("/accounts/:id/access-report", async (c) => {
+    const who = patronOf(c);
+    if (who instanceof Response) return who;
+    const me = who.patron.accountId;
+    if (targetOf(c, who.patron) !== me)
+      return c.html(
+        <RefusedPage
+          csrf={who.session.csrf}
+          viewer={who.viewer}
+          title="You can only download your own data"
+          text="This download holds everything the library keeps about one person, so only they can have it. Ask them to sign in and download it themselves."
+        />,
+        403,
+      );
+    await fresh();
+    const report = accessReportOf(runner.state(), me);
+    if (report === null) return c.html(<RefusedPage csrf={who.session.csrf} viewer={who.viewer} title="Nothing to download" text={sayRefusal({ code: "account-not-found" })} />, 404);
+    const safeId = me.replace(/[^A-Za-z0-9_-]/g, "_");
+    return c.body(renderAccessReport(report), 200, {
+      "Content-Type": "text/plain; charset=utf-8",
+      "Content-Disposition": `attachment; filename="library-data-${safeId}.txt"`,
+    });
+  });
+
   // --- An account's loans and holds: the patron's own ("me") or one it manages
 
   const targetOf = (c: Context<Env>, patron: Patron): string => (c.req.param("id") === "me" ? patron.accountId : c.req.param("id")!);
@@ -521,14 +597,18 @@ export const createPortal = (options: PortalOptions) => {
     const who = staffOf(c);
     if (who instanceof Response) return who;
     const query = (c.req.query("barcode") ?? "").trim();
+    // After an action the desk comes back to the account by its id: an erased barcode finds no one.
+    const byId = (c.req.query("account") ?? "").trim();
     const done = c.req.query("done");
     const view = await fresh(c.req.query("after"));
     const props = { csrf: who.session.csrf, viewer: who.viewer, query, notice: done === undefined ? undefined : notices[done] };
     const refusal = done === undefined ? undefined : deskRefusals[done];
-    if (query === "") return c.html(<DeskPage {...props} refusal={refusal} />);
-    const account = view.account(query.toUpperCase()) ?? view.account(query);
-    if (account === undefined) return c.html(<DeskPage {...props} refusal={`No patron has the barcode ${query}.`} />, 404);
+    if (query === "" && byId === "") return c.html(<DeskPage {...props} refusal={refusal} />);
+    const account = byId !== "" ? view.account(byId) : (view.account(query.toUpperCase()) ?? view.account(query));
+    if (account === undefined) return c.html(<DeskPage {...props} refusal={byId !== "" ? sayRefusal({ code: "account-not-found" }) : `No patron has the barcode ${query}.`} />, 404);
     const id = account.accountId;
+    const erased = account.barcode === ERASED;
+    if (query === "" && !erased) props.query = account.barcode;
     const name = (a: string) => nameOf(view, a);
     const grant = (manager: string, managed: string, other: string): DeskGrant => ({
       name: name(other),
@@ -562,7 +642,7 @@ export const createPortal = (options: PortalOptions) => {
       <DeskPage
         {...props}
         refusal={refusal}
-        found={{ accountId: id, name: name(id), barcode: account.barcode, minor: account.minor, closed: account.closed, managers, manages, notInForce, links: [...links.values()] }}
+        found={{ accountId: id, name: name(id), barcode: account.barcode, minor: account.minor, closed: account.closed, erased, managers, manages, notInForce, links: [...links.values()] }}
       />,
     );
   });
@@ -584,6 +664,27 @@ export const createPortal = (options: PortalOptions) => {
     const id = c.req.param("id");
     const view = await fresh();
     return deskAfter(c, await who.staff.closeAccount({ accountId: id }), barcodeOf(view, id), "closed");
+  });
+
+  // Erasing a closed account's personal data (R19): a confirmation page, then the library's answer.
+  app.get("/desk/accounts/:id/erase", async (c) => {
+    const who = staffOf(c);
+    if (who instanceof Response) return who;
+    const id = c.req.param("id");
+    const view = await fresh();
+    const account = view.account(id);
+    if (account === undefined || account.accountId !== id || account.barcode === ERASED || !account.closed)
+      return c.redirect(`/desk?account=${encodeURIComponent(id)}${account !== undefined && !account.closed ? "&done=account-open" : ""}`, 303);
+    return c.html(<EraseConfirmPage csrf={who.session.csrf} viewer={who.viewer} accountId={id} name={nameOf(view, id)} barcode={account.barcode} />);
+  });
+  app.post("/desk/accounts/:id/erase", async (c) => {
+    const who = staffOf(c);
+    if (who instanceof Response) return who;
+    const id = c.req.param("id");
+    const erased = await who.staff.eraseAccount({ accountId: id });
+    const back = `/desk?account=${encodeURIComponent(id)}`;
+    if (E.isRight(erased)) return c.redirect(`${back}&after=${erased.right.freshness}&done=erased`, 303);
+    return c.redirect(`${back}&done=${erased.left.code === "account-open" ? "account-open" : "failed"}`, 303);
   });
 
   return {

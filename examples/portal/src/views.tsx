@@ -4,7 +4,7 @@
  */
 import { raw } from "hono/html";
 import type { Child, FC } from "hono/jsx";
-import { formatDate } from "./words.js";
+import { ERASE_WORDS, formatDate } from "./words.js";
 
 const styles = `
 *{box-sizing:border-box}
@@ -365,6 +365,12 @@ export const AccountPage: FC<{
         </table>
       )}
     </section>
+    <section aria-labelledby="privacy">
+      <h2 id="privacy">Your privacy</h2>
+      <p>
+        Choose whether the library keeps your reading history, and download everything it holds about you: <a href="/account/privacy">Your privacy</a>
+      </p>
+    </section>
     <h2>Your checkouts and holds</h2>
     <LoansAndHolds base="/accounts/me" csrf={p.csrf} loans={p.loans} holds={p.holds} />
     <section aria-labelledby="place-hold">
@@ -519,6 +525,65 @@ export const RefusedPage: FC<{ csrf: string; viewer?: Viewer | undefined; title:
   </Layout>
 );
 
+export const PrivacyPage: FC<{
+  csrf: string;
+  viewer: Viewer;
+  keeps: boolean;
+  current: string;
+  retentionDays: number;
+  notice?: string | undefined;
+  refusal?: string | undefined;
+}> = (p) => (
+  <Layout title="Your privacy" viewer={p.viewer} csrf={p.csrf}>
+    <p>
+      <a href="/account">Back to Account</a>
+    </p>
+    <h1>Your privacy</h1>
+    <Notice text={p.notice} />
+    <Refusal text={p.refusal} />
+    <section aria-labelledby="reading-history">
+      <h2 id="reading-history">Your reading history</h2>
+      <p id="current-choice">{p.current}</p>
+      <form method="post" action="/account/privacy">
+        <Csrf token={p.csrf} />
+        <fieldset>
+          <legend>After you return an item, should the library remember what it was?</legend>
+          <div class="choice">
+            <input type="radio" id="keep-no" name="keep" value="no" checked={!p.keeps} aria-describedby="keep-no-hint" />
+            <div>
+              <label for="keep-no">Don't keep my reading history</label>
+              <p class="hint" id="keep-no-hint">
+                What you borrowed is forgotten {p.retentionDays} days after you return it.
+              </p>
+            </div>
+          </div>
+          <div class="choice">
+            <input type="radio" id="keep-yes" name="keep" value="yes" checked={p.keeps} aria-describedby="keep-yes-hint" />
+            <div>
+              <label for="keep-yes">Keep my reading history</label>
+              <p class="hint" id="keep-yes-hint">
+                The library keeps a list of what you borrowed, so you can look back at it. You can change your mind at any time.
+              </p>
+            </div>
+          </div>
+        </fieldset>
+        <button type="submit">Save my choice</button>
+      </form>
+    </section>
+    <section aria-labelledby="your-data">
+      <h2 id="your-data">What the library holds about you</h2>
+      <p>
+        A text file with your account, your links with other accounts, your checkouts and holds, your choices, and who did what on your account and when.
+      </p>
+      <p>
+        <a href="/accounts/me/access-report" download>
+          Download everything we hold about you
+        </a>
+      </p>
+    </section>
+  </Layout>
+);
+
 export interface DeskLink {
   readonly linkId: string;
   readonly otherName: string;
@@ -545,6 +610,7 @@ export const DeskPage: FC<{
         barcode: string;
         minor: boolean;
         closed: boolean;
+        erased: boolean;
         managers: ReadonlyArray<DeskGrant>;
         manages: ReadonlyArray<DeskGrant>;
         notInForce: ReadonlyArray<string>;
@@ -581,6 +647,18 @@ export const DeskPage: FC<{
                 Close this account
               </button>
             </form>
+          )}
+          <h3>Personal data</h3>
+          {p.found.erased ? (
+            <p>{ERASE_WORDS.erased}</p>
+          ) : !p.found.closed ? (
+            <p>{ERASE_WORDS.openAccount}</p>
+          ) : (
+            <p>
+              <a class="button" href={`/desk/accounts/${encodeURIComponent(p.found.accountId)}/erase`}>
+                Erase personal data
+              </a>
+            </p>
           )}
         </section>
         <section aria-labelledby="managers">
@@ -660,3 +738,25 @@ const GrantList: FC<{ grants: ReadonlyArray<DeskGrant>; none: string }> = ({ gra
       ))}
     </ul>
   );
+
+export const EraseConfirmPage: FC<{ csrf: string; viewer: Viewer; accountId: string; name: string; barcode: string }> = (p) => (
+  <Layout title="Erase personal data" viewer={p.viewer} csrf={p.csrf}>
+    <p>
+      <a href={`/desk?account=${encodeURIComponent(p.accountId)}`}>Back to the desk</a>
+    </p>
+    <h1>Erase the personal data of {p.name}?</h1>
+    <section>
+      <p>
+        Barcode <span class="barcode">{p.barcode}</span> · closed
+      </p>
+      <p>{ERASE_WORDS.explain}</p>
+      <form method="post" action={`/desk/accounts/${encodeURIComponent(p.accountId)}/erase`}>
+        <Csrf token={p.csrf} />
+        <button type="submit" class="danger">
+          Yes, erase this account's personal data
+        </button>{" "}
+        <a href={`/desk?account=${encodeURIComponent(p.accountId)}`}>No, keep it</a>
+      </form>
+    </section>
+  </Layout>
+);

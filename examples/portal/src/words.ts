@@ -50,9 +50,30 @@ export const sayRefusal = (failure: { readonly code: string; readonly message?: 
       return "Choose a date after today to pause the hold until.";
     case "invalid-input":
       return "Something in the form wasn't filled in as expected. Please check it and try again.";
+    case "account-open":
+      return "This account is still open, so its personal data can't be erased yet. Close the account first, then erase it.";
     case "conflict-retries-exhausted":
       return "The library is very busy right now. Please try again in a moment.";
     default:
       return "Sorry, that couldn't be done. Please try again, or ask library staff for help.";
   }
 };
+
+/** The patron's reading-history choice as it stands, and what it means. */
+export const sayReadingHistory = (keeps: boolean, retentionDays: number): string =>
+  keeps
+    ? `You have chosen to keep your reading history: the library keeps what you borrowed for as long as you have your account.`
+    : `Your reading history is not kept: ${retentionDays} days after you return an item or a hold ends, the library forgets what it was.`;
+
+/** What the privacy page says after a choice is saved. */
+export const sayReadingHistorySaved = (keep: boolean): string =>
+  keep ? "Saved: the library will keep your reading history." : "Saved: the library will not keep your reading history past its retention period.";
+
+/** What staff are told before and after erasing an account's personal data. */
+export const ERASE_WORDS = {
+  explain:
+    "Erasing forgets this account's barcode and the titles and items of everything it borrowed or asked for, for good: they read [erased] from then on, in the records and in every backup. Its links and the record of who did what are kept. This can't be undone.",
+  openAccount: "This account is open. Its personal data can be erased only once it is closed.",
+  erased: "This account's personal data has been erased.",
+  done: "The account's personal data was erased.",
+} as const;
