@@ -10,7 +10,7 @@ import * as E from "fp-ts/lib/Either.js";
 import { Actor, type Direction, type Id, decodeWith } from "./codec.js";
 import { reachesAgeAt } from "./date-of-birth.js";
 import { type DomainError, domainError } from "./errors.js";
-import { type LinkRecord, type LinkingState, pairKey } from "./linking-state.js";
+import { type AccountRecord, type LinkRecord, type LinkingState, pairKey } from "./linking-state.js";
 import type { Policy } from "./policy.js";
 
 /** One directed edge manager → account. */
@@ -35,9 +35,10 @@ export const grantsOf = (link: {
       ]
     : [{ manager: link.issuerAccountId, account: link.connectedAccountId }];
 
-/** R2: does `link` give manager → account by its direction? */
+/** R2: does `link` give manager → account by its direction? (One of `grantsOf(link)`, without making them.) */
 export const gives = (link: LinkFacts, manager: Id, account: Id): boolean =>
-  grantsOf(link).some((g) => g.manager === manager && g.account === account);
+  (link.issuerAccountId === manager && link.connectedAccountId === account) ||
+  (link.direction === "two-way" && link.connectedAccountId === manager && link.issuerAccountId === account);
 
 /** What the rulebook knows of one account: the facts a grant to or from it depends on. */
 export interface AccountFacts {
@@ -62,12 +63,11 @@ export interface LinkFacts {
 export const unregistered = (accountId: Id): AccountFacts => ({ accountId, registered: false, closed: false, minor: false, dateOfBirth: null });
 
 /** The facts of `accountId` in this link state. */
-export const accountFactsIn = (state: LinkingState, accountId: Id): AccountFacts => {
-  const a = state.accounts.get(accountId);
-  return a === undefined
-    ? unregistered(accountId)
-    : { accountId, registered: true, closed: a.closed, minor: a.minor, dateOfBirth: a.dateOfBirth };
-};
+export const accountFactsIn = (state: LinkingState, accountId: Id): AccountFacts => factsOf(accountId, state.accounts.get(accountId));
+
+/** The facts of `accountId` given its record in the link state (undefined: none). */
+const factsOf = (accountId: Id, a: AccountRecord | undefined): AccountFacts =>
+  a === undefined ? unregistered(accountId) : { accountId, registered: true, closed: a.closed, minor: a.minor, dateOfBirth: a.dateOfBirth };
 
 /**
  * R4: may `account` be the managing side of a grant at `atMs`? An adult may. A
@@ -103,9 +103,12 @@ export const grantInForce = (policy: Policy, manager: AccountFacts, account: Acc
   !account.closed &&
   mayManage(policy, manager, atMs);
 
+const NO_LINKS: ReadonlyArray<LinkRecord> = Object.freeze([]);
+
 /** The active links of a pair that give manager → account by direction (R2), in force or not. */
 export const linksGiving = (state: LinkingState, manager: Id, account: Id): ReadonlyArray<LinkRecord> => {
-  const ids = state.activeLinksByPair.get(pairKey(manager, account)) ?? [];
+  const ids = state.activeLinksByPair.get(pairKey(manager, account));
+  if (ids === undefined || ids.length === 0) return NO_LINKS;
   const links: LinkRecord[] = [];
   for (const id of ids) {
     const link = state.links.get(id);
@@ -122,13 +125,25 @@ export const linksBetween = (state: LinkingState, a: Id, b: Id): ReadonlyArray<I
  * `atMs`: those of the pair whose grant is in force (`grantInForce`). Only a
  * link between these two accounts counts: grants never compose (R3).
  */
-export const grantLinks = (state: LinkingState, manager: Id, account: Id, policy: Policy, atMs: number): ReadonlyArray<Id> => {
-  if (manager === account) return [];
+export const grantLinks = (state: LinkingState, manager: Id, account: Id, policy: Policy, atMs: number): ReadonlyArray<Id> =>
+  manager === account ? [] : grantLinksTo(state, manager, account, () => accountFactsIn(state, account), policy, atMs);
+
+/** `grantLinks` for two different accounts, the managed one's facts at hand (read only if a link is found). */
+const grantLinksTo = (
+  state: LinkingState,
+  manager: Id,
+  account: Id,
+  accountFacts: () => AccountFacts,
+  policy: Policy,
+  atMs: number,
+): ReadonlyArray<Id> => {
+  const candidates = linksGiving(state, manager, account);
+  if (candidates.length === 0) return [];
   const m = accountFactsIn(state, manager);
-  const a = accountFactsIn(state, account);
-  return linksGiving(state, manager, account)
-    .filter((link) => grantInForce(policy, m, a, link, atMs))
-    .map((l) => l.linkId);
+  const a = accountFacts();
+  const linkIds: Id[] = [];
+  for (const link of candidates) if (grantInForce(policy, m, a, link, atMs)) linkIds.push(link.linkId);
+  return linkIds;
 };
 
 /** R1: `manager` may manage `account` iff they are the same open account or a grant is in force. */
@@ -232,7 +247,22 @@ export const authorize = (
 ): E.Either<DomainError, Authority> => {
   // Callable by hosts with anything: an actor that is not one is refused, never half-trusted.
   if (!Actor.is(actor)) return E.left(domainError("not-authorised", actorRefusal(actor)));
-  const account = state.accounts.get(accountId);
+  return authorizeOn(actor, action, accountId, state.accounts.get(accountId), state, policy, atMs);
+};
+
+/**
+ * `authorize` for an actor `Actor.is` already accepted, given the account's
+ * record (`state.accounts.get(accountId)`), for a decision that reads it too.
+ */
+export const authorizeOn = (
+  actor: Actor,
+  action: Action,
+  accountId: Id,
+  account: AccountRecord | undefined,
+  state: LinkingState,
+  policy: Policy,
+  atMs: number,
+): E.Either<DomainError, Authority> => {
   if (account === undefined) return E.left(domainError("account-not-found", `No account ${accountId} is registered.`));
   const closedAllows = action === "view" || action === "return";
   if (account.closed && !closedAllows)
@@ -261,7 +291,7 @@ export const authorize = (
             )
           : refuse();
       }
-      const linkIds = grantLinks(state, actor.accountId, accountId, policy, atMs);
+      const linkIds = grantLinksTo(state, actor.accountId, accountId, () => factsOf(accountId, account), policy, atMs);
       return linkIds.length > 0 ? E.right({ kind: "manager", linkIds }) : refuse();
     }
   }

@@ -4,10 +4,10 @@
  * tests) and the few events one command's query selected.
  */
 import type { Id } from "./codec.js";
-import { type CirculationState, evolveCirculation, initialCirculationState } from "./circulation.js";
+import { type CirculationState, CirculationReplay, evolveCirculation, initialCirculationState } from "./circulation.js";
 import { type DomainEvent, isLinkingEvent } from "./events.js";
 import { type LinkingState, evolveLinking, initialLinkingState } from "./linking-state.js";
-import { PersistentMap, PersistentMapBuilder } from "./persistent-map.js";
+import { PersistentMap, PersistentMapBuilder, setAll } from "./persistent-map.js";
 
 export interface LibraryState {
   readonly linking: LinkingState;
@@ -35,11 +35,15 @@ const asMap = <V>(builder: PersistentMapBuilder<V>): PersistentMap<V> => builder
 
 /**
  * Folds `events` from `state`: the same result as `evolveLibrary` event by event
- * (the property tests hold them equal), faster. The very same `evolveLinking`
- * and `evolveCirculation` run, over a state whose maps are transient builders
- * made here and turned back into persistent maps before returning, so no map is
- * path-copied per event. Neither `state` nor anything in it is changed, and no
- * builder outlives the call: from outside, a pure function of its inputs.
+ * (the property tests hold them equal), faster, for a replay of a whole history.
+ * The linking events go through the very same `evolveLinking`, over a state
+ * whose maps are transient builders made here; the circulation events through
+ * `CirculationReplay`, which decides as `evolveCirculation` does but writes into
+ * maps of its own. Everything is turned back into persistent maps (built in one
+ * pass) before returning, so no map is copied per event. Neither `state` nor
+ * anything in it is changed, and nothing mutable made here is reachable by
+ * anyone until the replay is over, and never written after: from outside, a
+ * pure function of its inputs.
  */
 export const evolveLibraryAll = (state: LibraryState, events: Iterable<DomainEvent>): LibraryState => {
   const { linking: start } = state;
@@ -50,7 +54,7 @@ export const evolveLibraryAll = (state: LibraryState, events: Iterable<DomainEve
     links: transient(start.links),
     activeLinksByPair: transient(start.activeLinksByPair),
   };
-  const circulation = transient(state.circulation);
+  const circulation = new CirculationReplay((accountId) => state.circulation.get(accountId));
   let linking: LinkingState = {
     accounts: asMap(builders.accounts),
     accountsByBarcode: asMap(builders.accountsByBarcode),
@@ -60,7 +64,7 @@ export const evolveLibraryAll = (state: LibraryState, events: Iterable<DomainEve
   };
   for (const event of events) {
     if (isLinkingEvent(event)) linking = evolveLinking(linking, event);
-    else circulation.update(event.data.accountId, (current = initialCirculationState) => evolveCirculation(current, event));
+    else circulation.apply(event);
   }
   // evolveLinking only ever sets a map field to what the map's own methods return: the builders themselves.
   for (const key of Object.keys(builders) as Array<keyof typeof builders>)
@@ -75,6 +79,6 @@ export const evolveLibraryAll = (state: LibraryState, events: Iterable<DomainEve
       links: builders.links.build(),
       activeLinksByPair: builders.activeLinksByPair.build(),
     },
-    circulation: circulation.build(),
+    circulation: setAll(state.circulation, circulation.done()),
   };
 };

@@ -2,9 +2,8 @@
  * What the linking commands share about share phrases (R6, R8): whether a
  * phrase is active, and which phrases of an account are current.
  */
-import { canonicalBarcode } from "./barcode.js";
 import type { Id } from "./codec.js";
-import { type LinkingState, type PhraseRecord, accountIdByBarcode } from "./linking-state.js";
+import { type AccountRecord, type LinkingState, type PhraseRecord, accountIdByBarcode } from "./linking-state.js";
 
 /** R6: a phrase is active while it is neither revoked nor expired. */
 export const isActive = (phrase: PhraseRecord, nowMs: number): boolean =>
@@ -13,12 +12,18 @@ export const isActive = (phrase: PhraseRecord, nowMs: number): boolean =>
 /** The newest phrase per direction an account issued, whatever its status. */
 export const currentPhrases = (state: LinkingState, accountId: Id): ReadonlyArray<PhraseRecord> => {
   const account = state.accounts.get(accountId);
-  if (account === undefined) return [];
+  return account === undefined ? [] : currentPhrasesOf(state, account);
+};
+
+/** `currentPhrases` of an account whose record is at hand. */
+export const currentPhrasesOf = (state: LinkingState, account: AccountRecord): ReadonlyArray<PhraseRecord> => {
   const phrases: PhraseRecord[] = [];
-  for (const id of [account.currentPhrases["one-way"], account.currentPhrases["two-way"]]) {
-    const phrase = id === undefined ? undefined : state.phrases.get(id);
-    if (phrase !== undefined) phrases.push(phrase);
-  }
+  const oneWay = account.currentPhrases["one-way"];
+  const twoWay = account.currentPhrases["two-way"];
+  const first = oneWay === undefined ? undefined : state.phrases.get(oneWay);
+  if (first !== undefined) phrases.push(first);
+  const second = twoWay === undefined ? undefined : state.phrases.get(twoWay);
+  if (second !== undefined) phrases.push(second);
   return phrases;
 };
 

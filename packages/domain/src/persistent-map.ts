@@ -123,7 +123,54 @@ function* leavesOf<V>(node: Node<V>): Generator<Leaf<V>> {
 
 const EMPTY_ROOT: Branch<never> = { tag: 1, bitmap: 0, children: [] };
 
+/** Every leaf under `node`, into `out` (no generator: a bulk build walks a whole map). */
+const collectLeaves = <V>(node: Node<V>, out: Array<Leaf<V>>): void => {
+  if (isLeaf(node)) out.push(node);
+  else if (isBranch(node)) for (const child of node.children) collectLeaves(child, out);
+  else for (const leaf of node.leaves) out.push(leaf);
+};
+
+/** A branch over `leaves` (distinct keys) at `shift`, children in fragment order. */
+const branchOver = <V>(leaves: ReadonlyArray<Leaf<V>>, shift: number): Branch<V> => {
+  const buckets: Array<Array<Leaf<V>> | undefined> = [];
+  let bitmap = 0;
+  for (const leaf of leaves) {
+    const f = fragment(leaf.hash, shift);
+    const bucket = buckets[f];
+    if (bucket === undefined) buckets[f] = [leaf];
+    else bucket.push(leaf);
+    bitmap |= 1 << f;
+  }
+  const children: Array<Node<V>> = [];
+  for (let f = 0; f <= MASK; f++) {
+    const bucket = buckets[f];
+    if (bucket !== undefined) children.push(nodeOver(bucket, shift + BITS));
+  }
+  return { tag: 1, bitmap, children };
+};
+
+/**
+ * The node holding `leaves` (at least one, distinct keys) below a branch:
+ * exactly the node `insert` makes for them, whatever their order (a lone leaf;
+ * a collision where every hash is one; else a branch splitting them by fragment).
+ */
+const nodeOver = <V>(leaves: ReadonlyArray<Leaf<V>>, shift: number): Node<V> => {
+  const first = leaves[0]!;
+  if (leaves.length === 1) return first;
+  if (leaves.every((l) => l.hash === first.hash)) return { tag: 2, hash: first.hash, leaves };
+  return branchOver(leaves, shift);
+};
+
+/** The persistent map's insides, for `setAll` in this module only. */
+let rootOf!: <V>(map: PersistentMap<V>) => Node<V>;
+let mapOf!: <V>(root: Node<V>, size: number) => PersistentMap<V>;
+
 export class PersistentMap<V> {
+  static {
+    rootOf = (map) => map.root;
+    mapOf = (root, size) => new PersistentMap(root, size);
+  }
+
   private constructor(
     private readonly root: Node<V>,
     readonly size: number,
@@ -168,12 +215,36 @@ export class PersistentMap<V> {
 }
 
 /**
+ * `base` with every entry of `changes` set, as `set` one after the other would
+ * give (the same entries, the same trie), `base` unchanged. A few changes are
+ * path-copied into `base`; many (an eighth of its size or more) are built in
+ * one pass over every leaf, with no node copied per change.
+ */
+export const setAll = <V>(base: PersistentMap<V>, changes: ReadonlyMap<string, V>): PersistentMap<V> => {
+  if (changes.size === 0) return base;
+  if (changes.size * 8 < base.size) {
+    let map = base;
+    for (const [key, value] of changes) map = map.set(key, value);
+    return map;
+  }
+  const leaves: Array<Leaf<V>> = [];
+  if (base.size > 0) {
+    const kept: Array<Leaf<V>> = [];
+    collectLeaves(rootOf(base), kept);
+    for (const leaf of kept) if (!changes.has(leaf.key)) leaves.push(leaf);
+  }
+  for (const [key, value] of changes) leaves.push({ tag: 0, key, hash: hashOf(key), value });
+  // The root is a branch however few its leaves, as `insert` leaves it.
+  return mapOf(branchOver(leaves, 0), leaves.length);
+};
+
+/**
  * A transient builder over a persistent map, for one replay: it answers like
  * the map it started from with every change made so far, keeps its changes in
  * a plain `Map` (no path copying per change), and `build()` writes them into
- * the persistent map once, one path copy per key changed. The map it started
- * from is never changed. It is mutable: it must not outlive the replay that
- * made it (see `evolveLibraryAll`).
+ * the persistent map once (`setAll`). The map it started from is never
+ * changed. It is mutable: it must not outlive the replay that made it (see
+ * `evolveLibraryAll`).
  *
  * It offers the methods `evolve` uses (`get`, `has`, `set`, `update`), each
  * returning the builder itself where the persistent map returns a new map.
@@ -190,7 +261,7 @@ export class PersistentMapBuilder<V> {
 
   get(key: string): V | undefined {
     const changed = this.changes.get(key);
-    return changed !== undefined ? changed : this.base.get(key);
+    return changed !== undefined || this.base.size === 0 ? changed : this.base.get(key);
   }
 
   has(key: string): boolean {
@@ -198,7 +269,7 @@ export class PersistentMapBuilder<V> {
   }
 
   set(key: string, value: V): this {
-    if (!this.changes.has(key) && this.base.get(key) === undefined && value !== undefined) this.added++;
+    if (value !== undefined && !this.changes.has(key) && (this.base.size === 0 || this.base.get(key) === undefined)) this.added++;
     this.changes.set(key, value);
     return this;
   }
@@ -209,8 +280,6 @@ export class PersistentMapBuilder<V> {
 
   /** The persistent map with every change; the builder must not be used after. */
   build(): PersistentMap<V> {
-    let map = this.base;
-    for (const [key, value] of this.changes) map = map.set(key, value);
-    return map;
+    return setAll(this.base, this.changes);
   }
 }

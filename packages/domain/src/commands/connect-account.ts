@@ -8,16 +8,17 @@
 import { accountIdByBarcode } from "../linking-state.js";
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
-import { Base64Url, FreeText, Id, secret } from "../codec.js";
-import type { Id as IdType } from "../codec.js";
-import { authorize, grantsOf, linksGiving } from "../access.js";
+import { Actor, Base64Url, FreeText, Id, secret } from "../codec.js";
+import type { Direction, Id as IdType } from "../codec.js";
+import { authorize, authorizeOn, grantsOf, linksGiving } from "../access.js";
 import { canonicalBarcode } from "../barcode.js";
 import { type Decision, declare } from "../declaration.js";
 import { type DomainError, domainError } from "../errors.js";
 import type { ConnectionFailureReason, DomainEvent } from "../events.js";
 import { input } from "../input.js";
 import type { LibraryState } from "../library-state.js";
-import { currentPhrases, isActive } from "../linking.js";
+import type { LinkingState, PhraseRecord } from "../linking-state.js";
+import { currentPhrases, currentPhrasesOf, isActive } from "../linking.js";
 import { type Policy, lockedUntil } from "../policy.js";
 import { sameHash } from "../phrase.js";
 import { command } from "./command.js";
@@ -63,12 +64,28 @@ const failed = (c: ConnectAccount, issuerAccountId: IdType | null, reason: Conne
     },
   ]);
 
+/** The proof given for `phraseId`, if any (the first, as `find` would). */
+const proofFor = (proofs: ReadonlyArray<PhraseProof>, phraseId: IdType): PhraseProof | undefined => {
+  for (const proof of proofs) if (proof.phraseId === phraseId) return proof;
+  return undefined;
+};
+
+/** R8: does every grant `direction` gives between these two already hold by an active link? */
+const alreadyGranted = (state: LinkingState, issuerId: IdType, connectorId: IdType, direction: Direction): boolean =>
+  grantsOf({ issuerAccountId: issuerId, connectedAccountId: connectorId, direction }).every((g) => linksGiving(state, g.manager, g.account).length > 0);
+
 const decideConnect = (c: ConnectAccount, { linking: state }: LibraryState, policy: Policy): Decision => {
-  const allowed = authorize(c.actor, "connect", c.connectorAccountId, state, policy, Date.parse(c.now));
+  const nowMs = Date.parse(c.now);
+  // The connector's record is read once, for authorize and for the lockout (`authorize` refuses an actor that is none).
+  if (!Actor.is(c.actor)) {
+    const refused = authorize(c.actor, "connect", c.connectorAccountId, state, policy, nowMs);
+    if (E.isLeft(refused)) return refused;
+  }
+  const record = state.accounts.get(c.connectorAccountId);
+  const allowed = authorizeOn(c.actor, "connect", c.connectorAccountId, record, state, policy, nowMs);
   if (E.isLeft(allowed)) return allowed;
   if (c.actor.kind !== "account") return E.left(domainError("self-service-only", "Only the account itself may connect."));
-  const connector = state.accounts.get(c.connectorAccountId)!;
-  const nowMs = Date.parse(c.now);
+  const connector = record!;
   // R10: refused before any derivation, and nothing is appended: a locked-out
   // connector's tries cost nobody else anything.
   const until = lockedUntil(connector.failuresAsConnector, policy.connectorLockout);
@@ -81,10 +98,11 @@ const decideConnect = (c: ConnectAccount, { linking: state }: LibraryState, poli
   if (nowMs < lockedUntil(issuer.failuresAsIssuer, policy.issuerLockout)) return failed(c, issuerId, "issuer-locked");
 
   // Compare against every candidate before choosing, so timing does not tell which matched.
-  const matches = currentPhrases(state, issuerId).filter((phrase) => {
-    const proof = c.proofs.find((p) => p.phraseId === phrase.phraseId);
-    return proof !== undefined && sameHash(proof.hash, phrase.verifier.hash);
-  });
+  const matches: PhraseRecord[] = [];
+  for (const phrase of currentPhrasesOf(state, issuer)) {
+    const proof = proofFor(c.proofs, phrase.phraseId);
+    if (proof !== undefined && sameHash(proof.hash, phrase.verifier.hash)) matches.push(phrase);
+  }
   const active = matches.find((p) => isActive(p, nowMs));
   if (active === undefined) {
     if (matches.some((p) => p.revoked !== null)) return failed(c, issuerId, "phrase-revoked");
@@ -92,8 +110,7 @@ const decideConnect = (c: ConnectAccount, { linking: state }: LibraryState, poli
     return failed(c, issuerId, "phrase-mismatch");
   }
   // R8: a pair that already holds every grant this phrase gives needs nothing more.
-  const wanted = grantsOf({ issuerAccountId: issuerId, connectedAccountId: c.connectorAccountId, direction: active.direction });
-  if (wanted.every((g) => linksGiving(state, g.manager, g.account).length > 0)) return E.right([]);
+  if (alreadyGranted(state, issuerId, c.connectorAccountId, active.direction)) return E.right([]);
   if (state.links.has(c.linkId)) return E.left(domainError("link-id-taken", `Link ${c.linkId} already exists.`));
   return E.right([
     {

@@ -27,10 +27,12 @@ export const readsOn = (c: OnAccount, item: QueryItem): Query => ({ items: [...a
  */
 export const decideOn =
   <C extends OnAccount>(action: Action | ((c: C) => Action), allowed: (c: C, s: CirculationState, by: Id) => Decision) =>
-  (c: C, state: LibraryState, policy: Policy): Decision =>
-    E.flatMap(authorize(c.actor, typeof action === "function" ? action(c) : action, c.accountId, state.linking, policy, Date.parse(c.now)), () =>
-      allowed(c, circulationOf(state, c.accountId), c.actor.kind === "account" ? c.actor.accountId : c.accountId),
-    );
+  (c: C, state: LibraryState, policy: Policy): Decision => {
+    const authority = authorize(c.actor, typeof action === "function" ? action(c) : action, c.accountId, state.linking, policy, Date.parse(c.now));
+    return E.isLeft(authority)
+      ? authority
+      : allowed(c, circulationOf(state, c.accountId), c.actor.kind === "account" ? c.actor.accountId : c.accountId);
+  };
 
 /** The acting account, for commands only an account itself may send about itself. */
 export const ownAccount = (common: CommonFields): Id => (common.actor.kind === "account" ? common.actor.accountId : "");

@@ -20,12 +20,13 @@ export const renewLoan = declare({
   identity: ({ accountId, loanId, dueAt }) => ({ accountId, loanId, dueAt }),
   make: (i, c) => ({ type: "RenewLoan", ...c.common, ...i }),
   reads: (c) => readsOn(c, { tags: [loanTag(c.loanId)] }),
-  decide: decideOn("renew-loan", (c: typeof RenewLoan._A, s, by) =>
-    E.flatMap(findLoan(s, c), (loan): Decision =>
-      Date.parse(c.dueAt) <= Date.parse(loan.dueAt)
-        ? E.left(domainError("due-date-not-later", `Loan ${c.loanId} is already due ${loan.dueAt}; ${c.dueAt} is not later.`))
-        : E.right([{ type: "LoanRenewed", data: { loanId: c.loanId, accountId: c.accountId, dueAt: c.dueAt, renewedBy: by, renewedAt: c.now } }]),
-    ),
-  ),
+  decide: decideOn("renew-loan", (c: typeof RenewLoan._A, s, by): Decision => {
+    const found = findLoan(s, c);
+    if (E.isLeft(found)) return found;
+    const loan = found.right;
+    return Date.parse(c.dueAt) <= Date.parse(loan.dueAt)
+      ? E.left(domainError("due-date-not-later", `Loan ${c.loanId} is already due ${loan.dueAt}; ${c.dueAt} is not later.`))
+      : E.right([{ type: "LoanRenewed", data: { loanId: c.loanId, accountId: c.accountId, dueAt: c.dueAt, renewedBy: by, renewedAt: c.now } }]);
+  }),
   outcome: () => E.right({}),
 });
