@@ -455,7 +455,11 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
       remember(subject, null); // gone here at once
       pending.add(subject);
     }
-    for (const name of [...derived.keys()]) if (subjects.some((s) => name.split(" ").includes(s))) derived.delete(name);
+    if (subjects.length > 0 && derived.size > 0) {
+      // One pass over the derived keys, each name split once (a Map may be deleted from while iterated).
+      const gone = new Set(subjects);
+      for (const name of derived.keys()) if (name.split(" ").some((s) => gone.has(s))) derived.delete(name);
+    }
     const all = [...pending];
     await keys.forget(all);
     for (const subject of all) pending.delete(subject);
