@@ -66,8 +66,11 @@ interface Synthetic {
   readonly ownLoans: ReadonlyArray<readonly [number, string, number]>;
 }
 
-/** Over a million events: mostly circulation on many accounts, plus linking. */
-export const syntheticHistory = (): Synthetic => {
+/**
+ * Over a million events (or `target`, on `accounts` accounts): mostly
+ * circulation on many accounts, plus linking.
+ */
+export const syntheticHistory = (target = TARGET_EVENTS, accounts = ACCOUNTS): Synthetic => {
   const rand = lcg(20260303);
   const events: DomainEvent[] = [];
   let t = START;
@@ -77,7 +80,7 @@ export const syntheticHistory = (): Synthetic => {
     return now();
   };
   const minor = (i: number) => i % 11 === 0;
-  for (let i = 0; i < ACCOUNTS; i++)
+  for (let i = 0; i < accounts; i++)
     events.push({ type: "AccountRegistered", data: { accountId: accountId(i), barcode: barcodeOf(i), minor: minor(i), registeredAt: tick() } });
 
   const current = new Map<number, { phraseId: string; direction: Direction }>();
@@ -102,18 +105,18 @@ export const syntheticHistory = (): Synthetic => {
     });
     current.set(i, { phraseId, direction });
   };
-  for (let i = 0; i < ACCOUNTS; i += 3) issue(i);
+  for (let i = 0; i < accounts; i += 3) issue(i);
 
   const links: Array<{ linkId: string; issuer: number; connector: number; direction: Direction; revoked: boolean }> = [];
-  const openLoans: Array<Array<[string, number]>> = Array.from({ length: ACCOUNTS }, () => []);
-  const openHolds: Array<Array<[string, boolean]>> = Array.from({ length: ACCOUNTS }, () => []);
+  const openLoans: Array<Array<[string, number]>> = Array.from({ length: accounts }, () => []);
+  const openHolds: Array<Array<[string, boolean]>> = Array.from({ length: accounts }, () => []);
   let loanCount = 0;
   let holdCount = 0;
   const issuerIds = [...current.keys()];
 
-  while (events.length < TARGET_EVENTS) {
+  while (events.length < target) {
     const r = rand(1000);
-    const a = rand(ACCOUNTS);
+    const a = rand(accounts);
     const at = tick();
     if (r < 20) {
       const issuer = issuerIds[rand(issuerIds.length)]!;

@@ -3,7 +3,8 @@
  * figures as they come and writing them all to bench/results/ as JSON with the
  * machine and Node.js version. Performance is measured here, never asserted in
  * tests. `pnpm bench domain stores` runs only the named parts (`portal`: the
- * patron portal under 50 concurrent signed-in clients). The first part,
+ * patron portal under 50 concurrent signed-in clients; `personal-data`: what
+ * sealing personal data costs to read and append, and an erasure's time). The first part,
  * `calibration`, times plain arithmetic and allocation on this machine, so the
  * rest can be read against it.
  *
@@ -21,6 +22,7 @@ import { createSqliteEventStore } from "@linked-accounts/adapters/sqlite";
 import { benchCalibration } from "./calibration.js";
 import { benchCommands } from "./commands.js";
 import { benchDomain } from "./domain.js";
+import { benchPersonalData } from "./personal-data.js";
 import { benchPortal } from "./portal.js";
 import { benchProjections } from "./projections.js";
 import { benchStores } from "./stores.js";
@@ -56,6 +58,7 @@ const parts: Record<string, () => Promise<Record<string, unknown>>> = {
           }),
     }),
   projections: () => benchProjections(pgUrl === undefined ? { schemaPrefix } : { pgUrl, schemaPrefix }),
+  "personal-data": () => benchPersonalData(pgUrl === undefined ? { schemaPrefix } : { pgUrl, schemaPrefix }),
   portal: () => {
     let n = 0;
     const stores = [{ name: "sqlite", open: async () => createSqliteEventStore({ path: path.join(temp, `portal-${n++}.sqlite`) }) }];

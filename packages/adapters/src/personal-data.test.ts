@@ -1,10 +1,11 @@
+import { hkdfSync, randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { ERASED, type Tag } from "@linked-accounts/domain/internal";
 import { accountRegistered, sampleMetadata } from "./contract/sample-events.js";
 import { InvalidEventError, type NewEvent, type RecordedEvent, StoredEventDecodeError } from "./event-store.js";
 import { createInMemoryKeyStore } from "./in-memory-key-store.js";
 import { createInMemoryEventStore, plantStoredEvent } from "./in-memory-store.js";
-import type { SealingEventStore } from "./personal-data.js";
+import { type SealingEventStore, sealingKeyOf } from "./personal-data.js";
 
 const collect = async <T>(events: AsyncIterable<T>): Promise<T[]> => {
   const out: T[] = [];
@@ -156,6 +157,16 @@ describe("a store seals personal data at rest and opens it on the way out", () =
   it("the log refuses personal data in the clear: only the store seals", async () => {
     const store = createInMemoryEventStore();
     await expect(store.log.append([checkout("a1", "l1") as never])).rejects.toThrow(/must be sealed/);
+  });
+});
+
+describe("the key sealing a field", () => {
+  it("is HKDF-SHA-256 over its subjects' keys, no salt, the version line and their names as info, 32 bytes", () => {
+    for (const subjects of ["account:a1", "account:a1 loan:l1", "account:a account:b", "account:a1 hold:h-9 loan:x"]) {
+      const keys = subjects.split(" ").map(() => randomBytes(32));
+      const expected = Buffer.from(hkdfSync("sha256", Buffer.concat(keys), Buffer.alloc(0), `linked-accounts personal data v1\n${subjects}`, 32));
+      expect(sealingKeyOf(keys, subjects).equals(expected)).toBe(true);
+    }
   });
 });
 

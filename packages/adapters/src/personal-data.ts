@@ -21,7 +21,7 @@
  * this layer is the only code that touches ciphertext. The log underneath
  * (`log`) speaks the sealed form: what exports and backups copy.
  */
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from "node:crypto";
 import * as E from "fp-ts/lib/Either.js";
 import {
   type DomainEvent,
@@ -98,6 +98,26 @@ const OPEN_BATCH = 500;
 const CACHE_LIMIT = 200_000;
 
 const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString("base64url");
+
+/** HKDF's salt when none is given: a hash length of zeros (RFC 5869, 2.2). */
+const NO_SALT = Buffer.alloc(32);
+const FIRST_BLOCK = Buffer.of(1);
+
+/**
+ * The key sealing a field of these subjects: HKDF-SHA-256 (RFC 5869) over
+ * their keys, in order, no salt, info `HKDF_INFO` and their names, 32 bytes.
+ * Spelt out as its two HMACs (extract, then the one expand block 32 bytes
+ * take): the same bytes as `hkdfSync` in less than half its time (a read
+ * derives one key per loan or hold it opens).
+ */
+export const sealingKeyOf = (keys: ReadonlyArray<Uint8Array>, subjects: string): Buffer => {
+  const extract = createHmac("sha256", NO_SALT);
+  for (const key of keys) extract.update(key);
+  return createHmac("sha256", extract.digest())
+    .update(HKDF_INFO + subjects, "utf8")
+    .update(FIRST_BLOCK)
+    .digest();
+};
 
 /** The subjects a stored erasure or retention event says are forgotten. */
 const forgottenBy = (event: DomainEvent): string | null => {
@@ -252,12 +272,11 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
     return out;
   };
 
-  /** The key sealing a field of these subjects, or null when any of them is forgotten. */
-  const sealingKey = (subjects: ReadonlyArray<string>, found: ReadonlyMap<string, Uint8Array | null>): Buffer | null => {
-    const name = subjects.join(" ");
-    const t = now();
-    const hit = derived.get(name);
-    if (hit !== undefined && t - hit.at < ttl && subjects.every((s) => found.get(s) !== null)) return hit.key;
+  /**
+   * The key sealing a field of these subjects (`name`: their names joined by
+   * spaces, as a sealed part keeps them), or null when any of them is forgotten.
+   */
+  const sealingKey = (subjects: ReadonlyArray<string>, name: string, found: ReadonlyMap<string, Uint8Array | null>, t: number): Buffer | null => {
     const parts: Uint8Array[] = [];
     for (const subject of subjects) {
       const key = found.get(subject);
@@ -265,7 +284,9 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
       if (key === undefined) throw new MissingKeyError(subject);
       parts.push(key);
     }
-    const key = Buffer.from(hkdfSync("sha256", Buffer.concat(parts), Buffer.alloc(0), HKDF_INFO + name, 32));
+    const hit = derived.get(name);
+    if (hit !== undefined && t - hit.at < ttl) return hit.key;
+    const key = sealingKeyOf(parts, name);
     if (derived.size >= CACHE_LIMIT) derived.clear();
     derived.set(name, { key, at: t });
     return key;
@@ -314,13 +335,14 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
     const found = subjects.size === 0 ? new Map<string, Uint8Array | null>() : await keysOf(subjects, true);
     const tagged = checked.some(({ tags }) => tags.some((tag) => tag.startsWith(BARCODE)));
     const key = tagged ? await indexSecret() : null;
+    const t = now();
     return checked.map(({ envelope, tags, part }, index) => {
       const stored = key === null ? tags : hashTags(key, tags);
       if (part === null) return { ...envelope, tags: stored } as NewEvent<StoredEnvelope>;
       // A subject already erased (a staff revocation of an erased account's link,
       // say): the fields are born erased, sealed under a key made here and kept
       // nowhere, so the event is stored and its personal fields read [erased].
-      const sealing = sealingKey(part.subjects, found) ?? randomBytes(32);
+      const sealing = sealingKey(part.subjects, part.subjects.join(" "), found, t) ?? randomBytes(32);
       const iv = randomBytes(12);
       const cipher = createCipheriv("aes-256-gcm", sealing, iv);
       cipher.setAAD(associatedData(envelope.type, envelope.metadata.eventId));
@@ -338,18 +360,24 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
     return out;
   };
 
-  const openOne = (event: RecordedEvent<SealedEnvelope>, found: ReadonlyMap<string, Uint8Array | null>): RecordedEvent => {
-    const { subjects, iv, ct } = event.data.sealed;
+  /** The key opening a sealed part of these subjects: null when one is forgotten (or no keys were given), the error when one has no key. */
+  type Opening = Buffer | null | MissingKeyError;
+  const openingKey = (subjects: string, found: ReadonlyMap<string, Uint8Array | null>, t: number): Opening => {
+    if (readKeys === null) return null;
+    try {
+      return sealingKey(subjects.split(" "), subjects, found, t);
+    } catch (error) {
+      if (error instanceof MissingKeyError) return error;
+      throw error;
+    }
+  };
+
+  const openOne = (event: RecordedEvent<SealedEnvelope>, key: Opening): RecordedEvent => {
+    const { iv, ct } = event.data.sealed;
     const fail = (reason: string): never => {
       throw new StoredEventDecodeError(event.position, event.type, `data.sealed: ${reason}`);
     };
-    let key: Buffer | null;
-    try {
-      key = readKeys === null ? null : sealingKey(subjects.split(" "), found);
-    } catch (error) {
-      if (error instanceof MissingKeyError) return fail(error.message);
-      throw error;
-    }
+    if (key instanceof MissingKeyError) return fail(key.message);
     let values: Record<string, unknown> | Withheld = readKeys === null ? SEALED : ERASED;
     if (key !== null) {
       const bytes = Buffer.from(ct, "base64url");
@@ -358,7 +386,10 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
         const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(iv, "base64url"));
         decipher.setAAD(associatedData(event.type, event.metadata.eventId));
         decipher.setAuthTag(bytes.subarray(bytes.length - 16));
-        const plain = Buffer.concat([decipher.update(bytes.subarray(0, bytes.length - 16)), decipher.final()]).toString("utf8");
+        // GCM hands every byte over on update; final only checks the tag.
+        const opened = decipher.update(bytes.subarray(0, bytes.length - 16));
+        decipher.final();
+        const plain = opened.toString("utf8");
         const parsed: unknown = JSON.parse(plain);
         if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return fail("opened to something other than an object");
         values = parsed as Record<string, unknown>;
@@ -369,7 +400,8 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
     }
     const opened = openSealed(event, values);
     if (E.isLeft(opened)) return fail(`opened to an event the catalog refuses: ${opened.left.message}`);
-    return { ...opened.right, tags: openTags(event.tags, opened.right), position: event.position } as RecordedEvent;
+    const { type, data, metadata } = opened.right;
+    return { type, data, metadata, tags: openTags(event.tags, opened.right), position: event.position } as RecordedEvent;
   };
 
   /**
@@ -382,11 +414,12 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
     for (const event of batch) if (isSealed(event)) for (const subject of event.data.sealed.subjects.split(" ")) subjects.add(subject);
     const found = subjects.size === 0 || readKeys === null ? new Map<string, Uint8Array | null>() : await keysOf(subjects, false);
     const opened: RecordedEvent[] = [];
+    const t = now();
     try {
       for (const event of batch)
         opened.push(
           isSealed(event)
-            ? openOne(event as RecordedEvent<SealedEnvelope>, found)
+            ? openOne(event as RecordedEvent<SealedEnvelope>, openingKey((event as RecordedEvent<SealedEnvelope>).data.sealed.subjects, found, t))
             : ({ ...event, tags: openTags(event.tags, event as EventEnvelope) } as RecordedEvent),
         );
     } catch (error) {
@@ -423,7 +456,11 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
       remember(subject, null); // gone here at once
       pending.add(subject);
     }
-    for (const name of [...derived.keys()]) if (subjects.some((s) => name.split(" ").includes(s))) derived.delete(name);
+    if (subjects.length > 0 && derived.size > 0) {
+      // One pass over the derived keys, each name split once (a Map may be deleted from while iterated).
+      const gone = new Set(subjects);
+      for (const name of derived.keys()) if (name.split(" ").some((s) => gone.has(s))) derived.delete(name);
+    }
     const all = [...pending];
     await keys.forget(all);
     for (const subject of all) pending.delete(subject);
