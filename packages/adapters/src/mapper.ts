@@ -46,7 +46,10 @@ export const isTag = (u: unknown): u is Tag => {
   return codePoints <= 300;
 };
 
-const areTags = (u: unknown): u is ReadonlyArray<Tag> => {
+/** What an append says of tags that are not tags. */
+export const TAGS_EXPECTED = "tags: expected an array of tags (1 to 300 printable characters each)";
+
+export const areTags = (u: unknown): u is ReadonlyArray<Tag> => {
   if (!Array.isArray(u)) return false;
   for (let i = 0; i < u.length; i++) if (!isTag(u[i])) return false;
   return true;
@@ -68,7 +71,7 @@ export const toStoredBatch = (events: ReadonlyArray<NewEvent<StoredEnvelope>>): 
       throw new InvalidEventError(index, `${checked.right.type}.data: its personal fields must be sealed before the log keeps them (append through the store, not its log)`);
     const tags: unknown = (event as { tags?: unknown }).tags;
     if (!areTags(tags))
-      throw new InvalidEventError(index, `tags: expected an array of tags (1 to 300 printable characters each)`);
+      throw new InvalidEventError(index, TAGS_EXPECTED);
     // When decoding handed back the very objects given, they have exactly the
     // catalog's fields and nothing else, and encoding would copy them unchanged.
     const envelope = checked.right;

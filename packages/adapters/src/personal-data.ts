@@ -53,6 +53,7 @@ import {
   StoredEventDecodeError,
 } from "./event-store.js";
 import { KEY_BYTES, type KeyStore } from "./key-store.js";
+import { TAGS_EXPECTED, areTags } from "./mapper.js";
 
 export interface PersonalDataOptions {
   /** Where the subjects' keys are kept; default: the key store beside the event store. */
@@ -141,10 +142,6 @@ interface Cached {
 }
 
 /**
- * Wraps a log (the sealed form) into the store hosts use. `ownsKeys`: close
- * the key store with the store.
- */
-/**
  * Opens events as a log keeps them (an export's lines, a log read directly):
  * with the key store that sealed them, personal fields read as written (or
  * `[erased]`); without one, they read `[sealed]`.
@@ -155,6 +152,10 @@ export const openStoredEvents = (
   options: Omit<PersonalDataOptions, "keys"> = {},
 ): AsyncIterable<RecordedEvent> => sealer(keys, options).opened(events);
 
+/**
+ * Wraps a log (the sealed form) into the store hosts use. `ownsKeys`: close
+ * the key store with the store.
+ */
 export const sealingStore = (
   log: EventLog,
   keys: KeyStore,
@@ -320,8 +321,7 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
       const decoded = decodeEnvelope(event);
       if (E.isLeft(decoded)) throw new InvalidEventError(index, decoded.left.message);
       const tags: unknown = (event as { tags?: unknown }).tags;
-      if (!Array.isArray(tags) || !tags.every((tag) => typeof tag === "string"))
-        throw new InvalidEventError(index, "tags: expected an array of tags (1 to 300 printable characters each)");
+      if (!areTags(tags)) throw new InvalidEventError(index, TAGS_EXPECTED);
       let part: ReturnType<typeof personalPartOf>;
       try {
         part = personalPartOf(decoded.right, tags as Tag[]);
