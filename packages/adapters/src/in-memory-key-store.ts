@@ -8,12 +8,14 @@
  * them first: nothing the store holds keeps them, though the JavaScript heap
  * may hold copies a caller made.
  */
-import { checkedKeys, checkedSubjects, keyCopy } from "./key-checks.js";
+import { checkedKeys, checkedSubjects, keyCopy, ownerOf } from "./key-checks.js";
 import type { KeyLookup, KeyStore } from "./key-store.js";
 
 export const createInMemoryKeyStore = (): KeyStore => {
   // A subject's key, or null once forgotten (its tombstone); no entry: never had one.
   const keys = new Map<string, Uint8Array | null>();
+  // The subjects belonging to each subject that has any.
+  const belonging = new Map<string, Set<string>>();
 
   const lookup = (subjects: Iterable<string>): KeyLookup => {
     const found = new Map<string, Uint8Array | null>();
@@ -31,14 +33,31 @@ export const createInMemoryKeyStore = (): KeyStore => {
 
     async create(given) {
       const checked = checkedKeys(given);
-      for (const [subject, key] of checked) if (!keys.has(subject)) keys.set(subject, key);
+      for (const [subject, key] of checked) {
+        if (keys.has(subject)) continue;
+        const owner = ownerOf(subject);
+        // Nothing is created beneath a forgotten subject: a tombstone instead.
+        keys.set(subject, owner !== null && keys.get(owner) === null ? null : key);
+        if (owner !== null) {
+          const own = belonging.get(owner);
+          if (own === undefined) belonging.set(owner, new Set([subject]));
+          else own.add(subject);
+        }
+      }
       return lookup(checked.keys());
     },
 
     async forget(subjects) {
-      for (const subject of checkedSubjects(subjects)) {
+      const gone = new Set(checkedSubjects(subjects));
+      const drop = (subject: string): void => {
         keys.get(subject)?.fill(0);
         keys.set(subject, null);
+      };
+      for (const subject of gone) {
+        drop(subject);
+        // And every subject belonging to it.
+        for (const own of belonging.get(subject) ?? []) drop(own);
+        belonging.delete(subject);
       }
     },
 

@@ -48,5 +48,11 @@ export const checkedKeys = (keys: ReadonlyMap<string, Uint8Array>): Map<string, 
   return checked;
 };
 
+/** The subject a subject belongs to (`account:A1` for `account:A1/loan:L1`), or null for one that belongs to none. */
+export const ownerOf = (subject: string): string | null => {
+  const slash = subject.indexOf("/");
+  return slash > 0 ? subject.slice(0, slash) : null;
+};
+
 /** A key as handed out: a plain `Uint8Array` of its own (not a driver's Buffer, not the store's copy). */
 export const keyCopy = (bytes: Uint8Array): Uint8Array => Uint8Array.from(bytes);

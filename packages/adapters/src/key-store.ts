@@ -1,12 +1,16 @@
 /**
  * The key store port: where each data subject's key is kept, so that forgetting
  * the key erases that subject's personal fields everywhere they were ever
- * copied (crypto-shredding). A subject is named like a tag: `account:A1`,
- * `loan:L1`, `hold:H1`, or `library:…` for the library's own secrets.
+ * copied (crypto-shredding). A subject is named like a tag: `account:A1`, or
+ * `library:…` for the library's own secrets. A subject may belong to another:
+ * `account:A1/loan:L1` (a name with a `/`) belongs to `account:A1` (the part
+ * before its first `/`), so one of a patron's loans can be forgotten alone,
+ * and forgetting the patron forgets all of them.
  *
  * A key is 32 random bytes, created once and never changed. Forgetting leaves a
  * tombstone: a forgotten subject reads `null` from then on and is never given a
- * key again, so nothing new is ever sealed under a name that was erased.
+ * key again, nor is any subject belonging to it, so nothing new is ever sealed
+ * under a name that was erased.
  *
  * Stores beside each event store implement it (in memory, a table in SQLite, a
  * table in PostgreSQL); a host's KMS can implement it too, and passes the
@@ -23,13 +27,15 @@ export interface KeyStore {
    * Stores each given key for a subject that has none yet, all in one go, and
    * answers what is stored afterwards for every subject given: the given key,
    * another process's key when it created one first, or `null` when the
-   * subject was forgotten (its tombstone stays; nothing is created).
+   * subject, or the subject it belongs to, was forgotten (a tombstone stays;
+   * nothing is created).
    */
   create(keys: ReadonlyMap<string, Uint8Array>): Promise<KeyLookup>;
   /**
-   * Forgets these subjects' keys for good, leaving tombstones (also for a
-   * subject that never had a key). Idempotent. When it resolves, the key
-   * bytes are gone from the store's tables.
+   * Forgets these subjects' keys for good, and the keys of every subject
+   * belonging to them, leaving tombstones (also for a subject that never had a
+   * key). Idempotent. When it resolves, the key bytes are gone from the store's
+   * tables.
    */
   forget(subjects: ReadonlyArray<string>): Promise<void>;
   /** Releases connections and handles the key store opened itself. */

@@ -21,14 +21,19 @@
  * written in one order of subjects everywhere, so two batches never wait on
  * each other in a cycle.
  *
- * Erasure: `forget` sets the key to NULL in one statement; from its commit no
- * query sees the key. The old row version stays in the table's pages until
+ * A subject belonging to another (`account:A1/loan:L1`) keeps that owner in
+ * `owner` (indexed). `forget` is one transaction of two statements: the
+ * tombstones, then every key belonging to a forgotten subject. `create` locks the
+ * owners it names first (see `createQuery`), so a key created beneath a subject
+ * (one with a row) while it is forgotten is forgotten with it or never made.
+ *
+ * Erasure: `forget` sets the keys to NULL; from its commit no query sees them. The old row version stays in the table's pages until
  * (auto)vacuum reclaims it, and the server's write-ahead log, its replicas'
  * and its backups keep it as long as they are kept: a host bounds how long by
  * its vacuum settings and its retention of WAL and backups.
  */
 import pg from "pg";
-import { checkedKeys, checkedSubjects, keyCopy } from "./key-checks.js";
+import { checkedKeys, checkedSubjects, keyCopy, ownerOf } from "./key-checks.js";
 import { type KeyLookup, type KeyStore, KeyStoreError } from "./key-store.js";
 import { DEFAULT_SCHEMA } from "./postgres-store.js";
 
@@ -94,8 +99,10 @@ export const createPostgresKeyStore = (options: PostgresKeyStoreOptions): KeySto
             key          bytea CHECK (key IS NULL OR octet_length(key) = 32),
             created_at   timestamptz NOT NULL DEFAULT now(),
             forgotten_at timestamptz,
+            owner        text,
             CHECK ((key IS NULL) = (forgotten_at IS NOT NULL))
           )`);
+        await client.query(`CREATE INDEX IF NOT EXISTS personal_keys_owner ON ${table} (owner) WHERE owner IS NOT NULL`);
         await client.query("COMMIT");
       } catch (error) {
         broken = error as Error;
@@ -128,12 +135,20 @@ export const createPostgresKeyStore = (options: PostgresKeyStoreOptions): KeySto
   const find = async (subjects: ReadonlyArray<string>): Promise<Map<string, Uint8Array | null>> =>
     lookup(await rows(`SELECT subject, key FROM ${table} WHERE subject = ANY ($1::text[])`, [subjects]));
 
+  // The owners of the subjects given are locked (FOR SHARE) before anything is
+  // inserted: a `forget` of one of them waits for this statement's commit and
+  // then forgets what it created, or went first and this statement sees its
+  // tombstone and creates tombstones beneath it.
   const createQuery = `
     WITH given AS (
-      SELECT g.subject, g.key, g.ord FROM unnest($1::text[], $2::bytea[]) WITH ORDINALITY AS g(subject, key, ord)
+      SELECT g.subject, g.key, g.owner, g.ord FROM unnest($1::text[], $2::bytea[], $3::text[]) WITH ORDINALITY AS g(subject, key, owner, ord)
+    ), owners AS (
+      SELECT p.subject, p.key FROM ${table} p WHERE p.subject IN (SELECT owner FROM given) ORDER BY p.subject FOR SHARE
     ), inserted AS (
-      INSERT INTO ${table} (subject, key)
-      SELECT subject, key FROM given ORDER BY ord
+      INSERT INTO ${table} (subject, key, forgotten_at, owner)
+      SELECT g.subject, CASE WHEN gone THEN NULL ELSE g.key END, CASE WHEN gone THEN now() END, g.owner
+      FROM (SELECT given.*, EXISTS (SELECT 1 FROM owners o WHERE o.subject = given.owner AND o.key IS NULL) AS gone FROM given) g
+      ORDER BY g.ord
       ON CONFLICT (subject) DO NOTHING
       RETURNING subject, key
     )
@@ -142,9 +157,12 @@ export const createPostgresKeyStore = (options: PostgresKeyStoreOptions): KeySto
     SELECT p.subject, p.key FROM ${table} p JOIN given USING (subject)`;
   // A tombstone keeps the moment the subject was first forgotten.
   const forgetQuery = `
-    INSERT INTO ${table} AS p (subject, key, forgotten_at)
-    SELECT u.subject, NULL, now() FROM unnest($1::text[]) WITH ORDINALITY AS u(subject, ord) ORDER BY u.ord
+    INSERT INTO ${table} AS p (subject, key, forgotten_at, owner)
+    SELECT u.subject, NULL, now(), u.owner FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS u(subject, owner, ord) ORDER BY u.ord
     ON CONFLICT (subject) DO UPDATE SET key = NULL, forgotten_at = coalesce(p.forgotten_at, excluded.forgotten_at)`;
+  // A statement of its own, after the tombstones: its snapshot sees what a
+  // \`create\` that held one of them committed meanwhile.
+  const forgetBelongingQuery = `UPDATE ${table} SET key = NULL, forgotten_at = now() WHERE owner = ANY ($1::text[]) AND key IS NOT NULL`;
 
   return {
     async find(subjects): Promise<KeyLookup> {
@@ -158,7 +176,7 @@ export const createPostgresKeyStore = (options: PostgresKeyStoreOptions): KeySto
       if (checked.size === 0) return new Map();
       const subjects = inOrder(checked.keys());
       return attempt(`create keys for ${subjects.length} subjects`, async () => {
-        const answered = lookup(await rows(createQuery, [subjects, subjects.map((s) => checked.get(s)!)]));
+        const answered = lookup(await rows(createQuery, [subjects, subjects.map((s) => checked.get(s)!), subjects.map(ownerOf)]));
         // Created by another session after this statement began (see the top of this file): read them again.
         const raced = subjects.filter((s) => !answered.has(s));
         if (raced.length > 0) for (const [subject, key] of await find(raced)) answered.set(subject, key);
@@ -171,7 +189,23 @@ export const createPostgresKeyStore = (options: PostgresKeyStoreOptions): KeySto
     async forget(subjects) {
       const checked = inOrder(checkedSubjects(subjects));
       if (checked.length === 0) return;
-      await attempt(`forget the keys of ${checked.length} subjects`, () => pool.query(forgetQuery, [checked]));
+      await attempt(`forget the keys of ${checked.length} subjects`, async () => {
+        const client = await pool.connect();
+        guard(client);
+        let broken: Error | undefined;
+        try {
+          await client.query("BEGIN");
+          await client.query(forgetQuery, [checked, checked.map(ownerOf)]);
+          await client.query(forgetBelongingQuery, [checked]);
+          await client.query("COMMIT");
+        } catch (error) {
+          broken = error as Error;
+          await client.query("ROLLBACK").catch(() => undefined);
+          throw error;
+        } finally {
+          client.release(broken);
+        }
+      });
     },
 
     async close() {

@@ -87,7 +87,7 @@ describe("SQLite key store", () => {
     expect(forgotten).toMatchObject({ type: "null", key: null });
     expect(forgotten!.forgotten_at).not.toBeNull();
     // The table itself refuses a key of the wrong length, and a key on a forgotten subject.
-    expect(() => raw.prepare("INSERT INTO personal_keys VALUES ('account:A3', zeroblob(31), 'now', NULL)").run()).toThrow(/CHECK/);
+    expect(() => raw.prepare("INSERT INTO personal_keys VALUES ('account:A3', zeroblob(31), 'now', NULL, NULL)").run()).toThrow(/CHECK/);
     expect(() => raw.prepare("UPDATE personal_keys SET key = zeroblob(32) WHERE subject = 'account:A2'").run()).toThrow(/CHECK/);
     raw.close();
     await keys.close();

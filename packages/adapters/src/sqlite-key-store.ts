@@ -10,7 +10,10 @@
  * is a b-tree of whole rows, whose interior pages keep copies of some rows
  * (keys included) as dividers, and an update of the row does not touch them;
  * a rowid table's interior pages hold rowids only, and its index on `subject`
- * holds subjects and rowids, so a key's bytes live in one leaf cell. Each `create` is one `BEGIN IMMEDIATE` transaction
+ * holds subjects and rowids, so a key's bytes live in one leaf cell. A subject
+ * belonging to another (`account:A1/loan:L1`) keeps that owner in `owner`
+ * (indexed), so forgetting a patron forgets their loans' and holds' keys in the
+ * same transaction. Each `create` is one `BEGIN IMMEDIATE` transaction
  * (insert what is missing, then read back what is stored), so two processes
  * creating a key for one subject at once agree on the first one stored. A key is
  * synced to disk before `create` returns (`synchronous = FULL`): a key lost to a
@@ -30,7 +33,7 @@
  * the file system's own) are the host's to expire.
  */
 import Database from "better-sqlite3";
-import { checkedKeys, checkedSubjects, keyCopy } from "./key-checks.js";
+import { checkedKeys, checkedSubjects, keyCopy, ownerOf } from "./key-checks.js";
 import { type KeyLookup, type KeyStore, KeyStoreError } from "./key-store.js";
 
 /**
@@ -67,8 +70,10 @@ const TABLE = `
     key          BLOB CHECK (key IS NULL OR length(key) = 32),
     created_at   TEXT NOT NULL,
     forgotten_at TEXT,
+    owner        TEXT,
     CHECK ((key IS NULL) = (forgotten_at IS NOT NULL))
   );
+  CREATE INDEX IF NOT EXISTS personal_keys_owner ON personal_keys (owner) WHERE owner IS NOT NULL;
 `;
 
 /** SQLite's clock, to the millisecond, as ISO 8601 text (what the event store's timestamps look like). */
@@ -121,39 +126,64 @@ const open = (options: SqliteKeyStoreOptions): { db: Database.Database; own: boo
   return { db, own: true, readOnly, where };
 };
 
+/** How many subjects one lookup statement asks for. */
+const LOOKUP_BATCH = 500;
+
 /** A key as better-sqlite3 binds it: a Buffer over the same bytes (no copy). */
 const blob = (key: Uint8Array): Buffer => Buffer.from(key.buffer, key.byteOffset, key.byteLength);
 
 export const createSqliteKeyStore = (options: SqliteKeyStoreOptions): KeyStore => {
   const { db, own, readOnly, where } = open(options);
-  const select = db.prepare<[string], { key: Buffer | null }>("SELECT key FROM personal_keys WHERE subject = ?");
+  // Up to LOOKUP_BATCH subjects in one statement (a JSON array of them): a read
+  // that opens a page of events looks its keys up in one go.
+  const select = db.prepare<[string], { subject: string; key: Buffer | null }>(
+    "SELECT subject, key FROM personal_keys WHERE subject IN (SELECT value FROM json_each(?))",
+  );
+  // A subject belonging to a forgotten one is born a tombstone.
   const insert = readOnly
     ? undefined
-    : db.prepare<[string, Buffer]>(`INSERT INTO personal_keys (subject, key, created_at) VALUES (?, ?, ${NOW}) ON CONFLICT (subject) DO NOTHING`);
+    : db.prepare<[{ subject: string; key: Buffer; owner: string | null }]>(
+        `INSERT INTO personal_keys (subject, key, created_at, owner)
+         SELECT @subject, @key, ${NOW}, @owner WHERE NOT EXISTS (SELECT 1 FROM personal_keys WHERE subject = @owner AND key IS NULL)
+         ON CONFLICT (subject) DO NOTHING`,
+      );
+  const bornForgotten = readOnly
+    ? undefined
+    : db.prepare<[string, string]>(
+        `INSERT INTO personal_keys (subject, key, created_at, forgotten_at, owner) VALUES (?, NULL, ${NOW}, ${NOW}, ?) ON CONFLICT (subject) DO NOTHING`,
+      );
   // A tombstone keeps the moment the subject was first forgotten.
   const tombstone = readOnly
     ? undefined
-    : db.prepare<[string]>(
-        `INSERT INTO personal_keys (subject, key, created_at, forgotten_at) VALUES (?, NULL, ${NOW}, ${NOW})
+    : db.prepare<[string, string | null]>(
+        `INSERT INTO personal_keys (subject, key, created_at, forgotten_at, owner) VALUES (?, NULL, ${NOW}, ${NOW}, ?)
          ON CONFLICT (subject) DO UPDATE SET key = NULL, forgotten_at = coalesce(forgotten_at, excluded.forgotten_at)`,
       );
+  const forgetBelonging = readOnly
+    ? undefined
+    : db.prepare<[string]>(`UPDATE personal_keys SET key = NULL, forgotten_at = ${NOW} WHERE owner = ? AND key IS NOT NULL`);
 
-  const lookup = (subjects: Iterable<string>): KeyLookup => {
+  const lookup = (subjects: ReadonlyArray<string>): KeyLookup => {
     const found = new Map<string, Uint8Array | null>();
-    for (const subject of subjects) {
-      const row = select.get(subject);
-      if (row !== undefined) found.set(subject, row.key === null ? null : keyCopy(row.key));
-    }
+    for (let i = 0; i < subjects.length; i += LOOKUP_BATCH)
+      for (const row of select.all(JSON.stringify(subjects.slice(i, i + LOOKUP_BATCH))))
+        found.set(row.subject, row.key === null ? null : keyCopy(row.key));
     return found;
   };
   // One read transaction, so the answer is one moment of the table.
   const find = db.transaction((subjects: ReadonlyArray<string>) => lookup(subjects));
   const create = db.transaction((keys: ReadonlyMap<string, Uint8Array>) => {
-    for (const [subject, key] of keys) insert!.run(subject, blob(key));
-    return lookup(keys.keys());
+    for (const [subject, key] of keys) {
+      const owner = ownerOf(subject);
+      if (insert!.run({ subject, key: blob(key), owner }).changes === 0 && owner !== null) bornForgotten!.run(subject, owner);
+    }
+    return lookup([...keys.keys()]);
   });
   const forget = db.transaction((subjects: ReadonlyArray<string>) => {
-    for (const subject of subjects) tombstone!.run(subject);
+    for (const subject of subjects) {
+      tombstone!.run(subject, ownerOf(subject));
+      forgetBelonging!.run(subject);
+    }
   });
 
   /** Runs `work`, turning the driver's failures into a `KeyStoreError` saying what failed where. */

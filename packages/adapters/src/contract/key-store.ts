@@ -152,6 +152,50 @@ export const keyStoreContract = (name: string, open: () => Promise<OpenedKeyStor
       });
     });
 
+    describe("subjects belonging to others", () => {
+      it("forgets every subject belonging to a forgotten one, and nothing of its neighbours", async () => {
+        const owner = fresh("owner");
+        const [loan, hold] = [`${owner}/loan:1`, `${owner}/hold:1`];
+        // A subject whose name starts with the owner's but belongs to another, and the owner of another.
+        const [sibling, siblingLoan] = [`${owner}x`, `${owner}x/loan:1`];
+        const keys = new Map([owner, loan, hold, sibling, siblingLoan].map((s) => [s, newKey()] as const));
+        await store().create(keys);
+        await store().forget([owner]);
+        expect(shown(await store().find([...keys.keys()]))).toEqual(
+          shown(new Map([[owner, null], [loan, null], [hold, null], [sibling, keys.get(sibling)!], [siblingLoan, keys.get(siblingLoan)!]])),
+        );
+      });
+
+      it("forgets one subject belonging to another alone", async () => {
+        const owner = fresh("owner");
+        const [gone, kept] = [`${owner}/loan:gone`, `${owner}/loan:kept`];
+        const keys = new Map([owner, gone, kept].map((s) => [s, newKey()] as const));
+        await store().create(keys);
+        await store().forget([gone]);
+        expect(shown(await store().find([owner, gone, kept]))).toEqual(shown(new Map([[owner, keys.get(owner)!], [gone, null], [kept, keys.get(kept)!]])));
+      });
+
+      it("creates nothing beneath a forgotten subject, nor beneath one forgotten before it had a key: the answer and find say null", async () => {
+        const [had, never] = [fresh("had"), fresh("never")];
+        await store().create(new Map([[had, newKey()]]));
+        await store().forget([had, never]);
+        const beneath = [`${had}/loan:new`, `${never}/hold:new`];
+        expect(shown(await store().create(new Map(beneath.map((s) => [s, newKey()] as const))))).toEqual({ [beneath[0]!]: null, [beneath[1]!]: null });
+        expect(shown(await store().find(beneath))).toEqual({ [beneath[0]!]: null, [beneath[1]!]: null });
+      });
+
+      it("creates an owner and what belongs to it in one call, and forgets 1,000 belonging to one owner with it", async () => {
+        const owner = fresh("owner");
+        const loans = Array.from({ length: 1000 }, (_, i) => `${owner}/loan:${i}`);
+        const keys = new Map([owner, ...loans].map((s) => [s, newKey()] as const));
+        expect(shown(await store().create(keys))).toEqual(shown(keys));
+        await store().forget([owner]);
+        const found = await store().find(loans);
+        expect(found.size).toBe(1000);
+        expect([...found.values()].every((key) => key === null)).toBe(true);
+      });
+    });
+
     describe("batches", () => {
       it("creates, finds and forgets 1,000 subjects in one call each", async () => {
         const base = fresh("batch");
