@@ -3,7 +3,7 @@
  * last key of the one before, so no page holds a read open for long and no
  * offset is ever scanned; a page shorter than asked for ends the read.
  */
-export async function* keysetPages<Row, Out>(options: {
+interface KeysetOptions<Row, Out> {
   /** One page of at most `size` rows with keys from `from` on, in key order. */
   readonly fetch: (from: bigint, size: number) => ReadonlyArray<Row> | Promise<ReadonlyArray<Row>>;
   readonly keyOf: (row: Row) => bigint;
@@ -18,7 +18,70 @@ export async function* keysetPages<Row, Out>(options: {
    * promise per row.
    */
   readonly map: (row: Row) => Out;
-}): AsyncGenerator<Out> {
+}
+
+/**
+ * What a read of the adapters' own stores hands over besides its events, one
+ * by one: the same events a page at a time (`pagesOf`), for a layer above
+ * (the sealing store) that works a page at a time and would otherwise pay for a
+ * second async step per event.
+ */
+const PAGES: unique symbol = Symbol("linked-accounts.pages");
+type Paged<Out> = AsyncIterable<Out> & { readonly [PAGES]?: () => AsyncIterable<ReadonlyArray<Out>> };
+
+export function keysetPages<Row, Out>(options: KeysetOptions<Row, Out>): AsyncGenerator<Out> {
+  return Object.assign(rows(options), { [PAGES]: () => pages(options) });
+}
+
+/**
+ * The events of `events` a page at a time: the read's own pages when it has
+ * them, else batches of `size` gathered from it. When an event fails to
+ * decode, the page of those before it comes first, then the error.
+ */
+export async function* pagesOf<Out>(events: AsyncIterable<Out>, size: number): AsyncGenerator<ReadonlyArray<Out>> {
+  const own = (events as Paged<Out>)[PAGES];
+  if (own !== undefined) {
+    yield* own();
+    return;
+  }
+  let batch: Out[] = [];
+  try {
+    for await (const event of events) {
+      batch.push(event);
+      if (batch.length >= size) {
+        yield batch;
+        batch = [];
+      }
+    }
+  } catch (error) {
+    if (batch.length > 0) yield batch;
+    throw error;
+  }
+  if (batch.length > 0) yield batch;
+}
+
+async function* pages<Row, Out>(options: KeysetOptions<Row, Out>): AsyncGenerator<ReadonlyArray<Out>> {
+  let next = options.from;
+  let left = options.maxCount ?? Number.POSITIVE_INFINITY;
+  while (left > 0) {
+    const size = Math.min(options.pageSize, left);
+    const rows = await options.fetch(next, size);
+    const page: Out[] = [];
+    try {
+      for (let i = 0; i < rows.length; i++) page.push(options.map(rows[i]!));
+    } catch (error) {
+      if (page.length > 0) yield page;
+      throw error;
+    }
+    if (page.length > 0) yield page;
+    const last = rows.at(-1);
+    if (last === undefined || rows.length < size) return;
+    left -= rows.length;
+    next = options.keyOf(last) + 1n;
+  }
+}
+
+async function* rows<Row, Out>(options: KeysetOptions<Row, Out>): AsyncGenerator<Out> {
   let next = options.from;
   let left = options.maxCount ?? Number.POSITIVE_INFINITY;
   while (left > 0) {

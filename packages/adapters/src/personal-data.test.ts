@@ -1,11 +1,14 @@
+import { spawnSync } from "node:child_process";
 import { hkdfSync, randomBytes } from "node:crypto";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { ERASED, type Tag } from "@linked-accounts/domain/internal";
+import { ERASED, type StoredEnvelope, type Tag } from "@linked-accounts/domain/internal";
 import { accountRegistered, sampleMetadata } from "./contract/sample-events.js";
 import { InvalidEventError, type NewEvent, type RecordedEvent, StoredEventDecodeError } from "./event-store.js";
 import { createInMemoryKeyStore } from "./in-memory-key-store.js";
 import { createInMemoryEventStore, plantStoredEvent } from "./in-memory-store.js";
-import { type SealingEventStore, sealingKeyOf } from "./personal-data.js";
+import { type SealingEventStore, keySubjectOf, sealingKeyOf } from "./personal-data.js";
 
 const collect = async <T>(events: AsyncIterable<T>): Promise<T[]> => {
   const out: T[] = [];
@@ -161,8 +164,18 @@ describe("a store seals personal data at rest and opens it on the way out", () =
 });
 
 describe("the key sealing a field", () => {
-  it("is HKDF-SHA-256 over its subjects' keys, no salt, the version line and their names as info, 32 bytes", () => {
-    for (const subjects of ["account:a1", "account:a1 loan:l1", "account:a account:b", "account:a1 hold:h-9 loan:x"]) {
+  it("is the subject's own key: the account's, or the loan's or hold's kept beneath the account's", () => {
+    expect(keySubjectOf("account:a1")).toBe("account:a1");
+    expect(keySubjectOf("account:a1 loan:l1")).toBe("account:a1/loan:l1");
+    expect(keySubjectOf("account:a1 hold:h-9")).toBe("account:a1/hold:h-9");
+    // Two accounts (a revocation's reason), or anything else: a key derived from all of theirs.
+    expect(keySubjectOf("account:a account:b")).toBeNull();
+    expect(keySubjectOf("account:a1 hold:h-9 loan:x")).toBeNull();
+    expect(keySubjectOf("loan:l1 account:a1")).toBeNull();
+  });
+
+  it("of several accounts is HKDF-SHA-256 over their keys, no salt, the version line and their names as info, 32 bytes", () => {
+    for (const subjects of ["account:a account:b", "account:a1 hold:h-9 loan:x"]) {
       const keys = subjects.split(" ").map(() => randomBytes(32));
       const expected = Buffer.from(hkdfSync("sha256", Buffer.concat(keys), Buffer.alloc(0), `linked-accounts personal data v1\n${subjects}`, 32));
       expect(sealingKeyOf(keys, subjects).equals(expected)).toBe(true);
@@ -171,3 +184,75 @@ describe("the key sealing a field", () => {
 });
 
 const createReader = (store: SealingEventStore): AsyncIterable<RecordedEvent> => store.readAll();
+
+describe("a read of many sealed events, deciphered on a worker thread", () => {
+  const PARTS = 300; // pages of 500 events: several pages of well over the worker's 64 parts each
+  const filled = async (openInWorker: boolean, keys = createInMemoryKeyStore()) => {
+    const store = createInMemoryEventStore({ keys, openInWorker });
+    const events: NewEvent[] = [];
+    for (let a = 0; a < 6; a++) {
+      events.push(registered(a));
+      for (let l = 0; l < PARTS / 3; l++) events.push(checkout(`account-${a}`, `loan-${a}-${l}`, `${TITLE} #${a}.${l}`));
+    }
+    await store.append(events);
+    return { store, keys };
+  };
+
+  it("reads what a read on the calling thread reads, event for event, with forgotten keys reading [erased]", async () => {
+    const { store: inWorker, keys } = await filled(true);
+    await inWorker.append([{ ...erased("account-2"), tags: ["account:account-2"] }]);
+    const here = createInMemoryEventStore({ keys, openInWorker: false });
+    plantAll(here, await collect(inWorker.log.readAll()));
+    const [a, b] = [await collect(inWorker.readAll()), await collect(here.readAll())];
+    expect(a).toHaveLength(6 * (1 + PARTS / 3) + 1);
+    expect(a).toEqual(b);
+    const titles = a.flatMap((e) => (e.type === "ItemCheckedOut" ? [[e.data.accountId, e.data.title] as const] : []));
+    expect(titles.filter(([id]) => id === "account-2").every(([, title]) => title === ERASED)).toBe(true);
+    expect(titles.filter(([id]) => id === "account-3").map(([, title]) => title)).toContain(`${TITLE} #3.7`);
+    await Promise.all([inWorker.close(), here.close()]);
+  });
+
+  it("stops at an altered part in the middle of a page: every event before it first, then the error naming its position", async () => {
+    const { store } = await filled(true);
+    const rows = await collect(store.log.readAll());
+    const target = rows[250]!;
+    expect(target.type).toBe("ItemCheckedOut");
+    const sealed = (target.data as { sealed: { ct: string } }).sealed;
+    const altered = { ...target, data: { ...target.data, sealed: { ...sealed, ct: `${sealed.ct.slice(0, -2)}${sealed.ct.endsWith("AA") ? "BA" : "AA"}` } } };
+    for (const openInWorker of [true, false]) {
+      const copy = createInMemoryEventStore({ keys: store.keys, openInWorker });
+      plantAll(copy, rows.map((row, i) => (i === 250 ? (altered as typeof row) : row)));
+      const seen: RecordedEvent[] = [];
+      const error = await (async () => {
+        for await (const event of copy.readAll()) seen.push(event);
+      })().then(() => undefined, (e: unknown) => e);
+      expect(error).toBeInstanceOf(StoredEventDecodeError);
+      expect((error as Error).message).toMatch(/position 251 .*does not open/);
+      expect([openInWorker, seen.map((e) => e.position)]).toEqual([openInWorker, rows.slice(0, 250).map((e) => e.position)]);
+      await copy.close();
+    }
+    await store.close();
+  });
+
+  it("lets the process end once the read is done: the worker keeps no one waiting", () => {
+    const script = `
+      import { createInMemoryEventStore } from "@linked-accounts/adapters";
+      const store = createInMemoryEventStore({ openInWorker: true });
+      const events = [];
+      for (let l = 0; l < 200; l++) events.push({ type: "ItemCheckedOut", data: { loanId: "l" + l, accountId: "a1", itemId: "i" + l, title: "t" + l, format: "physical", checkedOutAt: "2026-03-03T09:00:00.000Z", dueAt: "2026-03-24T09:00:00.000Z" }, metadata: { eventId: crypto.randomUUID().replace(/^(.{14})./, "$17"), schemaVersion: 3, occurredAt: "2026-03-03T09:00:00.000Z", actor: { kind: "system" }, channel: "system", correlationId: null, causationId: null }, tags: ["loan:l" + l, "account:a1"] });
+      await store.append(events);
+      let n = 0;
+      for await (const e of store.readAll()) if (e.data.title === "t" + n) n++;
+      console.log("read", n);
+    `;
+    const run = spawnSync(process.execPath, ["--input-type=module", "-e", script], { cwd: path.dirname(fileURLToPath(import.meta.url)), encoding: "utf8", timeout: 60_000 });
+    expect(run.stderr).toBe("");
+    expect(run.stdout.trim()).toBe("read 200");
+    expect(run.status).toBe(0);
+  });
+});
+
+/** Copies rows as a log keeps them into another store's log, unchecked. */
+const plantAll = (store: SealingEventStore, rows: ReadonlyArray<RecordedEvent<StoredEnvelope>>): void => {
+  for (const { position: _p, ...row } of rows) plantStoredEvent(store, row as never);
+};

@@ -4,10 +4,13 @@
  * for, a pickup branch, a revocation reason) before its log keeps them, and
  * opens them on the way out:
  *
- * - sealed: AES-256-GCM under a key derived (HKDF-SHA-256) from the keys of
- *   all the field's subjects (the account, and the loan or hold), with a fresh
+ * - sealed: AES-256-GCM under the key of the field's subject, with a fresh
  *   96-bit nonce per event and the event's type and id as associated data, so a
- *   sealed part cannot be moved to another event unnoticed;
+ *   sealed part cannot be moved to another event unnoticed. The subject is the
+ *   account (a barcode), or the loan or hold (its title, item, branch), whose
+ *   key belongs to the account's in the key store (`account:A/loan:L`: forgetting
+ *   the account forgets it too); a part of two accounts (a revocation's reason)
+ *   is sealed under a key derived (HKDF-SHA-256) from both of theirs;
  * - erased: once any of those subjects' keys is forgotten, the fields read
  *   `[erased]`, here and in every copy of the log (exports carry the sealed
  *   form), while every other field, the order and the tags stay;
@@ -21,7 +24,8 @@
  * this layer is the only code that touches ciphertext. The log underneath
  * (`log`) speaks the sealed form: what exports and backups copy.
  */
-import { createCipheriv, createDecipheriv, createHmac, randomBytes } from "node:crypto";
+import { createCipheriv, createHmac, randomBytes } from "node:crypto";
+import { availableParallelism } from "node:os";
 import * as E from "fp-ts/lib/Either.js";
 import {
   type DomainEvent,
@@ -53,6 +57,8 @@ import {
   StoredEventDecodeError,
 } from "./event-store.js";
 import { KEY_BYTES, type KeyStore } from "./key-store.js";
+import { pagesOf } from "./keyset-pages.js";
+import { DOES_NOT_OPEN, type Opened, TOO_SHORT, createOpenWorker, openHere } from "./open-worker.js";
 import { TAGS_EXPECTED, areTags } from "./mapper.js";
 
 export interface PersonalDataOptions {
@@ -71,6 +77,14 @@ export interface PersonalDataOptions {
    * this process forgets is gone here at once.
    */
   readonly keyCacheMs?: number;
+  /**
+   * Whether a read of many sealed events deciphers them on a worker thread
+   * (one per store, started on first use, keeping the process alive only while
+   * it works) while the next page is read; default: when the machine has more
+   * than one CPU. Pages of few sealed events are opened on the calling thread
+   * either way.
+   */
+  readonly openInWorker?: boolean;
 }
 
 /** A store that seals personal data: the port, plus what erasure and exports need. */
@@ -94,8 +108,10 @@ const INDEX_SECRET_SUBJECT = "library:index-secret";
 const HASHED_BARCODE = "barcode-hmac:";
 const BARCODE = "barcode:";
 const HKDF_INFO = "linked-accounts personal data v1\n";
-/** How many events are opened per key lookup on a read. */
+/** How many events are opened per key lookup on a read (a log that reads in pages: its pages). */
 const OPEN_BATCH = 500;
+/** A page with at least this many sealed parts is deciphered by the worker, if there is one; fewer, here. */
+const WORKER_PARTS = 64;
 const CACHE_LIMIT = 200_000;
 
 const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString("base64url");
@@ -120,15 +136,31 @@ export const sealingKeyOf = (keys: ReadonlyArray<Uint8Array>, subjects: string):
     .digest();
 };
 
-/** The subjects a stored erasure or retention event says are forgotten. */
+/**
+ * The subject in the key store whose key seals a part of these subjects (as a
+ * sealed part names them, space-separated): the one subject; for an account and
+ * one of its loans or holds, the item's key, kept beneath the account's
+ * (`account:A/loan:L`); null for a part of several accounts, sealed under a key
+ * derived from all of theirs.
+ */
+export const keySubjectOf = (subjects: string): string | null => {
+  const space = subjects.indexOf(" ");
+  if (space === -1) return subjects;
+  const item = subjects.slice(space + 1);
+  if (subjects.startsWith("account:") && (item.startsWith("loan:") || item.startsWith("hold:")) && !item.includes(" "))
+    return `${subjects.slice(0, space)}/${item}`;
+  return null;
+};
+
+/** The key store subject a stored erasure or retention event says is forgotten. */
 const forgottenBy = (event: DomainEvent): string | null => {
   switch (event.type) {
     case "AccountErased":
       return `account:${event.data.accountId}`;
     case "LoanDetailsForgotten":
-      return `loan:${event.data.loanId}`;
+      return `account:${event.data.accountId}/loan:${event.data.loanId}`;
     case "HoldDetailsForgotten":
-      return `hold:${event.data.holdId}`;
+      return `account:${event.data.accountId}/hold:${event.data.holdId}`;
     default:
       return null;
   }
@@ -150,7 +182,16 @@ export const openStoredEvents = (
   events: AsyncIterable<RecordedEvent<StoredEnvelope>>,
   keys: KeyStore | null,
   options: Omit<PersonalDataOptions, "keys"> = {},
-): AsyncIterable<RecordedEvent> => sealer(keys, options).opened(events);
+): AsyncIterable<RecordedEvent> => {
+  const opener = sealer(keys, options);
+  return (async function* () {
+    try {
+      yield* opener.opened(events);
+    } finally {
+      await opener.close();
+    }
+  })();
+};
 
 /**
  * Wraps a log (the sealed form) into the store hosts use. `ownsKeys`: close
@@ -161,7 +202,7 @@ export const sealingStore = (
   keys: KeyStore,
   options: Omit<PersonalDataOptions, "keys"> & { readonly ownsKeys: boolean; readonly now?: () => number },
 ): SealingEventStore => {
-  const { seal, opened, hashQuery, hashCondition, indexHash, forget, pending } = sealer(keys, options);
+  const { seal, opened, hashQuery, hashCondition, indexHash, forget, pending, close } = sealer(keys, options);
 
   async function* readHashed(query: Query, readOptions: ReadOptions | undefined): AsyncGenerator<RecordedEvent<StoredEnvelope>> {
     yield* log.read(await hashQuery(query), readOptions);
@@ -206,6 +247,7 @@ export const sealingStore = (
       return subjects.length;
     },
     async close() {
+      await close();
       await log.close();
       if (options.ownsKeys) await keys.close();
     },
@@ -273,11 +315,25 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
     return out;
   };
 
+  /** The key store subjects a sealed part of these subjects needs (their names joined by spaces, as a sealed part keeps them). */
+  const keySubjectsOf = (name: string): ReadonlyArray<string> => {
+    const one = keySubjectOf(name);
+    return one === null ? name.split(" ") : [one];
+  };
+
   /**
    * The key sealing a field of these subjects (`name`: their names joined by
    * spaces, as a sealed part keeps them), or null when any of them is forgotten.
    */
-  const sealingKey = (subjects: ReadonlyArray<string>, name: string, found: ReadonlyMap<string, Uint8Array | null>, t: number): Buffer | null => {
+  const sealingKey = (name: string, found: ReadonlyMap<string, Uint8Array | null>, t: number): Uint8Array | null => {
+    const one = keySubjectOf(name);
+    if (one !== null) {
+      const key = found.get(one);
+      if (key === null) return null;
+      if (key === undefined) throw new MissingKeyError(one);
+      return key;
+    }
+    const subjects = name.split(" ");
     const parts: Uint8Array[] = [];
     for (const subject of subjects) {
       const key = found.get(subject);
@@ -331,7 +387,7 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
       return { envelope: decoded.right, tags: tags as Tag[], part };
     });
     const subjects = new Set<string>();
-    for (const { part } of checked) if (part !== null) for (const subject of part.subjects) subjects.add(subject);
+    for (const { part } of checked) if (part !== null) for (const subject of keySubjectsOf(part.subjects.join(" "))) subjects.add(subject);
     const found = subjects.size === 0 ? new Map<string, Uint8Array | null>() : await keysOf(subjects, true);
     const tagged = checked.some(({ tags }) => tags.some((tag) => tag.startsWith(BARCODE)));
     const key = tagged ? await indexSecret() : null;
@@ -342,12 +398,13 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
       // A subject already erased (a staff revocation of an erased account's link,
       // say): the fields are born erased, sealed under a key made here and kept
       // nowhere, so the event is stored and its personal fields read [erased].
-      const sealing = sealingKey(part.subjects, part.subjects.join(" "), found, t) ?? randomBytes(32);
+      const name = part.subjects.join(" ");
+      const sealing = sealingKey(name, found, t) ?? randomBytes(32);
       const iv = randomBytes(12);
       const cipher = createCipheriv("aes-256-gcm", sealing, iv);
       cipher.setAAD(associatedData(envelope.type, envelope.metadata.eventId));
       const ct = Buffer.concat([cipher.update(JSON.stringify(part.values), "utf8"), cipher.final(), cipher.getAuthTag()]);
-      const data = { ...withoutPersonalFields(envelope), sealed: { subjects: part.subjects.join(" "), iv: b64(iv), ct: b64(ct) } };
+      const data = { ...withoutPersonalFields(envelope), sealed: { subjects: name, iv: b64(iv), ct: b64(ct) } };
       return { type: envelope.type, data, metadata: envelope.metadata, tags: stored } as NewEvent<StoredEnvelope>;
     });
   };
@@ -361,42 +418,39 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
   };
 
   /** The key opening a sealed part of these subjects: null when one is forgotten (or no keys were given), the error when one has no key. */
-  type Opening = Buffer | null | MissingKeyError;
+  type Opening = Uint8Array | null | MissingKeyError;
   const openingKey = (subjects: string, found: ReadonlyMap<string, Uint8Array | null>, t: number): Opening => {
     if (readKeys === null) return null;
     try {
-      return sealingKey(subjects.split(" "), subjects, found, t);
+      return sealingKey(subjects, found, t);
     } catch (error) {
       if (error instanceof MissingKeyError) return error;
       throw error;
     }
   };
 
-  const openOne = (event: RecordedEvent<SealedEnvelope>, key: Opening): RecordedEvent => {
-    const { iv, ct } = event.data.sealed;
+  /**
+   * The event a sealed one holds, given what its sealed part opened to: the
+   * plain text, a reason it did not open, or no key (null: forgotten, or no
+   * keys given; the error: the key store has none).
+   */
+  const openOne = (event: RecordedEvent<SealedEnvelope>, opening: Opened | null | MissingKeyError): RecordedEvent => {
     const fail = (reason: string): never => {
       throw new StoredEventDecodeError(event.position, event.type, `data.sealed: ${reason}`);
     };
-    if (key instanceof MissingKeyError) return fail(key.message);
+    if (opening instanceof MissingKeyError) return fail(opening.message);
+    if (opening === TOO_SHORT) return fail("too short to hold a sealed value");
+    if (opening === DOES_NOT_OPEN) return fail("does not open under its subjects' keys (altered, or sealed for another event)");
     let values: Record<string, unknown> | Withheld = readKeys === null ? SEALED : ERASED;
-    if (key !== null) {
-      const bytes = Buffer.from(ct, "base64url");
-      if (bytes.length < 17) return fail("too short to hold a sealed value");
+    if (opening !== null) {
+      let parsed: unknown;
       try {
-        const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(iv, "base64url"));
-        decipher.setAAD(associatedData(event.type, event.metadata.eventId));
-        decipher.setAuthTag(bytes.subarray(bytes.length - 16));
-        // GCM hands every byte over on update; final only checks the tag.
-        const opened = decipher.update(bytes.subarray(0, bytes.length - 16));
-        decipher.final();
-        const plain = opened.toString("utf8");
-        const parsed: unknown = JSON.parse(plain);
-        if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return fail("opened to something other than an object");
-        values = parsed as Record<string, unknown>;
-      } catch (error) {
-        if (error instanceof StoredEventDecodeError) throw error;
+        parsed = JSON.parse(opening);
+      } catch {
         return fail("does not open under its subjects' keys (altered, or sealed for another event)");
       }
+      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return fail("opened to something other than an object");
+      values = parsed as Record<string, unknown>;
     }
     const opened = openSealed(event, values);
     if (E.isLeft(opened)) return fail(`opened to an event the catalog refuses: ${opened.left.message}`);
@@ -404,49 +458,94 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
     return { type, data, metadata, tags: openTags(event.tags, opened.right), position: event.position } as RecordedEvent;
   };
 
+  const worker = (options.openInWorker ?? availableParallelism() > 1) ? createOpenWorker() : undefined;
+  const close = async (): Promise<void> => worker?.close();
+
   /**
-   * Opens a batch: one key lookup for every sealed event in it. The events
-   * before one that does not open are handed over first, so a read stops at the
-   * bad event exactly as the log's own reads do.
+   * Opens a batch: one key lookup for every sealed event in it, then every
+   * sealed part deciphered in one go (by the worker, for a batch of many). The
+   * events before one that does not open are handed over first, so a read stops
+   * at the bad event exactly as the log's own reads do.
    */
   const openBatch = async (batch: ReadonlyArray<RecordedEvent<StoredEnvelope>>): Promise<{ opened: RecordedEvent[]; error?: unknown }> => {
     const subjects = new Set<string>();
-    for (const event of batch) if (isSealed(event)) for (const subject of event.data.sealed.subjects.split(" ")) subjects.add(subject);
+    for (const event of batch) if (isSealed(event)) for (const subject of keySubjectsOf(event.data.sealed.subjects)) subjects.add(subject);
     const found = subjects.size === 0 || readKeys === null ? new Map<string, Uint8Array | null>() : await keysOf(subjects, false);
-    const opened: RecordedEvent[] = [];
     const t = now();
+    // Per event: the index of its part in the request, or why it has none.
+    const parts: Array<number | null | MissingKeyError | undefined> = new Array(batch.length);
+    const request = { keys: [] as Uint8Array[], keyOf: [] as number[], ivs: [] as string[], cts: [] as string[], aads: [] as string[] };
+    const keyIndex = new Map<Uint8Array, number>();
+    for (let i = 0; i < batch.length; i++) {
+      const event = batch[i]!;
+      if (!isSealed(event)) continue;
+      const { subjects: names, iv, ct } = (event as RecordedEvent<SealedEnvelope>).data.sealed;
+      const key = openingKey(names, found, t);
+      if (key === null || key instanceof MissingKeyError) {
+        parts[i] = key;
+        continue;
+      }
+      let k = keyIndex.get(key);
+      if (k === undefined) {
+        k = request.keys.push(key) - 1;
+        keyIndex.set(key, k);
+      }
+      parts[i] = request.ivs.push(iv) - 1;
+      request.keyOf.push(k);
+      request.cts.push(ct);
+      request.aads.push(`${event.type}\n${event.metadata.eventId}`);
+    }
+    const texts = request.ivs.length === 0 ? [] : worker !== undefined && request.ivs.length >= WORKER_PARTS ? await worker.open(request) : openHere(request);
+    const opened: RecordedEvent[] = [];
     try {
-      for (const event of batch)
+      for (let i = 0; i < batch.length; i++) {
+        const event = batch[i]!;
+        const part = parts[i];
         opened.push(
           isSealed(event)
-            ? openOne(event as RecordedEvent<SealedEnvelope>, openingKey((event as RecordedEvent<SealedEnvelope>).data.sealed.subjects, found, t))
+            ? openOne(event as RecordedEvent<SealedEnvelope>, typeof part === "number" ? texts[part]! : (part ?? null))
             : ({ ...event, tags: openTags(event.tags, event as EventEnvelope) } as RecordedEvent),
         );
+      }
     } catch (error) {
       return { opened, error };
     }
     return { opened };
   };
 
+  /**
+   * Opens a read a page at a time (the log's own pages when it reads in
+   * pages): one key lookup per page, and the next page read while this one is
+   * deciphered.
+   */
   async function* opened(source: AsyncIterable<RecordedEvent<StoredEnvelope>>): AsyncGenerator<RecordedEvent> {
-    let batch: Array<RecordedEvent<StoredEnvelope>> = [];
-    const flush = async function* (): AsyncGenerator<RecordedEvent> {
-      const ready = await openBatch(batch);
-      batch = [];
-      yield* ready.opened;
+    type Ready = Awaited<ReturnType<typeof openBatch>>;
+    let ahead: Promise<Ready> | undefined;
+    const handOver = function* (ready: Ready): Generator<RecordedEvent> {
+      for (let i = 0; i < ready.opened.length; i++) yield ready.opened[i]!;
       if ("error" in ready) throw ready.error;
     };
+    const pages = pagesOf(source, OPEN_BATCH);
     try {
-      for await (const event of source) {
-        batch.push(event);
-        if (batch.length >= OPEN_BATCH) yield* flush();
+      for (;;) {
+        let next: IteratorResult<ReadonlyArray<RecordedEvent<StoredEnvelope>>>;
+        try {
+          next = await pages.next();
+        } catch (error) {
+          // The log stopped at an event it cannot decode: first what came before it.
+          if (ahead !== undefined) yield* handOver(await ahead);
+          throw error;
+        }
+        if (next.done === true) break;
+        const job = openBatch(next.value);
+        job.catch(() => undefined); // awaited below, in order; not an unhandled rejection meanwhile
+        if (ahead !== undefined) yield* handOver(await ahead);
+        ahead = job;
       }
-    } catch (error) {
-      // The log stopped at an event it cannot decode: first what came before it.
-      yield* flush();
-      throw error;
+    } finally {
+      await pages.return(undefined);
     }
-    if (batch.length > 0) yield* flush();
+    if (ahead !== undefined) yield* handOver(await ahead);
   }
 
   /** Subjects to forget that this process could not yet tell the key store about. */
@@ -456,6 +555,10 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
       remember(subject, null); // gone here at once
       pending.add(subject);
     }
+    // What belongs to a forgotten subject (an account's loans and holds) is gone here at once too.
+    const owners = subjects.filter((subject) => !subject.includes("/")).map((subject) => `${subject}/`);
+    if (owners.length > 0)
+      for (const [subject, hit] of cache) if (hit.key !== null && owners.some((owner) => subject.startsWith(owner))) remember(subject, null);
     if (subjects.length > 0 && derived.size > 0) {
       // One pass over the derived keys, each name split once (a Map may be deleted from while iterated).
       const gone = new Set(subjects);
@@ -466,7 +569,7 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
     for (const subject of all) pending.delete(subject);
   };
 
-  return { seal, opened, hashQuery, hashCondition, indexHash, forget, pending };
+  return { seal, opened, hashQuery, hashCondition, indexHash, forget, pending, close };
 };
 
 /** Stands in where no key store was given: it knows no key and makes none. */

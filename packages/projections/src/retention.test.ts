@@ -122,8 +122,12 @@ describe("retention, exactly", () => {
       ["Cancelled 10 days ago", "Cancelled 10 days ago", "Central"],
       ["Still open", "Still open", "Central"],
     ]);
-    // Their keys are gone; the others' and the account's are there.
-    const subjects = [...Object.values(loans).map((id) => `loan:${id}`), ...Object.values(holds).map((id) => `hold:${id}`), "account:reader"];
+    // Their keys (each kept beneath the account's) are gone; the others' and the account's are there.
+    const subjects = [
+      ...Object.values(loans).map((id) => `account:reader/loan:${id}`),
+      ...Object.values(holds).map((id) => `account:reader/hold:${id}`),
+      "account:reader",
+    ];
     const keys = await store.keys.find(subjects);
     expect(subjects.map((s) => keys.get(s) instanceof Uint8Array)).toEqual([false, false, true, true, true, false, true, true, true]);
     expect(subjects.map((s) => keys.get(s) === null)).toEqual([true, true, false, false, false, true, false, false, false]);

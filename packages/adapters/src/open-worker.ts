@@ -1,0 +1,187 @@
+/**
+ * Opening sealed parts off the main thread. Each sealed event is one AES-256-GCM
+ * decipher, and Node's cipher objects cost more to set up than a SQLite row
+ * costs to read and parse; so a store reading many sealed events at once (a
+ * read model rebuilt, an export opened) hands each page's ciphertexts to one
+ * worker thread and reads the next page meanwhile. The worker only deciphers:
+ * it is given, per page, the ciphertexts, nonces, associated data and the keys
+ * they need, answers the plain texts, and keeps nothing between pages (a
+ * forgotten key is never held there).
+ *
+ * `openPart` is the one decipher, used as it is on the main thread and, by its
+ * source, in the worker.
+ */
+import { createDecipheriv } from "node:crypto";
+import { Worker } from "node:worker_threads";
+
+/** What a sealed part that does not open answers instead of its plain text. */
+export const TOO_SHORT = 0;
+export const DOES_NOT_OPEN = 1;
+export type Opened = string | typeof TOO_SHORT | typeof DOES_NOT_OPEN;
+
+/**
+ * Deciphers one sealed part: `ct` is the ciphertext and its 16-byte tag, `iv`
+ * the nonce (both base64url), `aad` the associated data. Self-contained (it
+ * names nothing outside itself but `decipher`), so the worker can run its source.
+ */
+export function openPart(decipher: typeof createDecipheriv, key: Uint8Array, iv: string, ct: string, aad: string): Opened {
+  const bytes = Buffer.from(ct, "base64url");
+  if (bytes.length < 17) return 0;
+  try {
+    const d = decipher("aes-256-gcm", key, Buffer.from(iv, "base64url"));
+    d.setAAD(Buffer.from(aad, "utf8"));
+    d.setAuthTag(bytes.subarray(bytes.length - 16));
+    // GCM hands every byte over on update; final only checks the tag.
+    const plain = d.update(bytes.subarray(0, bytes.length - 16));
+    d.final();
+    return plain.toString("utf8");
+  } catch {
+    return 1;
+  }
+}
+
+/** One page's work: for part i, `ivs[i]`, `cts[i]`, `aads[i]` and the key `keys[keyOf[i]]`. */
+export interface OpenRequest {
+  readonly keys: ReadonlyArray<Uint8Array>;
+  readonly keyOf: ReadonlyArray<number>;
+  readonly ivs: ReadonlyArray<string>;
+  readonly cts: ReadonlyArray<string>;
+  readonly aads: ReadonlyArray<string>;
+}
+
+/**
+ * What crosses to the worker and back, as few strings as can be: structured
+ * cloning copies one long string faster than a thousand short ones. Nonces and
+ * ciphertexts are base64url (checked as such when the log decoded the event),
+ * associated data an event type and a UUID: none holds a space or U+0001, which
+ * join them. The answer is every plain text end to end, with each one's length
+ * (or a failure code, negative) in an Int32Array handed over, not copied.
+ */
+interface Packed {
+  readonly keys: ReadonlyArray<Uint8Array>;
+  readonly keyOf: Int32Array;
+  readonly ivs: string;
+  readonly cts: string;
+  readonly aads: string;
+}
+interface Answer {
+  readonly text: string;
+  readonly lengths: Int32Array;
+}
+
+// Dynamic imports: the worker runs as a script or as a module, as the process's flags make it.
+const WORKER_SOURCE = `
+(async () => {
+  const { parentPort } = await import("node:worker_threads");
+  const { createDecipheriv } = await import("node:crypto");
+  const openPart = ${openPart.toString()};
+  parentPort.on("message", ({ id, keys, keyOf, ivs, cts, aads }) => {
+    const iv = ivs.split(" "), ct = cts.split(" "), aad = aads.split("\\u0001");
+    const lengths = new Int32Array(iv.length);
+    const texts = [];
+    for (let i = 0; i < iv.length; i++) {
+      const opened = openPart(createDecipheriv, keys[keyOf[i]], iv[i], ct[i], aad[i]);
+      if (typeof opened === "string") {
+        lengths[i] = opened.length;
+        texts.push(opened);
+      } else lengths[i] = -1 - opened;
+    }
+    parentPort.postMessage({ id, text: texts.join(""), lengths }, [lengths.buffer]);
+  });
+})();
+`;
+
+const pack = (request: OpenRequest): Packed => ({
+  keys: request.keys,
+  keyOf: Int32Array.from(request.keyOf),
+  ivs: request.ivs.join(" "),
+  cts: request.cts.join(" "),
+  aads: request.aads.join("\u0001"),
+});
+
+const unpack = ({ text, lengths }: Answer): Opened[] => {
+  const out: Opened[] = new Array(lengths.length);
+  let at = 0;
+  for (let i = 0; i < lengths.length; i++) {
+    const length = lengths[i]!;
+    if (length < 0) out[i] = (-1 - length) as Opened;
+    else {
+      out[i] = text.slice(at, at + length);
+      at += length;
+    }
+  }
+  return out;
+};
+
+/** The parts of a page opened on the main thread: what the worker does, without one. */
+export const openHere = (request: OpenRequest): Opened[] =>
+  request.ivs.map((iv, i) => openPart(createDecipheriv, request.keys[request.keyOf[i]!]!, iv, request.cts[i]!, request.aads[i]!));
+
+export interface OpenWorker {
+  open(request: OpenRequest): Promise<Opened[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * One worker thread, started on first use. It keeps the process alive only
+ * while a page is being opened. Should it fail (it cannot start, or dies), the
+ * pages it held and every later one are opened on the calling thread instead:
+ * nothing is skipped, and a read never waits for a worker that is gone.
+ */
+export const createOpenWorker = (): OpenWorker => {
+  let worker: Worker | undefined;
+  let broken = false;
+  let next = 0;
+  const waiting = new Map<number, { readonly request: OpenRequest; readonly resolve: (out: Opened[]) => void }>();
+
+  /** The worker is gone: what it held is opened here, and so is everything after. */
+  const fail = (): void => {
+    broken = true;
+    worker = undefined;
+    for (const { request, resolve } of waiting.values()) resolve(openHere(request));
+    waiting.clear();
+  };
+
+  const started = (): Worker => {
+    if (worker !== undefined) return worker;
+    const w = new Worker(WORKER_SOURCE, { eval: true });
+    w.unref();
+    w.on("message", ({ id, ...answer }: Answer & { id: number }) => {
+      const job = waiting.get(id);
+      waiting.delete(id);
+      if (waiting.size === 0) w.unref();
+      job?.resolve(unpack(answer));
+    });
+    w.on("error", fail);
+    w.on("exit", () => {
+      if (worker === w) fail();
+    });
+    worker = w;
+    return w;
+  };
+
+  return {
+    open(request) {
+      if (broken) return Promise.resolve(openHere(request));
+      let w: Worker;
+      try {
+        w = started();
+      } catch {
+        broken = true;
+        return Promise.resolve(openHere(request));
+      }
+      const id = next++;
+      return new Promise<Opened[]>((resolve) => {
+        waiting.set(id, { request, resolve });
+        w.ref();
+        w.postMessage({ id, ...pack(request) });
+      });
+    },
+    async close() {
+      const w = worker;
+      // Pages still being opened are opened here; nothing later goes to a worker.
+      fail();
+      if (w !== undefined) await w.terminate();
+    },
+  };
+};
