@@ -501,11 +501,12 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
       for (let i = 0; i < batch.length; i++) {
         const event = batch[i]!;
         const part = parts[i];
-        opened.push(
-          isSealed(event)
-            ? openOne(event as RecordedEvent<SealedEnvelope>, typeof part === "number" ? texts[part]! : (part ?? null))
-            : ({ ...event, tags: openTags(event.tags, event as EventEnvelope) } as RecordedEvent),
-        );
+        if (isSealed(event)) opened.push(openOne(event as RecordedEvent<SealedEnvelope>, typeof part === "number" ? texts[part]! : (part ?? null)));
+        else {
+          // In the clear already: handed over as the log read it, unless a barcode tag is to be shown in the clear.
+          const tags = openTags(event.tags, event as EventEnvelope);
+          opened.push((tags === event.tags ? event : { ...event, tags }) as RecordedEvent);
+        }
       }
     } catch (error) {
       return { opened, error };
