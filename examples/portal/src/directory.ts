@@ -78,6 +78,10 @@ export const createDirectory = (options: { pinCost?: PinCost } = {}) => {
       for (const p of patrons.values()) if (p.id === accountId) return { id: p.id, name: p.name, barcode: p.barcode, minor: p.minor };
       return undefined;
     },
+    /** Forgets a patron's record (name, barcode, PIN hash): what the portal does once the library erased the account. */
+    forgetPatron: (accountId: string): void => {
+      for (const [barcode, p] of patrons) if (p.id === accountId) patrons.delete(barcode);
+    },
     staffById: (id: string): Person | undefined => {
       const s = staff.get(id.toLowerCase());
       return s === undefined ? undefined : { id: s.id, name: s.name };

@@ -504,6 +504,9 @@ describe.skipIf(noBrowser !== undefined)("the patron portal in a browser", () =>
     await shoot(desk, "desk-erased");
     // The library forgot it: the loan's title reads [erased], and the old barcode finds no one.
     expect(running.portal.runner.state().loans.accounts.get(rua.id)?.loans.get("loan-rua-0")?.title).toBe("[erased]");
+    // So did the portal's own sign-in record: no name, no barcode, no PIN hash.
+    expect(running.portal.directory.patronById(rua.id)).toBeUndefined();
+    expect(await running.portal.directory.signInPatron(rua.barcode, rua.pin)).toBeUndefined();
     await desk.getByLabel("Find a patron by barcode").fill(rua.barcode);
     await go(desk, desk.getByRole("button", { name: "Find" }));
     expect(await desk.getByRole("alert").textContent()).toBe(`No patron has the barcode ${rua.barcode}.`);

@@ -683,7 +683,11 @@ export const createPortal = (options: PortalOptions) => {
     const id = c.req.param("id");
     const erased = await who.staff.eraseAccount({ accountId: id });
     const back = `/desk?account=${encodeURIComponent(id)}`;
-    if (E.isRight(erased)) return c.redirect(`${back}&after=${erased.right.freshness}&done=erased`, 303);
+    if (E.isRight(erased)) {
+      // The portal's own record of the patron goes too: its name and barcode are personal data the library no longer holds.
+      directory.forgetPatron(id);
+      return c.redirect(`${back}&after=${erased.right.freshness}&done=erased`, 303);
+    }
     return c.redirect(`${back}&done=${erased.left.code === "account-open" ? "account-open" : "failed"}`, 303);
   });
 
