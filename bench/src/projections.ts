@@ -7,7 +7,7 @@
  */
 import pg from "pg";
 import { createPostgresEventStore } from "@linked-accounts/adapters/postgres";
-import type { EventEnvelope } from "@linked-accounts/domain/internal";
+import { type DomainEvent, type EventEnvelope, type LinkingState, evolveLinking, initialLinkingState, isLinkingEvent, tagsOf } from "@linked-accounts/domain/internal";
 import {
   type AccessGraphState,
   type PositionedEvent,
@@ -314,9 +314,16 @@ export async function benchProjections(options: { pgUrl?: string; schemaPrefix?:
         // Batches of 1,000 in log order: the read models take meaning from events
         // alone (DOMAIN.md), and the batches keep the global order while loading in
         // a thousand round trips.
+        // Tagged as the command handler tags them (the store seals a revocation's
+        // reason under the keys of the accounts its tags name), though the read
+        // models read everything through readAll, never by tag.
+        let linking: LinkingState = initialLinkingState;
         for (let i = 0; i < events.length; i += 1000) {
-          // Untagged: the read models read everything through readAll, never by tag.
-          const batch = events.slice(i, i + 1000).map(({ position: _p, ...e }) => ({ ...(e as EventEnvelope), tags: [] }));
+          const batch = events.slice(i, i + 1000).map(({ position: _p, ...e }) => {
+            const tags = tagsOf(e as DomainEvent, linking);
+            if (isLinkingEvent(e as DomainEvent)) linking = evolveLinking(linking, e as never);
+            return { ...(e as EventEnvelope), tags };
+          });
           await store.append(batch);
         }
         line(`(loaded ${events.length.toLocaleString("en")} events into PostgreSQL schema ${schema} in ${((Date.now() - t0) / 1000).toFixed(0)} s, not timed)`);
