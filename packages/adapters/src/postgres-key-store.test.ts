@@ -169,6 +169,24 @@ describe.skipIf(unreachable !== undefined)("PostgreSQL key store", () => {
     await Promise.all([a.close(), b.close()]);
   });
 
+  it("leaves no key alive beneath an owner forgotten while another pool creates keys beneath it, in 20 races", async () => {
+    const schema = freshSchema("owner_race");
+    const [a, b] = [createPostgresKeyStore({ connectionString: url!, schema }), createPostgresKeyStore({ connectionString: url!, schema })];
+    for (let round = 0; round < 20; round++) {
+      const owner = `account:race${round}`;
+      await a.create(new Map([[owner, newKey()]]));
+      const loans = Array.from({ length: 50 }, (_, i) => `${owner}/loan:${i}`);
+      // Creates one by one and in a batch, all in flight while the owner is forgotten.
+      const creating = [...loans.slice(0, 25).map((s) => b.create(new Map([[s, newKey()]]))), b.create(new Map(loans.slice(25).map((s) => [s, newKey()] as const)))];
+      await Promise.all([a.forget([owner]), ...creating]);
+      const found = await a.find([owner, ...loans]);
+      // Whatever was created before the forget was forgotten with it; whatever came after was never made.
+      expect([...found.values()].filter((key) => key !== null)).toEqual([]);
+      expect(found.size).toBe(51);
+    }
+    await Promise.all([a.close(), b.close()]);
+  });
+
   it("on the host's pool: leaves the pool open when closed, and refuses work after", async () => {
     const pool = new pg.Pool({ connectionString: url!, max: 2 });
     const keys = createPostgresKeyStore({ pool, schema: freshSchema("host") });

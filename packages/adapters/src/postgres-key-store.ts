@@ -81,37 +81,42 @@ export const createPostgresKeyStore = (options: PostgresKeyStoreOptions): KeySto
   pool.on("error", ignore);
   pool.on("connect", guard);
 
+  /** Runs `work` in one transaction on a client of its own: committed when it resolves, rolled back when it throws. */
+  const inTransaction = async (work: (client: pg.PoolClient) => Promise<void>): Promise<void> => {
+    const client = await pool.connect();
+    guard(client);
+    let broken: Error | undefined;
+    try {
+      await client.query("BEGIN");
+      await work(client);
+      await client.query("COMMIT");
+    } catch (error) {
+      broken = error as Error;
+      await client.query("ROLLBACK").catch(() => undefined);
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  };
+
   /** Creates the schema and table if missing, once per store (again after a failure). */
   let ready: Promise<void> | undefined;
   const ensure = (): Promise<void> =>
-    (ready ??= (async () => {
-      const client = await pool.connect();
-      guard(client);
-      let broken: Error | undefined;
-      try {
-        await client.query("BEGIN");
-        // Transaction-scoped: released by COMMIT or ROLLBACK, even if this process dies.
-        await client.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [`linked-accounts:migrate:${schema}`]);
-        await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-        await client.query(`
-          CREATE TABLE IF NOT EXISTS ${table} (
-            subject      text PRIMARY KEY,
-            key          bytea CHECK (key IS NULL OR octet_length(key) = 32),
-            created_at   timestamptz NOT NULL DEFAULT now(),
-            forgotten_at timestamptz,
-            owner        text,
-            CHECK ((key IS NULL) = (forgotten_at IS NOT NULL))
-          )`);
-        await client.query(`CREATE INDEX IF NOT EXISTS personal_keys_owner ON ${table} (owner) WHERE owner IS NOT NULL`);
-        await client.query("COMMIT");
-      } catch (error) {
-        broken = error as Error;
-        await client.query("ROLLBACK").catch(() => undefined);
-        throw error;
-      } finally {
-        client.release(broken);
-      }
-    })().catch((error: unknown) => {
+    (ready ??= inTransaction(async (client) => {
+      // Transaction-scoped: released by COMMIT or ROLLBACK, even if this process dies.
+      await client.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [`linked-accounts:migrate:${schema}`]);
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      await client.query(`
+        CREATE TABLE IF NOT EXISTS ${table} (
+          subject      text PRIMARY KEY,
+          key          bytea CHECK (key IS NULL OR octet_length(key) = 32),
+          created_at   timestamptz NOT NULL DEFAULT now(),
+          forgotten_at timestamptz,
+          owner        text,
+          CHECK ((key IS NULL) = (forgotten_at IS NOT NULL))
+        )`);
+      await client.query(`CREATE INDEX IF NOT EXISTS personal_keys_owner ON ${table} (owner) WHERE owner IS NOT NULL`);
+    }).catch((error: unknown) => {
       ready = undefined;
       throw error;
     }));
@@ -189,23 +194,12 @@ export const createPostgresKeyStore = (options: PostgresKeyStoreOptions): KeySto
     async forget(subjects) {
       const checked = inOrder(checkedSubjects(subjects));
       if (checked.length === 0) return;
-      await attempt(`forget the keys of ${checked.length} subjects`, async () => {
-        const client = await pool.connect();
-        guard(client);
-        let broken: Error | undefined;
-        try {
-          await client.query("BEGIN");
+      await attempt(`forget the keys of ${checked.length} subjects`, () =>
+        inTransaction(async (client) => {
           await client.query(forgetQuery, [checked, checked.map(ownerOf)]);
           await client.query(forgetBelongingQuery, [checked]);
-          await client.query("COMMIT");
-        } catch (error) {
-          broken = error as Error;
-          await client.query("ROLLBACK").catch(() => undefined);
-          throw error;
-        } finally {
-          client.release(broken);
-        }
-      });
+        }),
+      );
     },
 
     async close() {
