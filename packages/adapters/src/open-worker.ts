@@ -123,7 +123,7 @@ export interface OpenWorker {
 }
 
 /**
- * One worker thread, started on first use. It keeps the process alive only
+ * A worker thread, started on first use (stores share one: `sharedOpenWorker`). It keeps the process alive only
  * while a page is being opened. Should it fail (it cannot start, or dies), the
  * pages it held and every later one are opened on the calling thread instead:
  * nothing is skipped, and a read never waits for a worker that is gone.
@@ -185,3 +185,13 @@ export const createOpenWorker = (): OpenWorker => {
     },
   };
 };
+
+let shared: OpenWorker | undefined;
+/**
+ * The process's one worker, shared by every store (a worker holds nothing
+ * between pages, so stores need no worker of their own): a test suite opening
+ * a thousand stores starts one thread, not a thousand. Never closed; it keeps
+ * the process alive only while it works.
+ */
+export const sharedOpenWorker = (): OpenWorker => (shared ??= createOpenWorker());
+

@@ -58,7 +58,7 @@ import {
 } from "./event-store.js";
 import { KEY_BYTES, type KeyStore } from "./key-store.js";
 import { pagesOf } from "./keyset-pages.js";
-import { DOES_NOT_OPEN, type Opened, TOO_SHORT, createOpenWorker, openHere } from "./open-worker.js";
+import { DOES_NOT_OPEN, type Opened, TOO_SHORT, openHere, sharedOpenWorker } from "./open-worker.js";
 import { TAGS_EXPECTED, areTags } from "./mapper.js";
 
 export interface PersonalDataOptions {
@@ -79,9 +79,9 @@ export interface PersonalDataOptions {
   readonly keyCacheMs?: number;
   /**
    * Whether a read of many sealed events deciphers them on a worker thread
-   * (one per store, started on first use, keeping the process alive only while
-   * it works) while the next page is read; default: when the machine has more
-   * than one CPU. Pages of few sealed events are opened on the calling thread
+   * (one per process, shared by its stores, started on first use, keeping the
+   * process alive only while it works) while the next page is read; default:
+   * when the machine has more than one CPU. Pages of few sealed events are opened on the calling thread
    * either way.
    */
   readonly openInWorker?: boolean;
@@ -182,16 +182,7 @@ export const openStoredEvents = (
   events: AsyncIterable<RecordedEvent<StoredEnvelope>>,
   keys: KeyStore | null,
   options: Omit<PersonalDataOptions, "keys"> = {},
-): AsyncIterable<RecordedEvent> => {
-  const opener = sealer(keys, options);
-  return (async function* () {
-    try {
-      yield* opener.opened(events);
-    } finally {
-      await opener.close();
-    }
-  })();
-};
+): AsyncIterable<RecordedEvent> => sealer(keys, options).opened(events);
 
 /**
  * Wraps a log (the sealed form) into the store hosts use. `ownsKeys`: close
@@ -202,7 +193,7 @@ export const sealingStore = (
   keys: KeyStore,
   options: Omit<PersonalDataOptions, "keys"> & { readonly ownsKeys: boolean; readonly now?: () => number },
 ): SealingEventStore => {
-  const { seal, opened, hashQuery, hashCondition, indexHash, forget, pending, close } = sealer(keys, options);
+  const { seal, opened, hashQuery, hashCondition, indexHash, forget, pending } = sealer(keys, options);
 
   async function* readHashed(query: Query, readOptions: ReadOptions | undefined): AsyncGenerator<RecordedEvent<StoredEnvelope>> {
     yield* log.read(await hashQuery(query), readOptions);
@@ -247,7 +238,6 @@ export const sealingStore = (
       return subjects.length;
     },
     async close() {
-      await close();
       await log.close();
       if (options.ownsKeys) await keys.close();
     },
@@ -458,8 +448,7 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
     return { type, data, metadata, tags: openTags(event.tags, opened.right), position: event.position } as RecordedEvent;
   };
 
-  const worker = (options.openInWorker ?? availableParallelism() > 1) ? createOpenWorker() : undefined;
-  const close = async (): Promise<void> => worker?.close();
+  const worker = (options.openInWorker ?? availableParallelism() > 1) ? sharedOpenWorker() : undefined;
 
   /**
    * Opens a batch: one key lookup for every sealed event in it, then every
@@ -570,7 +559,7 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
     for (const subject of all) pending.delete(subject);
   };
 
-  return { seal, opened, hashQuery, hashCondition, indexHash, forget, pending, close };
+  return { seal, opened, hashQuery, hashCondition, indexHash, forget, pending };
 };
 
 /** Stands in where no key store was given: it knows no key and makes none. */
