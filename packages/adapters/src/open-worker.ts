@@ -17,14 +17,31 @@ import { Worker } from "node:worker_threads";
 /** What a sealed part that does not open answers instead of its plain text. */
 export const TOO_SHORT = 0;
 export const DOES_NOT_OPEN = 1;
-export type Opened = string | typeof TOO_SHORT | typeof DOES_NOT_OPEN;
+type Deciphered = string | typeof TOO_SHORT | typeof DOES_NOT_OPEN;
+
+/** What a part opened to, parsed; or why it did not open (these three are never a parsed value). */
+export const TOO_SHORT_PART: unique symbol = Symbol("too short to hold a sealed value");
+export const DOES_NOT_OPEN_PART: unique symbol = Symbol("does not open");
+export const NOT_JSON_PART: unique symbol = Symbol("opened to something other than JSON");
+export type Opened = unknown;
+
+const parsed = (text: string): unknown => {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return NOT_JSON_PART;
+  }
+};
+/** The worker's answer for a part whose plain text is not JSON. */
+const NOT_JSON = 2;
+const failed = (code: number): symbol => (code === TOO_SHORT ? TOO_SHORT_PART : code === NOT_JSON ? NOT_JSON_PART : DOES_NOT_OPEN_PART);
 
 /**
  * Deciphers one sealed part: `ct` is the ciphertext and its 16-byte tag, `iv`
  * the nonce (both base64url), `aad` the associated data. Self-contained (it
  * names nothing outside itself but `decipher`), so the worker can run its source.
  */
-export function openPart(decipher: typeof createDecipheriv, key: Uint8Array, iv: string, ct: string, aad: string): Opened {
+export function openPart(decipher: typeof createDecipheriv, key: Uint8Array, iv: string, ct: string, aad: string): Deciphered {
   const bytes = Buffer.from(ct, "base64url");
   if (bytes.length < 17) return 0;
   try {
@@ -54,8 +71,12 @@ export interface OpenRequest {
  * cloning copies one long string faster than a thousand short ones. Nonces and
  * ciphertexts are base64url (checked as such when the log decoded the event),
  * associated data an event type and a UUID: none holds a space or U+0001, which
- * join them. The answer is every plain text end to end, with each one's length
- * (or a failure code, negative) in an Int32Array handed over, not copied.
+ * join them. The answer is the plain texts joined by commas, each one's length
+ * (or a failure code, negative) in an Int32Array handed over, not copied. The
+ * worker hands back only plain texts that parse as JSON, each one whole value,
+ * so joined by commas they parse as one array of exactly those values: the
+ * calling thread parses a page in one go (and, should the count differ, part by
+ * part).
  */
 interface Packed {
   readonly keys: ReadonlyArray<Uint8Array>;
@@ -80,13 +101,20 @@ const WORKER_SOURCE = `
     const lengths = new Int32Array(iv.length);
     const texts = [];
     for (let i = 0; i < iv.length; i++) {
-      const opened = openPart(createDecipheriv, keys[keyOf[i]], iv[i], ct[i], aad[i]);
+      let opened = openPart(createDecipheriv, keys[keyOf[i]], iv[i], ct[i], aad[i]);
+      if (typeof opened === "string") {
+        try {
+          JSON.parse(opened);
+        } catch {
+          opened = 2;
+        }
+      }
       if (typeof opened === "string") {
         lengths[i] = opened.length;
         texts.push(opened);
       } else lengths[i] = -1 - opened;
     }
-    parentPort.postMessage({ id, text: texts.join(""), lengths }, [lengths.buffer]);
+    parentPort.postMessage({ id, text: texts.join(","), lengths }, [lengths.buffer]);
   });
 })();
 `;
@@ -101,13 +129,24 @@ const pack = (request: OpenRequest): Packed => ({
 
 const unpack = ({ text, lengths }: Answer): Opened[] => {
   const out: Opened[] = new Array(lengths.length);
+  let texts = 0;
+  for (let i = 0; i < lengths.length; i++) if (lengths[i]! >= 0) texts++;
+  let all: unknown;
+  try {
+    all = JSON.parse(`[${text}]`) as unknown;
+  } catch {
+    all = undefined;
+  }
+  const whole = Array.isArray(all) && all.length === texts ? all : undefined;
   let at = 0;
+  let n = 0;
   for (let i = 0; i < lengths.length; i++) {
     const length = lengths[i]!;
-    if (length < 0) out[i] = (-1 - length) as Opened;
+    if (length < 0) out[i] = failed(-1 - length);
     else {
-      out[i] = text.slice(at, at + length);
-      at += length;
+      out[i] = whole !== undefined ? whole[n] : parsed(text.slice(at, at + length));
+      n++;
+      at += length + 1;
     }
   }
   return out;
@@ -115,7 +154,10 @@ const unpack = ({ text, lengths }: Answer): Opened[] => {
 
 /** The parts of a page opened on the main thread: what the worker does, without one. */
 export const openHere = (request: OpenRequest): Opened[] =>
-  request.ivs.map((iv, i) => openPart(createDecipheriv, request.keys[request.keyOf[i]!]!, iv, request.cts[i]!, request.aads[i]!));
+  request.ivs.map((iv, i) => {
+    const opened = openPart(createDecipheriv, request.keys[request.keyOf[i]!]!, iv, request.cts[i]!, request.aads[i]!);
+    return typeof opened === "string" ? parsed(opened) : failed(opened);
+  });
 
 export interface OpenWorker {
   open(request: OpenRequest): Promise<Opened[]>;

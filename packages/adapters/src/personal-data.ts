@@ -58,7 +58,7 @@ import {
 } from "./event-store.js";
 import { KEY_BYTES, type KeyStore } from "./key-store.js";
 import { pagesOf } from "./keyset-pages.js";
-import { DOES_NOT_OPEN, type Opened, TOO_SHORT, openHere, sharedOpenWorker } from "./open-worker.js";
+import { DOES_NOT_OPEN_PART, NOT_JSON_PART, type Opened, TOO_SHORT_PART, openHere, sharedOpenWorker } from "./open-worker.js";
 import { TAGS_EXPECTED, areTags } from "./mapper.js";
 
 export interface PersonalDataOptions {
@@ -420,27 +420,21 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
   };
 
   /**
-   * The event a sealed one holds, given what its sealed part opened to: the
-   * plain text, a reason it did not open, or no key (null: forgotten, or no
-   * keys given; the error: the key store has none).
+   * The event a sealed one holds, given what its sealed part opened to: its
+   * parsed plain text, a reason it did not open, or no key (`NO_KEY`: forgotten,
+   * or no keys given; the error: the key store has none).
    */
-  const openOne = (event: RecordedEvent<SealedEnvelope>, opening: Opened | null | MissingKeyError): RecordedEvent => {
+  const openOne = (event: RecordedEvent<SealedEnvelope>, opening: Opened | typeof NO_KEY | MissingKeyError): RecordedEvent => {
     const fail = (reason: string): never => {
       throw new StoredEventDecodeError(event.position, event.type, `data.sealed: ${reason}`);
     };
     if (opening instanceof MissingKeyError) return fail(opening.message);
-    if (opening === TOO_SHORT) return fail("too short to hold a sealed value");
-    if (opening === DOES_NOT_OPEN) return fail("does not open under its subjects' keys (altered, or sealed for another event)");
+    if (opening === TOO_SHORT_PART) return fail("too short to hold a sealed value");
+    if (opening === DOES_NOT_OPEN_PART || opening === NOT_JSON_PART) return fail("does not open under its subjects' keys (altered, or sealed for another event)");
     let values: Record<string, unknown> | Withheld = readKeys === null ? SEALED : ERASED;
-    if (opening !== null) {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(opening);
-      } catch {
-        return fail("does not open under its subjects' keys (altered, or sealed for another event)");
-      }
-      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return fail("opened to something other than an object");
-      values = parsed as Record<string, unknown>;
+    if (opening !== NO_KEY) {
+      if (typeof opening !== "object" || opening === null || Array.isArray(opening)) return fail("opened to something other than an object");
+      values = opening as Record<string, unknown>;
     }
     const opened = openSealed(event, values);
     if (E.isLeft(opened)) return fail(`opened to an event the catalog refuses: ${opened.left.message}`);
@@ -490,7 +484,7 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
       for (let i = 0; i < batch.length; i++) {
         const event = batch[i]!;
         const part = parts[i];
-        if (isSealed(event)) opened.push(openOne(event as RecordedEvent<SealedEnvelope>, typeof part === "number" ? texts[part]! : (part ?? null)));
+        if (isSealed(event)) opened.push(openOne(event as RecordedEvent<SealedEnvelope>, typeof part === "number" ? texts[part] : part instanceof MissingKeyError ? part : NO_KEY));
         else {
           // In the clear already: handed over as the log read it, unless a barcode tag is to be shown in the clear.
           const tags = openTags(event.tags, event as EventEnvelope);
@@ -573,6 +567,9 @@ const noKeys: KeyStore = {
   },
   close: async () => undefined,
 };
+
+/** A sealed part whose key is forgotten, or read without keys: it reads `[erased]` or `[sealed]`. */
+const NO_KEY: unique symbol = Symbol("no key");
 
 class MissingKeyError extends Error {
   constructor(subject: string) {
