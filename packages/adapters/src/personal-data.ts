@@ -451,10 +451,26 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
    * at the bad event exactly as the log's own reads do.
    */
   const openBatch = async (batch: ReadonlyArray<RecordedEvent<StoredEnvelope>>): Promise<{ opened: RecordedEvent[]; error?: unknown }> => {
+    // Each sealed event's one key subject (null: a part of several accounts, its key derived from theirs).
+    const keyNames: Array<string | null | undefined> = new Array(batch.length);
     const subjects = new Set<string>();
-    for (const event of batch) if (isSealed(event)) for (const subject of keySubjectsOf(event.data.sealed.subjects)) subjects.add(subject);
+    for (let i = 0; i < batch.length; i++) {
+      const event = batch[i]!;
+      if (!isSealed(event)) continue;
+      const one = keySubjectOf(event.data.sealed.subjects);
+      keyNames[i] = one;
+      if (one !== null) subjects.add(one);
+      else for (const subject of event.data.sealed.subjects.split(" ")) subjects.add(subject);
+    }
     const found = subjects.size === 0 || readKeys === null ? new Map<string, Uint8Array | null>() : await keysOf(subjects, false);
     const t = now();
+    /** The key opening event i's sealed part (as `openingKey`), its key subject known. */
+    const keyFor = (i: number, names: string): Opening => {
+      const one = keyNames[i];
+      if (one === null || one === undefined || readKeys === null) return openingKey(names, found, t);
+      const key = found.get(one);
+      return key === undefined ? new MissingKeyError(one) : key;
+    };
     // Per event: the index of its part in the request, or why it has none.
     const parts: Array<number | null | MissingKeyError | undefined> = new Array(batch.length);
     const request = { keys: [] as Uint8Array[], keyOf: [] as number[], ivs: [] as string[], cts: [] as string[], aads: [] as string[] };
@@ -463,7 +479,7 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
       const event = batch[i]!;
       if (!isSealed(event)) continue;
       const { subjects: names, iv, ct } = (event as RecordedEvent<SealedEnvelope>).data.sealed;
-      const key = openingKey(names, found, t);
+      const key = keyFor(i, names);
       if (key === null || key instanceof MissingKeyError) {
         parts[i] = key;
         continue;
