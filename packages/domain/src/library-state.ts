@@ -7,7 +7,7 @@ import type { Id } from "./codec.js";
 import { type CirculationState, CirculationReplay, evolveCirculation, initialCirculationState } from "./circulation.js";
 import { type DomainEvent, isLinkingEvent } from "./events.js";
 import { type LinkingState, evolveLinking, initialLinkingState } from "./linking-state.js";
-import { PersistentMap, PersistentMapBuilder, setAll } from "./persistent-map.js";
+import { PersistentMap, PersistentMapBuilder, setAllTaking } from "./persistent-map.js";
 
 export interface LibraryState {
   readonly linking: LinkingState;
@@ -79,6 +79,6 @@ export const evolveLibraryAll = (state: LibraryState, events: Iterable<DomainEve
       links: builders.links.build(),
       activeLinksByPair: builders.activeLinksByPair.build(),
     },
-    circulation: setAll(state.circulation, circulation.done()),
+    circulation: setAllTaking(state.circulation, circulation.done()),
   };
 };
