@@ -308,8 +308,10 @@ export class PersistentMapBuilder<V> {
   set(key: string, value: V): this {
     if (this.built) throw new Error("PersistentMapBuilder: set after build()");
     if (value === undefined) return this;
-    if (!this.changes.has(key) && (this.base.size === 0 || this.base.get(key) === undefined)) this.added++;
-    this.changes.set(key, value);
+    const { changes } = this;
+    const before = changes.size;
+    // A key new to the changes (the Map grew) is new to the map unless the base has it.
+    if (changes.set(key, value).size !== before && (this.base.size === 0 || this.base.get(key) === undefined)) this.added++;
     return this;
   }
 
