@@ -186,7 +186,7 @@ interface Building {
  * this replay made and nobody else holds, so nothing is copied per event. The
  * state it starts from is never written: an account's maps, loans and holds are
  * copied once, when the replay first meets the account. `done()` hands the states
- * out, read-only; the replay must not be used after.
+ * out, read-only, in a map it gives away; the replay must not be used after.
  */
 export class CirculationReplay {
   private readonly building = new Map<Id, Building>();
@@ -245,8 +245,8 @@ export class CirculationReplay {
     }
   }
 
-  /** Every account the replay met, with its state after it. */
-  done(): ReadonlyMap<Id, CirculationState> {
+  /** Every account the replay met, with its state after it: a map no one else holds, which the caller may keep. */
+  done(): Map<Id, CirculationState> {
     return this.building;
   }
 }

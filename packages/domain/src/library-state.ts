@@ -7,7 +7,7 @@ import type { Id } from "./codec.js";
 import { type CirculationState, CirculationReplay, evolveCirculation, initialCirculationState } from "./circulation.js";
 import { type DomainEvent, isLinkingEvent } from "./events.js";
 import { type LinkingState, evolveLinking, initialLinkingState } from "./linking-state.js";
-import { PersistentMap, PersistentMapBuilder, setAll } from "./persistent-map.js";
+import { PersistentMap, PersistentMapBuilder, setAllTaking } from "./persistent-map.js";
 
 export interface LibraryState {
   readonly linking: LinkingState;
@@ -39,8 +39,9 @@ const asMap = <V>(builder: PersistentMapBuilder<V>): PersistentMap<V> => builder
  * The linking events go through the very same `evolveLinking`, over a state
  * whose maps are transient builders made here; the circulation events through
  * `CirculationReplay`, which decides as `evolveCirculation` does but writes into
- * maps of its own. Everything is turned back into persistent maps (built in one
- * pass) before returning, so no map is copied per event. Neither `state` nor
+ * maps of its own. Everything is turned into persistent maps before returning
+ * (a replay's own `Map`s become their bases, uncopied when the replay started
+ * from empty maps), so no map is copied per event. Neither `state` nor
  * anything in it is changed, and nothing mutable made here is reachable by
  * anyone until the replay is over, and never written after: from outside, a
  * pure function of its inputs.
@@ -79,6 +80,6 @@ export const evolveLibraryAll = (state: LibraryState, events: Iterable<DomainEve
       links: builders.links.build(),
       activeLinksByPair: builders.activeLinksByPair.build(),
     },
-    circulation: setAll(state.circulation, circulation.done()),
+    circulation: setAllTaking(state.circulation, circulation.done()),
   };
 };

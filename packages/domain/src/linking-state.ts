@@ -70,6 +70,13 @@ export const accountIdByBarcode = (state: LinkingState, barcode: string): Id | u
   return accountId === undefined || state.accounts.get(accountId)?.erased === true ? undefined : accountId;
 };
 
+/** The record of the account a barcode belongs to (any spelling, R7); none once that account was erased (or unknown). */
+export const accountByBarcode = (state: LinkingState, barcode: string): AccountRecord | undefined => {
+  const accountId = state.accountsByBarcode.get(canonicalBarcode(barcode));
+  const account = accountId === undefined ? undefined : state.accounts.get(accountId);
+  return account === undefined || account.erased ? undefined : account;
+};
+
 /** The same key for (a, b) and (b, a). A space cannot occur in an id. */
 export const pairKey = (a: Id, b: Id): string => (a < b ? `${a} ${b}` : `${b} ${a}`);
 

@@ -4,7 +4,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { PersistentMap } from "./persistent-map.js";
+import { PersistentMap, PersistentMapBuilder, setAll } from "./persistent-map.js";
 
 const numRuns = Number(process.env.FC_RUNS ?? 1000);
 
@@ -37,6 +37,43 @@ describe("PersistentMap", () => {
       }),
       { numRuns },
     );
+  });
+
+  it("a map a replay built (its entries in a built-in base) answers as the model too, every version, as sets and updates go over it and it is copied anew", () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.string({ maxLength: 6 }), fc.integer()), { maxLength: 60 }), fc.array(op, { maxLength: 300 }), fc.boolean(), (start, ops, viaBuilder) => {
+        const model = new Map(start);
+        let map: PersistentMap<number>;
+        if (viaBuilder) {
+          const builder = new PersistentMapBuilder(PersistentMap.empty<number>());
+          for (const [k, v] of start) builder.set(k, v);
+          map = builder.build();
+        } else map = setAll(PersistentMap.empty<number>(), model);
+        const versions: Array<[PersistentMap<number>, Map<string, number>]> = [[map, new Map(model)]];
+        for (const o of ops) {
+          map = o.kind === "set" ? map.set(o.key, o.value) : map.update(o.key, (v) => (v ?? 0) + o.value);
+          model.set(o.key, o.kind === "set" ? o.value : (model.get(o.key) ?? 0) + o.value);
+          versions.push([map, new Map(model)]);
+        }
+        for (const [version, expected] of versions) {
+          expect(version.size).toBe(expected.size);
+          const entries = [...version.entries()];
+          expect(entries.length).toBe(expected.size);
+          expect(new Map(entries)).toEqual(expected);
+          expect([...version.values()].sort()).toEqual([...expected.values()].sort());
+          for (const [k, v] of expected) expect(version.get(k)).toBe(v);
+          expect(version.has("\u0000absent")).toBe(false);
+        }
+      }),
+      { numRuns },
+    );
+  });
+
+  it("a set that changes nothing returns the same map, over a built-in base too", () => {
+    const base = setAll(PersistentMap.empty<number>(), new Map([["a", 1], ["b", 2]]));
+    expect(base.set("a", 1)).toBe(base);
+    expect(base.set("a", 2).set("a", 2).get("a")).toBe(2);
+    expect(base.get("a")).toBe(1);
   });
 
   it("a set that changes nothing returns the same map", () => {

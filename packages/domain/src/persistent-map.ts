@@ -3,7 +3,9 @@
  * untouched, sharing every node it did not change. It lets `evolve` stay pure over
  * a state that holds every account of a library without copying it per event:
  * each update copies one path of at most seven small nodes (a hash array mapped
- * trie, 32-way, keyed by string).
+ * trie, 32-way, keyed by string). A replay hands out maps whose entries sit in a
+ * built-in `Map` no one writes (see `PersistentMap`), so deciding on a replayed
+ * state looks a key up with one `Map.get`.
  */
 
 // Each node carries a numeric `tag` first: telling the three kinds apart by a
@@ -123,65 +125,46 @@ function* leavesOf<V>(node: Node<V>): Generator<Leaf<V>> {
 
 const EMPTY_ROOT: Branch<never> = { tag: 1, bitmap: 0, children: [] };
 
-/** Every leaf under `node`, into `out` (no generator: a bulk build walks a whole map). */
-const collectLeaves = <V>(node: Node<V>, out: Array<Leaf<V>>): void => {
-  if (isLeaf(node)) out.push(node);
-  else if (isBranch(node)) for (const child of node.children) collectLeaves(child, out);
-  else for (const leaf of node.leaves) out.push(leaf);
-};
-
-/** A branch over `leaves` (distinct keys) at `shift`, children in fragment order. */
-const branchOver = <V>(leaves: ReadonlyArray<Leaf<V>>, shift: number): Branch<V> => {
-  const buckets: Array<Array<Leaf<V>> | undefined> = [];
-  let bitmap = 0;
-  for (const leaf of leaves) {
-    const f = fragment(leaf.hash, shift);
-    const bucket = buckets[f];
-    if (bucket === undefined) buckets[f] = [leaf];
-    else bucket.push(leaf);
-    bitmap |= 1 << f;
-  }
-  const children: Array<Node<V>> = [];
-  for (let f = 0; f <= MASK; f++) {
-    const bucket = buckets[f];
-    if (bucket !== undefined) children.push(nodeOver(bucket, shift + BITS));
-  }
-  return { tag: 1, bitmap, children };
-};
+/** Makes a persistent map, for `setAll` and the builder in this module only. */
+let mapOf!: <V>(base: ReadonlyMap<string, V> | null, root: Node<V>, overlaySize: number, size: number) => PersistentMap<V>;
 
 /**
- * The node holding `leaves` (at least one, distinct keys) below a branch:
- * exactly the node `insert` makes for them, whatever their order (a lone leaf;
- * a collision where every hash is one; else a branch splitting them by fragment).
+ * A persistent map is either a trie alone, or (what a replay hands out) a
+ * built-in `Map` this module made and never writes again, its base, under a
+ * trie of the entries set since, its overlay. A lookup in a replayed state is
+ * then one `Map.get` (the overlay is empty) instead of a walk down the trie.
+ * A `set` never touches the base: it goes into the overlay, and when the
+ * overlay outgrows the base both are copied into a new base (so a set costs
+ * amortised one copied entry, and a lookup at most a trie walk and a `Map.get`).
+ *
+ * Its iteration order is not specified (today: the base's entries in the order
+ * they were added, then the overlay's in trie order). Two maps with the same
+ * entries may iterate them in different orders; sort when order matters.
  */
-const nodeOver = <V>(leaves: ReadonlyArray<Leaf<V>>, shift: number): Node<V> => {
-  const first = leaves[0]!;
-  if (leaves.length === 1) return first;
-  if (leaves.every((l) => l.hash === first.hash)) return { tag: 2, hash: first.hash, leaves };
-  return branchOver(leaves, shift);
-};
-
-/** The persistent map's insides, for `setAll` in this module only. */
-let rootOf!: <V>(map: PersistentMap<V>) => Node<V>;
-let mapOf!: <V>(root: Node<V>, size: number) => PersistentMap<V>;
-
 export class PersistentMap<V> {
   static {
-    rootOf = (map) => map.root;
-    mapOf = (root, size) => new PersistentMap(root, size);
+    mapOf = (base, root, overlaySize, size) => new PersistentMap(base, root, overlaySize, size);
   }
 
   private constructor(
+    /** Never written once a map holds it; null: none. */
+    private readonly base: ReadonlyMap<string, V> | null,
+    /** The entries set over the base (or every entry, without one). */
     private readonly root: Node<V>,
+    private readonly overlaySize: number,
     readonly size: number,
   ) {}
 
   static empty<V>(): PersistentMap<V> {
-    return new PersistentMap<V>(EMPTY_ROOT, 0);
+    return new PersistentMap<V>(null, EMPTY_ROOT, 0, 0);
   }
 
   get(key: string): V | undefined {
-    return lookup(this.root, hashOf(key), key, 0);
+    if (this.overlaySize !== 0) {
+      const value = lookup(this.root, hashOf(key), key, 0);
+      if (value !== undefined || this.base === null) return value;
+    }
+    return this.base === null ? undefined : this.base.get(key);
   }
 
   has(key: string): boolean {
@@ -196,55 +179,108 @@ export class PersistentMap<V> {
   /** A map with `key` bound to `f(current)`; `this` is unchanged. The key is hashed once. */
   update(key: string, f: (current: V | undefined) => V): PersistentMap<V> {
     const hash = hashOf(key);
-    return this.setHashed(key, hash, f(lookup(this.root, hash, key, 0)));
+    return this.setHashed(key, hash, f(this.getHashed(key, hash)));
+  }
+
+  private getHashed(key: string, hash: number): V | undefined {
+    if (this.overlaySize !== 0) {
+      const value = lookup(this.root, hash, key, 0);
+      if (value !== undefined || this.base === null) return value;
+    }
+    return this.base === null ? undefined : this.base.get(key);
   }
 
   private setHashed(key: string, hash: number, value: V): PersistentMap<V> {
+    if (value === undefined) return this;
+    if (this.base !== null && this.getHashed(key, hash) === value) return this;
     const out: Added = { added: false };
     const root = insert(this.root, { tag: 0, key, hash, value }, 0, out);
-    return root === this.root ? this : new PersistentMap(root, out.added ? this.size + 1 : this.size);
+    if (root === this.root) return this;
+    const { base } = this;
+    if (base === null) return new PersistentMap(null, root, out.added ? this.overlaySize + 1 : this.overlaySize, out.added ? this.size + 1 : this.size);
+    // Over a base: a key new to the overlay may still be in the base (then the size stays).
+    if (!out.added) return new PersistentMap(base, root, this.overlaySize, this.size);
+    const overlaySize = this.overlaySize + 1;
+    const size = base.has(key) ? this.size : this.size + 1;
+    if (overlaySize <= base.size) return new PersistentMap(base, root, overlaySize, size);
+    const merged = new Map(base);
+    collectInto(root, merged);
+    return new PersistentMap(merged, EMPTY_ROOT, 0, merged.size);
   }
 
   *entries(): Generator<readonly [string, V]> {
-    for (const leaf of leavesOf(this.root)) yield [leaf.key, leaf.value] as const;
+    const { base, root, overlaySize } = this;
+    if (base === null) {
+      for (const leaf of leavesOf(root)) yield [leaf.key, leaf.value] as const;
+      return;
+    }
+    if (overlaySize === 0) {
+      for (const [key, value] of base) yield [key, value] as const;
+      return;
+    }
+    for (const [key, value] of base) yield [key, lookup(root, hashOf(key), key, 0) ?? value] as const;
+    for (const leaf of leavesOf(root)) if (!base.has(leaf.key)) yield [leaf.key, leaf.value] as const;
   }
 
   *values(): Generator<V> {
-    for (const leaf of leavesOf(this.root)) yield leaf.value;
+    for (const [, value] of this.entries()) yield value;
   }
 }
 
+/** Every entry of the trie under `node`, set into `map`. */
+const collectInto = <V>(node: Node<V>, map: Map<string, V>): void => {
+  if (isLeaf(node)) map.set(node.key, node.value);
+  else if (isBranch(node)) for (const child of node.children) collectInto(child, map);
+  else for (const leaf of node.leaves) map.set(leaf.key, leaf.value);
+};
+
 /**
- * `base` with every entry of `changes` set, as `set` one after the other would
- * give (the same entries, the same trie), `base` unchanged. A few changes are
- * path-copied into `base`; many (an eighth of its size or more) are built in
- * one pass over every leaf, with no node copied per change.
+ * `base` with every entry of `changes` set: the same entries, size and answers
+ * as `set` one after the other would give, `base` unchanged (the order of
+ * iteration may differ: see `PersistentMap`). A few changes (fewer than an
+ * eighth of `base`) are set one by one into its overlay; many are copied, with
+ * `base`, into a new built-in map, its base, in one pass.
  */
-export const setAll = <V>(base: PersistentMap<V>, changes: ReadonlyMap<string, V>): PersistentMap<V> => {
-  if (changes.size === 0) return base;
-  if (changes.size * 8 < base.size) {
-    let map = base;
-    for (const [key, value] of changes) map = map.set(key, value);
-    return map;
-  }
-  const leaves: Array<Leaf<V>> = [];
-  if (base.size > 0) {
-    const kept: Array<Leaf<V>> = [];
-    collectLeaves(rootOf(base), kept);
-    for (const leaf of kept) if (!changes.has(leaf.key)) leaves.push(leaf);
-  }
-  for (const [key, value] of changes) leaves.push({ tag: 0, key, hash: hashOf(key), value });
-  // The root is a branch however few its leaves, as `insert` leaves it.
-  return mapOf(branchOver(leaves, 0), leaves.length);
+export const setAll = <V>(base: PersistentMap<V>, changes: ReadonlyMap<string, V>): PersistentMap<V> =>
+  changes.size === 0 ? base : changes.size * 8 < base.size ? setEach(base, changes) : merged(base, new Map(changes));
+
+/**
+ * `setAll` for a `changes` map the caller made and hands over: no one may hold
+ * it or write it after this call (it may become the new map's base, uncopied).
+ * For a replay that built its changes in a `Map` of its own.
+ */
+export const setAllTaking = <V>(base: PersistentMap<V>, changes: Map<string, V>): PersistentMap<V> =>
+  changes.size === 0 ? base : changes.size * 8 < base.size ? setEach(base, changes) : merged(base, changes);
+
+const setEach = <V>(base: PersistentMap<V>, changes: ReadonlyMap<string, V>): PersistentMap<V> => {
+  let map = base;
+  for (const [key, value] of changes) map = map.set(key, value);
+  return map;
+};
+
+/**
+ * `base` with `changes` set, as a map with a base and no overlay: `changes`
+ * itself when `base` is empty, else a copy of `base`'s entries followed by the
+ * new keys. `changes` must be a map no one else holds or will ever write: it
+ * may become the new map's base.
+ */
+const merged = <V>(base: PersistentMap<V>, changes: Map<string, V>): PersistentMap<V> => {
+  for (const [key, value] of changes) if (value === undefined) changes.delete(key);
+  if (base.size === 0) return mapOf(changes, EMPTY_ROOT, 0, changes.size);
+  const all = new Map<string, V>(base.entries());
+  for (const [key, value] of changes) all.set(key, value);
+  return mapOf(all, EMPTY_ROOT, 0, all.size);
 };
 
 /**
  * A transient builder over a persistent map, for one replay: it answers like
  * the map it started from with every change made so far, keeps its changes in
- * a plain `Map` (no path copying per change), and `build()` writes them into
- * the persistent map once (`setAll`). The map it started from is never
- * changed. It is mutable: it must not outlive the replay that made it (see
- * `evolveLibraryAll`).
+ * a plain `Map` (no path copying per change), and `build()` makes the
+ * persistent map once: with few changes, set into the map it started from;
+ * with many, the changes' own `Map` becomes the new map's base (copied with
+ * the old entries when there were any). The map it started from is never
+ * changed. It is mutable: it must not outlive the replay that made it, and
+ * must not be used after `build()` (see `evolveLibraryAll`).
  *
  * It offers the methods `evolve` uses (`get`, `has`, `set`, `update`), each
  * returning the builder itself where the persistent map returns a new map.
@@ -252,6 +288,7 @@ export const setAll = <V>(base: PersistentMap<V>, changes: ReadonlyMap<string, V
 export class PersistentMapBuilder<V> {
   private readonly changes = new Map<string, V>();
   private added = 0;
+  private built = false;
 
   constructor(private readonly base: PersistentMap<V>) {}
 
@@ -269,8 +306,12 @@ export class PersistentMapBuilder<V> {
   }
 
   set(key: string, value: V): this {
-    if (value !== undefined && !this.changes.has(key) && (this.base.size === 0 || this.base.get(key) === undefined)) this.added++;
-    this.changes.set(key, value);
+    if (this.built) throw new Error("PersistentMapBuilder: set after build()");
+    if (value === undefined) return this;
+    const { changes } = this;
+    const before = changes.size;
+    // A key new to the changes (the Map grew) is new to the map unless the base has it.
+    if (changes.set(key, value).size !== before && (this.base.size === 0 || this.base.get(key) === undefined)) this.added++;
     return this;
   }
 
@@ -280,6 +321,7 @@ export class PersistentMapBuilder<V> {
 
   /** The persistent map with every change; the builder must not be used after. */
   build(): PersistentMap<V> {
-    return setAll(this.base, this.changes);
+    this.built = true;
+    return setAllTaking(this.base, this.changes);
   }
 }

@@ -5,12 +5,12 @@
  * itself a fact, a `ConnectionAttemptFailed` with the precise reason, which the
  * connector is told only as R9 allows.
  */
-import { accountIdByBarcode } from "../linking-state.js";
+import { accountByBarcode, accountIdByBarcode } from "../linking-state.js";
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
 import { Actor, Base64Url, FreeText, Id, secret } from "../codec.js";
 import type { Direction, Id as IdType } from "../codec.js";
-import { authorize, authorizeOn, grantsOf, linksGiving } from "../access.js";
+import { authorize, authorizeOn, gives, linksBetween } from "../access.js";
 import { canonicalBarcode } from "../barcode.js";
 import { type Decision, declare } from "../declaration.js";
 import { type DomainError, domainError } from "../errors.js";
@@ -70,9 +70,24 @@ const proofFor = (proofs: ReadonlyArray<PhraseProof>, phraseId: IdType): PhraseP
   return undefined;
 };
 
-/** R8: does every grant `direction` gives between these two already hold by an active link? */
-const alreadyGranted = (state: LinkingState, issuerId: IdType, connectorId: IdType, direction: Direction): boolean =>
-  grantsOf({ issuerAccountId: issuerId, connectedAccountId: connectorId, direction }).every((g) => linksGiving(state, g.manager, g.account).length > 0);
+/**
+ * R8: does every grant `direction` gives between these two already hold by an
+ * active link? (`grantsOf` that link, each given by one of `linksGiving`: the
+ * pair's active links are read once for both directions.)
+ */
+const alreadyGranted = (state: LinkingState, issuerId: IdType, connectorId: IdType, direction: Direction): boolean => {
+  const ids = linksBetween(state, issuerId, connectorId);
+  let forward = false;
+  let backward = direction !== "two-way";
+  for (const id of ids) {
+    const link = state.links.get(id);
+    if (link === undefined) continue;
+    forward ||= gives(link, issuerId, connectorId);
+    backward ||= gives(link, connectorId, issuerId);
+    if (forward && backward) return true;
+  }
+  return false;
+};
 
 const decideConnect = (c: ConnectAccount, { linking: state }: LibraryState, policy: Policy): Decision => {
   const nowMs = Date.parse(c.now);
@@ -90,10 +105,10 @@ const decideConnect = (c: ConnectAccount, { linking: state }: LibraryState, poli
   // connector's tries cost nobody else anything.
   const until = lockedUntil(connector.failuresAsConnector, policy.connectorLockout);
   if (nowMs < until) return E.left(tooManyAttempts(until));
-  const issuerId = accountIdByBarcode(state, c.barcode) ?? null;
-  if (issuerId === null) return failed(c, null, "unknown-barcode");
+  const issuer = accountByBarcode(state, c.barcode);
+  if (issuer === undefined) return failed(c, null, "unknown-barcode");
+  const issuerId = issuer.accountId;
   if (issuerId === c.connectorAccountId) return failed(c, issuerId, "self-link");
-  const issuer = state.accounts.get(issuerId)!;
   if (issuer.closed) return failed(c, issuerId, "account-closed");
   if (nowMs < lockedUntil(issuer.failuresAsIssuer, policy.issuerLockout)) return failed(c, issuerId, "issuer-locked");
 
