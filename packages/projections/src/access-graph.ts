@@ -33,6 +33,7 @@ import {
   type AccountFacts,
   type DecodeError,
   type Direction,
+  type EventOf,
   type Id,
   type LinkFacts,
   type LinkingEvent,
@@ -48,6 +49,7 @@ import {
   managesItself,
   mayManage,
 } from "@linked-accounts/domain/internal";
+import type { FieldsRead } from "./lean-lines.js";
 import type { PositionedEvent, Projection } from "./projection.js";
 import { StringIndex, grownFloat64, grownInt32, grownUint8, hashOf, spread } from "./string-index.js";
 import { TimeIndex, isoMs } from "./time-index.js";
@@ -276,6 +278,22 @@ const placePair = (s: AccessGraphState, e: number): void => {
   while (s.pairSlots[i] !== 0) i = (i + 1) & s.pairMask;
   s.pairSlots[i] = e + 1;
 };
+
+/**
+ * What the fold reads of each event type, beyond every event's position and
+ * `metadata.occurredAt`: the fields `applyLinking` below takes. A reader may
+ * hand the fold events with only these (an export read with
+ * `ReadExportOptions.readOnly`); a field the fold comes to read must be added
+ * here (the lean-reading tests fold both ways and compare).
+ */
+export const accessGraphReads = {
+  AccountRegistered: { data: ["accountId", "barcode", "minor"] },
+  AccountClosed: { data: ["accountId"] },
+  DateOfBirthRecorded: { data: ["accountId", "dateOfBirth"] },
+  AccountConnected: { data: ["linkId", "phraseId", "issuerAccountId", "connectedAccountId", "direction"], eventId: true },
+  LinkRevoked: { data: ["linkId"] },
+  AccountErased: { data: ["accountId"] },
+} as const satisfies { readonly [K in LinkingEvent["type"]]?: { readonly data: ReadonlyArray<keyof EventOf<K>["data"]>; readonly eventId?: boolean } } & FieldsRead;
 
 /** The fold. Total: an event about something unknown changes nothing (as the domain's evolve). */
 export const evolveAccessGraph = (s: AccessGraphState, event: PositionedEvent): AccessGraphState => {

@@ -16,7 +16,18 @@ import { stat } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import { type Id, canonicalBarcode } from "@linked-accounts/domain/internal";
 import { renderAccessReport, reportFrom } from "./access-report.js";
-import { type AccessGraphState, type AccessView, type Explanation, type Grant, type Refusal, accessAsOf, accessNow, evolveAccessGraph, initialAccessGraph } from "./access-graph.js";
+import {
+  type AccessGraphState,
+  type AccessView,
+  type Explanation,
+  type Grant,
+  type Refusal,
+  accessAsOf,
+  accessGraphReads,
+  accessNow,
+  evolveAccessGraph,
+  initialAccessGraph,
+} from "./access-graph.js";
 import { type AuditTimelineState, type TimelineEntry, evolveAuditTimeline, initialAuditTimeline, timelineOf } from "./audit-timeline.js";
 import { type LinkedLoans, loansFor } from "./linked-loans.js";
 import { DEFAULT_MAX_LINE_BYTES, ExportFormatError, ExportIntegrityError, writeExport } from "./ndjson.js";
@@ -343,9 +354,8 @@ async function* increasing<E extends { readonly position: bigint }>(batches: Asy
   }
 }
 
-/** The commands the access graph alone answers, and the events it reads beyond a position and a time. */
+/** The commands the access graph alone answers (from the fields `accessGraphReads` names). */
 const accessOnly: ReadonlySet<string> = new Set(["grants", "who-can-manage", "managed-by", "explain"]);
-const accessGraphTypes: ReadonlySet<string> = new Set(["AccountRegistered", "AccountClosed", "AccountConnected", "LinkRevoked"]);
 
 const openFor = async (parsed: Parsed, io: CommandLineIo, now: () => number): Promise<{ source: OpenedSource; progress: Progress }> => {
   if (parsed.source.kind === "stdin" && io.stdinIsTerminal === true)
@@ -357,7 +367,7 @@ const openFor = async (parsed: Parsed, io: CommandLineIo, now: () => number): Pr
   try {
     source = await openSource(parsed.source, io.stdin, {
       maxLineBytes: parsed.maxLineBytes,
-      ...(accessOnly.has(parsed.command) ? { readInFull: accessGraphTypes } : {}),
+      ...(accessOnly.has(parsed.command) ? { readOnly: accessGraphReads } : {}),
       onBytes: (bytes) => progress.readBytes(bytes),
       onUnchecked: () => {
         progress.done();

@@ -1,0 +1,373 @@
+/**
+ * Reading only what a read model folds, from export lines as `export` writes
+ * them (ndjson.ts, `ReadExportOptions.readOnly`).
+ *
+ * A reader that answers from a few fields of a few event types (the access
+ * graph: who registered, who connected whom, which link was revoked) need not
+ * parse a whole line to get them. From a line laid out exactly as `export`
+ * writes it (`{"position":N,"stream":…,["tags":…,]"type":…,"data":{…},"metadata":{…}}`,
+ * with no spaces) this module takes, by walking its bytes:
+ *
+ * - for every line: the position, the type, `metadata.schemaVersion` and
+ *   `metadata.occurredAt`;
+ * - for a type the caller reads: the fields of `data` it names, and
+ *   `metadata.eventId` when asked.
+ *
+ * Each value taken is checked with the catalog's own codec for that field (the
+ * event's data codec, `EventMetadata`), so a value the catalog refuses is never
+ * handed on. Anything unexpected (another layout, an escaped string, a missing
+ * or repeated field, a value that fails its check, a sealed part to open with
+ * keys) gives `undefined`: the caller then decodes the line in full, which
+ * refuses a bad line naming its line and field. What is not taken is vouched
+ * for by the export's trailer, which the caller requires: its SHA-256 covers
+ * every byte, and `export` writes only events it decoded.
+ *
+ * No JSON.parse and no io-ts on this path, and no string made but the values
+ * taken.
+ */
+import type * as t from "io-ts";
+import { EventMetadata, Id, SCHEMA_VERSION, SEALED, eventCodecs, eventTypes, isEventType, personalFieldsOf, schemaChanges } from "@linked-accounts/domain/internal";
+
+/**
+ * What a reader reads of each event type it folds: the fields of `data`, and
+ * whether it needs `metadata.eventId`. Every event also comes with its
+ * position, type and `metadata.occurredAt`.
+ */
+export type FieldsRead = { readonly [type: string]: { readonly data: ReadonlyArray<string>; readonly eventId?: boolean } };
+
+/** A field to take: its name, its catalog check, and whether it is personal (sealed in a sealed line). */
+interface Wanted {
+  readonly name: string;
+  readonly is: (u: unknown) => boolean;
+  /** The codec is the catalog's `Id`: checked on the bytes as they are taken (`idByte`), not again. */
+  readonly id: boolean;
+  /** The name's bytes, to find it among a line's keys without making a string. */
+  readonly key: Uint8Array;
+  readonly personal: boolean;
+}
+
+interface TypePlan {
+  readonly fields: ReadonlyArray<Wanted>;
+  readonly eventId: boolean;
+  readonly hasPersonal: boolean;
+}
+
+/** `FieldsRead` compiled once: each field with its codec's check. */
+export interface LeanPlan {
+  readonly types: ReadonlyMap<string, TypePlan>;
+}
+
+/**
+ * Per event type, the oldest schema version whose lines are read here: one
+ * that no later schema change touches, neither in the metadata (every type)
+ * nor in the type's data, so its fields mean today what they meant then.
+ * Older lines are decoded in full (and upcast).
+ */
+const leanFrom: ReadonlyMap<string, number> = new Map(
+  eventTypes.map((type) => [type, 1 + Math.max(0, ...schemaChanges.filter((c) => c.metadata !== undefined || c.data?.[type] !== undefined).map((c) => c.from))]),
+);
+
+type DataCodec = t.ExactType<t.InterfaceType<{ data: t.ExactType<t.InterfaceType<t.Props>> }>>;
+const metadataProps = (EventMetadata as unknown as t.ExactType<t.InterfaceType<t.Props>>).type.props;
+const isEventId = (u: unknown): boolean => metadataProps["eventId"]!.is(u);
+const isOccurredAt = (u: unknown): boolean => metadataProps["occurredAt"]!.is(u);
+
+/** Compiles `read`; throws for a type or field the catalog does not have (a mistake in the caller). */
+export const leanPlan = (read: FieldsRead): LeanPlan => {
+  const types = new Map<string, TypePlan>();
+  for (const [type, spec] of Object.entries(read)) {
+    if (!isEventType(type)) throw new TypeError(`leanPlan: no event type ${type}`);
+    const props = (eventCodecs[type] as unknown as DataCodec).type.props.data.type.props;
+    const personal = new Set<string>(personalFieldsOf(type));
+    const fields = spec.data.map((name): Wanted => {
+      const codec = props[name];
+      if (codec === undefined) throw new TypeError(`leanPlan: ${type}.data has no field ${name}`);
+      return { name, is: (u) => codec.is(u), id: codec === Id, key: Uint8Array.from(Buffer.from(name, "latin1")), personal: personal.has(name) };
+    });
+    types.set(type, { fields, eventId: spec.eventId === true, hasPersonal: personal.size > 0 });
+  }
+  return { types };
+};
+
+const QUOTE = 34;
+const BACKSLASH = 92;
+const COMMA = 44;
+const COLON = 58;
+const OPEN = 123;
+const CLOSE = 125;
+const OPEN_ARRAY = 91;
+const CLOSE_ARRAY = 93;
+
+/**
+ * The bytes of the catalog's `Id` (`^[A-Za-z0-9_-]{1,64}$`): an id is checked
+ * as it is taken, with no regular expression (a test holds this to `Id.is`).
+ */
+export const ID_MAX = 64;
+const idByte = new Uint8Array(256);
+for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") idByte[c.charCodeAt(0)] = 1;
+
+/** The type names by a hash of their bytes (`typeHash`), so a line's type is found without making a string. */
+const typeHash = (buf: Buffer, from: number, to: number): number => {
+  let h = to - from;
+  for (let i = from; i < to; i++) h = (Math.imul(h, 31) + buf[i]!) | 0;
+  return h;
+};
+const typesByHash = new Map<number, string[]>();
+for (const type of eventTypes) {
+  const bytes = Buffer.from(type, "latin1");
+  const h = typeHash(bytes, 0, bytes.length);
+  typesByHash.set(h, [...(typesByHash.get(h) ?? []), type]);
+}
+/** The event type named by the bytes `[from, to)`, or undefined. */
+const typeAt = (buf: Buffer, from: number, to: number): string | undefined => {
+  const candidates = typesByHash.get(typeHash(buf, from, to));
+  if (candidates === undefined) return undefined;
+  next: for (const type of candidates) {
+    if (type.length !== to - from) continue;
+    for (let k = 0; k < type.length; k++) if (type.charCodeAt(k) !== buf[from + k]) continue next;
+    return type;
+  }
+  return undefined;
+};
+
+const bytesOf = (text: string): Uint8Array => Uint8Array.from(Buffer.from(text, "latin1"));
+const POSITION_PREFIX = bytesOf('{"position":');
+const STREAM_KEY = bytesOf(',"stream":"');
+const TAGS_KEY = bytesOf(',"tags":[');
+const TYPE_KEY = bytesOf(',"type":"');
+const DATA_KEY = bytesOf(',"data":{');
+const METADATA_KEY = bytesOf(',"metadata":{"eventId":"');
+const SCHEMA_VERSION_KEY = bytesOf('","schemaVersion":');
+const OCCURRED_AT_KEY = bytesOf(',"occurredAt":"');
+const EVENT_ID_LENGTH = 36;
+const TIME_LENGTH = 24;
+
+const matchesAt = (buf: Buffer, at: number, what: Uint8Array, end: number): boolean => {
+  if (at + what.length > end) return false;
+  for (let k = 0; k < what.length; k++) if (buf[at + k] !== what[k]) return false;
+  return true;
+};
+
+/** The end of the string whose opening quote is at `i` (the index after its closing quote), or -1. */
+const skipString = (buf: Buffer, i: number, end: number): number => {
+  for (i++; i < end; i++) {
+    const c = buf[i]!;
+    if (c === QUOTE) return i + 1;
+    if (c === BACKSLASH) i++;
+  }
+  return -1;
+};
+
+/** The end of the JSON value at `i` (not checked: the trailer vouches for it), or -1. */
+const skipValue = (buf: Buffer, i: number, end: number): number => {
+  const c = buf[i];
+  if (c === QUOTE) return skipString(buf, i, end);
+  if (c === OPEN || c === OPEN_ARRAY) {
+    let depth = 0;
+    for (; i < end; i++) {
+      const b = buf[i]!;
+      if (b === QUOTE) {
+        i = skipString(buf, i, end) - 1;
+        if (i < 0) return -1;
+      } else if (b === OPEN || b === OPEN_ARRAY) depth++;
+      else if (b === CLOSE || b === CLOSE_ARRAY) {
+        if (--depth === 0) return i + 1;
+      }
+    }
+    return -1;
+  }
+  // A number or a literal: up to the next separator.
+  for (; i < end; i++) {
+    const b = buf[i]!;
+    if (b === COMMA || b === CLOSE || b === CLOSE_ARRAY) return i;
+  }
+  return -1;
+};
+
+/** Where the value `takeValue` last took ends. */
+let valueEnd = 0;
+const NOT_TAKEN = Symbol("not taken");
+
+/**
+ * The value at `i` when it is a string with no escape and no byte above 127
+ * (with `id`: an `Id`, checked here), a boolean or null; NOT_TAKEN otherwise.
+ */
+const takeValue = (buf: Buffer, i: number, end: number, id: boolean): unknown => {
+  const c = buf[i];
+  if (c === QUOTE) {
+    for (let j = i + 1; j < end; j++) {
+      const b = buf[j]!;
+      if (b === QUOTE) {
+        if (id && (j === i + 1 || j - i - 1 > ID_MAX)) return NOT_TAKEN;
+        valueEnd = j + 1;
+        return buf.toString("latin1", i + 1, j);
+      }
+      if (id ? idByte[b] === 0 : b === BACKSLASH || b > 127) return NOT_TAKEN;
+    }
+    return NOT_TAKEN;
+  }
+  if (id) return NOT_TAKEN;
+  if (c === 116 /* t */ && buf[i + 1] === 114 && buf[i + 2] === 117 && buf[i + 3] === 101) {
+    valueEnd = i + 4;
+    return true;
+  }
+  if (c === 102 /* f */ && buf[i + 1] === 97 && buf[i + 2] === 108 && buf[i + 3] === 115 && buf[i + 4] === 101) {
+    valueEnd = i + 5;
+    return false;
+  }
+  if (c === 110 /* n */ && buf[i + 1] === 117 && buf[i + 2] === 108 && buf[i + 3] === 108) {
+    valueEnd = i + 4;
+    return null;
+  }
+  return NOT_TAKEN;
+};
+
+const SEALED_KEY = bytesOf("sealed");
+const NO_KEY = -1;
+const OTHER_KEY = -2;
+const SEALED_FIELD = -3;
+
+/**
+ * Which of `fields` the key at `i` (its opening quote) names: its index,
+ * SEALED_FIELD for `sealed`, OTHER_KEY for another, NO_KEY when there is no
+ * plain key there. Sets `valueEnd` past its colon.
+ */
+const keyAt = (buf: Buffer, i: number, end: number, fields: ReadonlyArray<Wanted>): number => {
+  if (buf[i] !== QUOTE) return NO_KEY;
+  let j = i + 1;
+  while (j < end && buf[j] !== QUOTE && buf[j] !== BACKSLASH) j++;
+  if (buf[j] !== QUOTE || buf[j + 1] !== COLON) return NO_KEY;
+  valueEnd = j + 2;
+  const length = j - i - 1;
+  next: for (let k = 0; k < fields.length; k++) {
+    const key = fields[k]!.key;
+    if (key.length !== length) continue;
+    for (let n = 0; n < length; n++) if (buf[i + 1 + n] !== key[n]) continue next;
+    return k;
+  }
+  if (length === SEALED_KEY.length && matchesAt(buf, i + 1, SEALED_KEY, end)) return SEALED_FIELD;
+  return OTHER_KEY;
+};
+
+/** What `leanLine` found: an event with only the fields read, or undefined (decode the line in full). */
+export interface LeanEvent {
+  readonly position: bigint;
+  readonly type: string;
+  readonly stream: string;
+  readonly data?: Record<string, unknown>;
+  readonly metadata: { readonly occurredAt: string; readonly eventId?: string };
+}
+
+/** The values taken from the line being read, by field (reused: at most 32 fields a type). */
+const taken: unknown[] = [];
+
+/** Set by `leanLine`: whether the event it returned was sealed (its personal fields read `[sealed]`). */
+export const leanLast = { sealed: false };
+
+/**
+ * The lean event of the line `[start, end)` of `buf` (after position
+ * `previous`), or undefined when the line is not exactly as `export` writes it,
+ * or a value taken fails its check, or it is sealed and `sealedReads` is false
+ * (keys were given: its fields must be opened). With `sealedReads`, a sealed
+ * line's personal fields read `[sealed]`, and `leanLast.sealed` is set.
+ */
+export const leanLine = (buf: Buffer, start: number, end: number, previous: bigint, plan: LeanPlan, sealedReads: boolean): LeanEvent | undefined => {
+  leanLast.sealed = false;
+  if (!matchesAt(buf, start, POSITION_PREFIX, end)) return undefined;
+  // The position: digits, no leading zero, safe as a number.
+  let i = start + POSITION_PREFIX.length;
+  let p = 0;
+  const digitsFrom = i;
+  for (let c = buf[i]!; c >= 48 && c <= 57 && i < end; c = buf[++i]!) p = p * 10 + (c - 48);
+  if (i === digitsFrom || i - digitsFrom > 15 || buf[digitsFrom] === 48) return undefined;
+  const position = BigInt(p);
+  if (position <= previous) return undefined;
+  // The stream (not kept: no reader of the access graph asks), the tags if any, then the type.
+  if (!matchesAt(buf, i, STREAM_KEY, end)) return undefined;
+  i = skipString(buf, i + STREAM_KEY.length - 1, end);
+  if (i < 0) return undefined;
+  if (matchesAt(buf, i, TAGS_KEY, end)) {
+    i = skipValue(buf, i + TAGS_KEY.length - 1, end);
+    if (i < 0) return undefined;
+  }
+  if (!matchesAt(buf, i, TYPE_KEY, end)) return undefined;
+  const typeStart = i + TYPE_KEY.length;
+  let typeEnd = typeStart;
+  while (typeEnd < end && buf[typeEnd] !== QUOTE) typeEnd++;
+  const type = typeAt(buf, typeStart, typeEnd);
+  if (type === undefined) return undefined;
+  i = typeEnd + 1;
+  if (!matchesAt(buf, i, DATA_KEY, end)) return undefined;
+  const wanted = plan.types.get(type);
+  let data: Record<string, unknown> | undefined;
+  if (wanted === undefined) {
+    // A type not read: its data skipped whole.
+    i = skipValue(buf, i + DATA_KEY.length - 1, end);
+    if (i < 0) return undefined;
+  } else {
+    // Each field asked for taken and checked; every other one skipped.
+    i += DATA_KEY.length;
+    const fields = wanted.fields;
+    const values = taken;
+    let seen = 0;
+    let sealed = false;
+    if (buf[i] === CLOSE) i++;
+    else
+      for (;;) {
+        const k = keyAt(buf, i, end, fields);
+        if (k === NO_KEY) return undefined;
+        i = valueEnd;
+        if (k >= 0) {
+          const field = fields[k]!;
+          const value = takeValue(buf, i, end, field.id);
+          if (value === NOT_TAKEN || (seen & (1 << k)) !== 0 || (!field.id && !field.is(value))) return undefined;
+          values[k] = value;
+          seen |= 1 << k;
+          i = valueEnd;
+        } else {
+          if (k === SEALED_FIELD) {
+            if (sealed || !wanted.hasPersonal) return undefined;
+            sealed = true;
+          }
+          i = skipValue(buf, i, end);
+          if (i < 0) return undefined;
+        }
+        const c = buf[i++];
+        if (c === CLOSE) break;
+        if (c !== COMMA) return undefined;
+      }
+    if (sealed) {
+      // Keys given: the sealed part must be opened (and so checked) by the full path.
+      if (!sealedReads) return undefined;
+      // The fields read that are personal must be sealed, not in the clear beside it; they read [sealed].
+      for (let k = 0; k < fields.length; k++) {
+        const field = fields[k]!;
+        if (field.personal === ((seen & (1 << k)) !== 0)) return undefined;
+        if (field.personal) values[k] = SEALED;
+      }
+      leanLast.sealed = true;
+    } else if (seen !== (1 << fields.length) - 1) return undefined;
+    // Always the same keys in the same order for a type: one shape per type.
+    data = {};
+    for (let k = 0; k < fields.length; k++) data[fields[k]!.name] = values[k];
+  }
+  // The metadata, laid out as `export` writes it: its event id, schema version and time first.
+  if (!matchesAt(buf, i, METADATA_KEY, end)) return undefined;
+  const idStart = i + METADATA_KEY.length;
+  i = idStart + EVENT_ID_LENGTH;
+  if (!matchesAt(buf, i, SCHEMA_VERSION_KEY, end)) return undefined;
+  i += SCHEMA_VERSION_KEY.length;
+  const version = buf[i]! - 48;
+  if (version < leanFrom.get(type)! || version > SCHEMA_VERSION) return undefined;
+  i++;
+  if (!matchesAt(buf, i, OCCURRED_AT_KEY, end)) return undefined;
+  const atStart = i + OCCURRED_AT_KEY.length;
+  if (atStart + TIME_LENGTH >= end || buf[atStart + TIME_LENGTH] !== QUOTE) return undefined;
+  const occurredAt = buf.toString("latin1", atStart, atStart + TIME_LENGTH);
+  if (!isOccurredAt(occurredAt)) return undefined;
+  if (wanted === undefined) return { position, type, stream: "", metadata: { occurredAt } };
+  if (!wanted.eventId) return { position, type, stream: "", data, metadata: { occurredAt } };
+  const eventId = buf.toString("latin1", idStart, idStart + EVENT_ID_LENGTH);
+  if (!isEventId(eventId)) return undefined;
+  return { position, type, stream: "", data, metadata: { occurredAt, eventId } };
+};
