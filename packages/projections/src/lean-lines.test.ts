@@ -6,10 +6,10 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type DomainEvent, type EventEnvelope, Id, SCHEMA_VERSION } from "@linked-accounts/domain/internal";
+import { type DomainEvent, type EventEnvelope, Id, IsoTime, SCHEMA_VERSION } from "@linked-accounts/domain/internal";
 import { fixtures, validHistory } from "@linked-accounts/domain/testing";
 import { type AccessGraphState, accessGraphReads, accessNow, evolveAccessGraph, initialAccessGraph } from "./access-graph.js";
-import { leanLine, leanPlan } from "./lean-lines.js";
+import { isIsoTimeAt, leanLine, leanPlan } from "./lean-lines.js";
 import { type ExportedEvent, ExportFormatError, type ReadExportOptions, exportLine, readExportBatches } from "./ndjson.js";
 import { checkedExportText, everyKindStory, positioned, referenceStory, stamped } from "./test-support.js";
 
@@ -101,6 +101,23 @@ describe("a checked export read lean folds to the same access graph", () => {
       }),
       { numRuns: numRuns * 10 },
     );
+  });
+
+  it("checks a time on its bytes exactly as the catalog's IsoTime does", () => {
+    const digit = fc.constantFrom(..."0123456789");
+    const near = fc
+      .tuple(fc.integer({ min: 0, max: 9999 }), fc.integer({ min: 0, max: 13 }), fc.integer({ min: 0, max: 32 }), fc.integer({ min: 0, max: 24 }), fc.integer({ min: 0, max: 60 }), fc.integer({ min: 0, max: 60 }), fc.integer({ min: 0, max: 999 }))
+      .map(([y, mo, d, h, mi, s, ms]) => `${String(y).padStart(4, "0")}-${String(mo).padStart(2, "0")}-${String(d).padStart(2, "0")}T${String(h).padStart(2, "0")}:${String(mi).padStart(2, "0")}:${String(s).padStart(2, "0")}.${String(ms).padStart(3, "0")}Z`);
+    const mangled = fc.tuple(near, fc.nat(23), fc.oneof(digit, fc.constantFrom(..."-T:.Z /x"))).map(([t, k, c]) => t.slice(0, k) + c + t.slice(k + 1));
+    fc.assert(
+      fc.property(fc.oneof(near, mangled, fc.string({ minLength: 24, maxLength: 24 })), (time) => {
+        const bytes = Buffer.from(time, "utf8");
+        expect(bytes.length === 24 && isIsoTimeAt(bytes, 0)).toBe(IsoTime.is(time));
+      }),
+      { numRuns: numRuns * 20 },
+    );
+    expect(isIsoTimeAt(Buffer.from("2024-02-29T23:59:59.999Z"), 0)).toBe(true);
+    expect(isIsoTimeAt(Buffer.from("2100-02-29T00:00:00.000Z"), 0)).toBe(false);
   });
 });
 

@@ -70,7 +70,54 @@ const leanFrom: ReadonlyMap<string, number> = new Map(
 type DataCodec = t.ExactType<t.InterfaceType<{ data: t.ExactType<t.InterfaceType<t.Props>> }>>;
 const metadataProps = (EventMetadata as unknown as t.ExactType<t.InterfaceType<t.Props>>).type.props;
 const isEventId = (u: unknown): boolean => metadataProps["eventId"]!.is(u);
-const isOccurredAt = (u: unknown): boolean => metadataProps["occurredAt"]!.is(u);
+
+const daysIn = (year: number, month: number): number =>
+  month === 2 ? (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+
+/**
+ * Whether the 24 bytes at `at` are a time the catalog's `IsoTime` accepts
+ * (`2026-03-03T09:15:00.000Z`, a real date and time of day), checked on the
+ * bytes before any string is made (a test holds this to `IsoTime.is`).
+ */
+export const isIsoTimeAt = (buf: Uint8Array, at: number): boolean => {
+  let year = 0;
+  let month = 0;
+  let day = 0;
+  let hours = 0;
+  let minutes = 0;
+  let seconds = 0;
+  for (let k = 0; k < 24; k++) {
+    const c = buf[at + k]!;
+    switch (k) {
+      case 4:
+      case 7:
+        if (c !== 45 /* - */) return false;
+        continue;
+      case 10:
+        if (c !== 84 /* T */) return false;
+        continue;
+      case 13:
+      case 16:
+        if (c !== COLON) return false;
+        continue;
+      case 19:
+        if (c !== 46 /* . */) return false;
+        continue;
+      case 23:
+        if (c !== 90 /* Z */) return false;
+        continue;
+    }
+    const d = c - 48;
+    if (d < 0 || d > 9) return false;
+    if (k < 4) year = year * 10 + d;
+    else if (k < 7) month = month * 10 + d;
+    else if (k < 10) day = day * 10 + d;
+    else if (k < 13) hours = hours * 10 + d;
+    else if (k < 16) minutes = minutes * 10 + d;
+    else if (k < 19) seconds = seconds * 10 + d;
+  }
+  return month >= 1 && month <= 12 && day >= 1 && day <= daysIn(year, month) && hours <= 23 && minutes <= 59 && seconds <= 59;
+};
 
 /** Compiles `read`; throws for a type or field the catalog does not have (a mistake in the caller). */
 export const leanPlan = (read: FieldsRead): LeanPlan => {
@@ -137,6 +184,7 @@ const TAGS_KEY = bytesOf(',"tags":[');
 const TYPE_KEY = bytesOf(',"type":"');
 const DATA_KEY = bytesOf(',"data":{');
 const METADATA_KEY = bytesOf(',"metadata":{"eventId":"');
+const METADATA_KEY_AFTER_DATA = Buffer.from('},"metadata":{"eventId":"', "latin1");
 const SCHEMA_VERSION_KEY = bytesOf('","schemaVersion":');
 const OCCURRED_AT_KEY = bytesOf(',"occurredAt":"');
 const EVENT_ID_LENGTH = 36;
@@ -301,9 +349,10 @@ export const leanLine = (buf: Buffer, start: number, end: number, previous: bigi
   const wanted = plan.types.get(type);
   let data: Record<string, unknown> | undefined;
   if (wanted === undefined) {
-    // A type not read: its data skipped whole.
-    i = skipValue(buf, i + DATA_KEY.length - 1, end);
-    if (i < 0) return undefined;
+    // A type not read: its data skipped whole, to the metadata (found by its key: the catalog's data has no such field).
+    i = buf.indexOf(METADATA_KEY_AFTER_DATA, i + DATA_KEY.length - 1);
+    if (i < 0 || i >= end) return undefined;
+    i++;
   } else {
     // Each field asked for taken and checked; every other one skipped.
     i += DATA_KEY.length;
@@ -362,9 +411,8 @@ export const leanLine = (buf: Buffer, start: number, end: number, previous: bigi
   i++;
   if (!matchesAt(buf, i, OCCURRED_AT_KEY, end)) return undefined;
   const atStart = i + OCCURRED_AT_KEY.length;
-  if (atStart + TIME_LENGTH >= end || buf[atStart + TIME_LENGTH] !== QUOTE) return undefined;
+  if (atStart + TIME_LENGTH >= end || buf[atStart + TIME_LENGTH] !== QUOTE || !isIsoTimeAt(buf, atStart)) return undefined;
   const occurredAt = buf.toString("latin1", atStart, atStart + TIME_LENGTH);
-  if (!isOccurredAt(occurredAt)) return undefined;
   if (wanted === undefined) return { position, type, stream: "", metadata: { occurredAt } };
   if (!wanted.eventId) return { position, type, stream: "", data, metadata: { occurredAt } };
   const eventId = buf.toString("latin1", idStart, idStart + EVENT_ID_LENGTH);
