@@ -30,6 +30,7 @@ import {
 } from "./access-graph.js";
 import { type AuditTimelineState, type TimelineEntry, evolveAuditTimeline, initialAuditTimeline, timelineOf } from "./audit-timeline.js";
 import { type LinkedLoans, loansFor } from "./linked-loans.js";
+import { SkippedEvent } from "./lean-lines.js";
 import { DEFAULT_MAX_LINE_BYTES, ExportFormatError, ExportIntegrityError, writeExport } from "./ndjson.js";
 import { OpenLoans } from "./open-loans.js";
 import type { PositionedEvent } from "./projection.js";
@@ -343,12 +344,13 @@ interface Folded {
 
 /** Events in strictly increasing positions (stores promise it; an export is also checked as it is read). */
 async function* increasing<E extends { readonly position: bigint }>(batches: AsyncIterable<ReadonlyArray<E>>): AsyncGenerator<ReadonlyArray<E>> {
-  let previous = 0n;
+  let previous: bigint | number = 0n;
   for await (const batch of batches) {
     for (const event of batch) {
-      if (event.position <= previous)
-        throw new BadInputError(`event at position ${event.position}: position: expected more than ${previous} (strictly increasing)`);
-      previous = event.position;
+      // (An event read for its position and time only carries it as a number: no bigint made.)
+      const position: bigint | number = event instanceof SkippedEvent ? event.at : event.position;
+      if (position <= previous) throw new BadInputError(`event at position ${position}: position: expected more than ${previous} (strictly increasing)`);
+      previous = position;
     }
     yield batch;
   }
@@ -426,10 +428,11 @@ const fold = async (parsed: Parsed, io: CommandLineIo, now: () => number): Promi
           evolveAuditTimeline(timeline, event);
         }
         if (asOf !== undefined && within) {
-          const at = Date.parse(event.metadata.occurredAt);
+          const at = event instanceof SkippedEvent ? event.occurredMs : Date.parse(event.metadata.occurredAt);
           if (at > runningMax) runningMax = at;
-          within = "position" in asOf ? event.position <= asOf.position : runningMax <= asOf.time;
-          if (within) cut = event.position;
+          const position = event instanceof SkippedEvent ? BigInt(event.at) : event.position;
+          within = "position" in asOf ? position <= asOf.position : runningMax <= asOf.time;
+          if (within) cut = position;
         }
         if (loans !== undefined && (asOf === undefined || within)) loans.evolve(event);
       }
@@ -608,7 +611,23 @@ function* grantsAnswer(grants: ReadonlyArray<Grant>, position: bigint, json: boo
     return yield "  ]\n}\n";
   }
   yield `Grants in force as of position ${position}: ${grants.length}\n`;
-  yield* tableChunks(["MANAGER", "ACCOUNT", "LINKS"], grants.map((g) => [g.manager, g.account, g.linkIds.join(", ")]));
+  if (grants.length === 0) return;
+  // As `table` lays it out, a row at a time with no array per row (there may be hundreds of thousands).
+  let managerWidth = "MANAGER".length;
+  let accountWidth = "ACCOUNT".length;
+  for (const g of grants) {
+    if (g.manager.length > managerWidth) managerWidth = g.manager.length;
+    if (g.account.length > accountWidth) accountWidth = g.account.length;
+  }
+  let chunk = `${"MANAGER".padEnd(managerWidth)}  ${"ACCOUNT".padEnd(accountWidth)}  LINKS\n`;
+  for (const g of grants) {
+    chunk += `${g.manager.padEnd(managerWidth)}  ${g.account.padEnd(accountWidth)}  ${g.linkIds.join(", ")}`.trimEnd() + "\n";
+    if (chunk.length >= 1 << 16) {
+      yield chunk;
+      chunk = "";
+    }
+  }
+  yield chunk;
 }
 
 const answer = (parsed: Parsed, folded: Folded): string | Iterable<string> => {

@@ -26,6 +26,7 @@
  * taken.
  */
 import type * as t from "io-ts";
+import { utcMs } from "./time-index.js";
 import { EventMetadata, Id, SCHEMA_VERSION, SEALED, eventCodecs, eventTypes, isEventType, personalFieldsOf, schemaChanges } from "@linked-accounts/domain/internal";
 
 /**
@@ -75,49 +76,76 @@ const daysIn = (year: number, month: number): number =>
   month === 2 ? (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 
 /**
- * Whether the 24 bytes at `at` are a time the catalog's `IsoTime` accepts
- * (`2026-03-03T09:15:00.000Z`, a real date and time of day), checked on the
- * bytes before any string is made (a test holds this to `IsoTime.is`).
+ * The epoch ms of the 24 bytes at `at` when they are a time the catalog's
+ * `IsoTime` accepts (`2026-03-03T09:15:00.000Z`, a real date and time of day),
+ * else NaN: checked on the bytes, no string made (a test holds this to
+ * `IsoTime.is`, and the ms to `isoMs`).
  */
-export const isIsoTimeAt = (buf: Uint8Array, at: number): boolean => {
+export const isoTimeMsAt = (buf: Uint8Array, at: number): number => {
   let year = 0;
   let month = 0;
   let day = 0;
   let hours = 0;
   let minutes = 0;
   let seconds = 0;
+  let ms = 0;
   for (let k = 0; k < 24; k++) {
     const c = buf[at + k]!;
     switch (k) {
       case 4:
       case 7:
-        if (c !== 45 /* - */) return false;
+        if (c !== 45 /* - */) return NaN;
         continue;
       case 10:
-        if (c !== 84 /* T */) return false;
+        if (c !== 84 /* T */) return NaN;
         continue;
       case 13:
       case 16:
-        if (c !== COLON) return false;
+        if (c !== COLON) return NaN;
         continue;
       case 19:
-        if (c !== 46 /* . */) return false;
+        if (c !== 46 /* . */) return NaN;
         continue;
       case 23:
-        if (c !== 90 /* Z */) return false;
+        if (c !== 90 /* Z */) return NaN;
         continue;
     }
     const d = c - 48;
-    if (d < 0 || d > 9) return false;
+    if (d < 0 || d > 9) return NaN;
     if (k < 4) year = year * 10 + d;
     else if (k < 7) month = month * 10 + d;
     else if (k < 10) day = day * 10 + d;
     else if (k < 13) hours = hours * 10 + d;
     else if (k < 16) minutes = minutes * 10 + d;
     else if (k < 19) seconds = seconds * 10 + d;
+    else ms = ms * 10 + d;
   }
-  return month >= 1 && month <= 12 && day >= 1 && day <= daysIn(year, month) && hours <= 23 && minutes <= 59 && seconds <= 59;
+  if (!(month >= 1 && month <= 12 && day >= 1 && day <= daysIn(year, month) && hours <= 23 && minutes <= 59 && seconds <= 59)) return NaN;
+  return utcMs(year, month, day, hours, minutes, seconds, ms);
 };
+
+/**
+ * An event of a type the reader reads nothing of: only its position and time,
+ * as numbers. Its `position` and `metadata` are made only when asked for; the
+ * folds that know it (the access graph's, the command line's) read `at` and
+ * `occurredMs` instead, so a line skipped costs one small object.
+ */
+export class SkippedEvent {
+  readonly stream = "";
+  constructor(
+    /** The position, as a number (a safe integer). */
+    readonly at: number,
+    readonly type: string,
+    /** `metadata.occurredAt` in epoch ms. */
+    readonly occurredMs: number,
+  ) {}
+  get position(): bigint {
+    return BigInt(this.at);
+  }
+  get metadata(): { readonly occurredAt: string } {
+    return { occurredAt: new Date(this.occurredMs).toISOString() };
+  }
+}
 
 /** Compiles `read`; throws for a type or field the catalog does not have (a mistake in the caller). */
 export const leanPlan = (read: FieldsRead): LeanPlan => {
@@ -319,7 +347,7 @@ export const leanLast = { sealed: false };
  * (keys were given: its fields must be opened). With `sealedReads`, a sealed
  * line's personal fields read `[sealed]`, and `leanLast.sealed` is set.
  */
-export const leanLine = (buf: Buffer, start: number, end: number, previous: bigint, plan: LeanPlan, sealedReads: boolean): LeanEvent | undefined => {
+export const leanLine = (buf: Buffer, start: number, end: number, previous: number, plan: LeanPlan, sealedReads: boolean): LeanEvent | SkippedEvent | undefined => {
   leanLast.sealed = false;
   if (!matchesAt(buf, start, POSITION_PREFIX, end)) return undefined;
   // The position: digits, no leading zero, safe as a number.
@@ -327,9 +355,7 @@ export const leanLine = (buf: Buffer, start: number, end: number, previous: bigi
   let p = 0;
   const digitsFrom = i;
   for (let c = buf[i]!; c >= 48 && c <= 57 && i < end; c = buf[++i]!) p = p * 10 + (c - 48);
-  if (i === digitsFrom || i - digitsFrom > 15 || buf[digitsFrom] === 48) return undefined;
-  const position = BigInt(p);
-  if (position <= previous) return undefined;
+  if (i === digitsFrom || i - digitsFrom > 15 || buf[digitsFrom] === 48 || p <= previous) return undefined;
   // The stream (not kept: no reader of the access graph asks), the tags if any, then the type.
   if (!matchesAt(buf, i, STREAM_KEY, end)) return undefined;
   i = skipString(buf, i + STREAM_KEY.length - 1, end);
@@ -401,7 +427,7 @@ export const leanLine = (buf: Buffer, start: number, end: number, previous: bigi
     for (let k = 0; k < fields.length; k++) data[fields[k]!.name] = values[k];
   }
   // The metadata, laid out as `export` writes it: its event id, schema version and time first.
-  if (!matchesAt(buf, i, METADATA_KEY, end)) return undefined;
+  if (wanted !== undefined && !matchesAt(buf, i, METADATA_KEY, end)) return undefined; // (a skipped type's was found by it)
   const idStart = i + METADATA_KEY.length;
   i = idStart + EVENT_ID_LENGTH;
   if (!matchesAt(buf, i, SCHEMA_VERSION_KEY, end)) return undefined;
@@ -411,9 +437,12 @@ export const leanLine = (buf: Buffer, start: number, end: number, previous: bigi
   i++;
   if (!matchesAt(buf, i, OCCURRED_AT_KEY, end)) return undefined;
   const atStart = i + OCCURRED_AT_KEY.length;
-  if (atStart + TIME_LENGTH >= end || buf[atStart + TIME_LENGTH] !== QUOTE || !isIsoTimeAt(buf, atStart)) return undefined;
+  if (atStart + TIME_LENGTH >= end || buf[atStart + TIME_LENGTH] !== QUOTE) return undefined;
+  const ms = isoTimeMsAt(buf, atStart);
+  if (ms !== ms) return undefined;
+  if (wanted === undefined) return new SkippedEvent(p, type, ms);
+  const position = BigInt(p);
   const occurredAt = buf.toString("latin1", atStart, atStart + TIME_LENGTH);
-  if (wanted === undefined) return { position, type, stream: "", metadata: { occurredAt } };
   if (!wanted.eventId) return { position, type, stream: "", data, metadata: { occurredAt } };
   const eventId = buf.toString("latin1", idStart, idStart + EVENT_ID_LENGTH);
   if (!isEventId(eventId)) return undefined;

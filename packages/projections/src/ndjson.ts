@@ -34,7 +34,7 @@ import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
 import { type KeyStore, openStoredEvents } from "@linked-accounts/adapters";
 import { type StoredEnvelope, decodeStoredEnvelope, decodeWith, encodeEvent, EventMetadata, isSealed } from "@linked-accounts/domain/internal";
-import { type FieldsRead, type LeanPlan, leanLast, leanLine, leanPlan } from "./lean-lines.js";
+import { type FieldsRead, type LeanPlan, SkippedEvent, leanLast, leanLine, leanPlan } from "./lean-lines.js";
 import type { PositionedEvent } from "./projection.js";
 
 const isPosition = (u: unknown): u is number => typeof u === "number" && Number.isSafeInteger(u) && u > 0;
@@ -261,7 +261,8 @@ interface Lean {
 async function* readLines(input: AsyncIterable<Chunk>, options: ReadExportOptions, lean: Lean | undefined): AsyncGenerator<ReadonlyArray<StoredExportedEvent>> {
   const max = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   let line = 0;
-  let previous = 0n;
+  /** The position of the last event line (a safe integer: export positions are JSON numbers). */
+  let previous = 0;
   let events = 0;
   let bytes = 0;
   let headed = false;
@@ -303,12 +304,12 @@ async function* readLines(input: AsyncIterable<Chunk>, options: ReadExportOption
     }
     let decoded: E.Either<ExportFormatError, StoredExportedEvent>;
     try {
-      decoded = decodeExportJson(json, line, previous);
+      decoded = decodeExportJson(json, line, BigInt(previous));
     } catch (error) {
       decoded = E.left(new ExportFormatError(line, `could not be decoded (${error instanceof Error ? error.message : String(error)})`));
     }
     if (E.isLeft(decoded)) throw decoded.left;
-    previous = decoded.right.position;
+    previous = Number(decoded.right.position);
     events++;
     batch.push(decoded.right);
     return false;
@@ -332,7 +333,7 @@ async function* readLines(input: AsyncIterable<Chunk>, options: ReadExportOption
       const read = lean !== undefined && headed && trailer === undefined ? leanLine(buf, start, end, previous, lean.plan, lean.sealedReads) : undefined;
       if (read !== undefined) {
         line++;
-        previous = read.position;
+        previous = read instanceof SkippedEvent ? read.at : Number(read.position);
         events++;
         if (leanLast.sealed) lean!.onSealed();
         batch.push(read as unknown as StoredExportedEvent);
