@@ -127,9 +127,11 @@ Export format (NDJSON, UTF-8, one JSON object per line):
   that begins with the header but is cut short or was changed is refused (status 2).
   A file without header and trailer (written by hand or by an older release) is read,
   with a warning on standard error that nothing shows it is complete. In a file with
-  them, grants, who-can-manage, managed-by and explain decode in full only the events
-  that grant or end access (the trailer vouches for the other lines); without them,
-  and for every other command, every line is decoded.
+  them, grants, who-can-manage, managed-by and explain read of each line only what
+  they answer from (position, type, time; for the events that grant or end access,
+  their ids and facts, each checked as the catalog says; a line not laid out as
+  export writes it is decoded in full), and the trailer vouches for the rest; without
+  them, and for every other command, every line is decoded.
 
 Progress is shown on standard error when it is a terminal and the work lasts more
 than a second.

@@ -5,22 +5,24 @@
  * A reader that answers from a few fields of a few event types (the access
  * graph: who registered, who connected whom, which link was revoked) need not
  * parse a whole line to get them. From a line laid out exactly as `export`
- * writes it (`{"position":N,"stream":…,["tags":…,]"type":…,"data":{…},"metadata":{…}}`,
- * with no spaces) this module takes, by walking its bytes:
+ * writes it (`{"position":N,"stream":…,["tags":…,]"type":…,"data":{…},"metadata":{"eventId":…,"schemaVersion":…,"occurredAt":…,…}}`,
+ * no spaces) this module takes, walking its bytes:
  *
  * - for every line: the position, the type, `metadata.schemaVersion` and
- *   `metadata.occurredAt`;
- * - for a type the caller reads: the fields of `data` it names, and
- *   `metadata.eventId` when asked.
+ *   `metadata.occurredAt`; a type the caller does not read becomes a
+ *   `SkippedEvent`, two numbers (no string, no bigint);
+ * - for a type the caller reads: the fields of `data` it names (every other
+ *   field skipped), and `metadata.eventId` when asked.
  *
- * Each value taken is checked with the catalog's own codec for that field (the
- * event's data codec, `EventMetadata`), so a value the catalog refuses is never
- * handed on. Anything unexpected (another layout, an escaped string, a missing
- * or repeated field, a value that fails its check, a sealed part to open with
- * keys) gives `undefined`: the caller then decodes the line in full, which
- * refuses a bad line naming its line and field. What is not taken is vouched
- * for by the export's trailer, which the caller requires: its SHA-256 covers
- * every byte, and `export` writes only events it decoded.
+ * Each value taken is checked as the catalog checks it (the field's codec; an
+ * `Id` and a time on their bytes, held to `Id.is` and `IsoTime.is` by tests),
+ * so a value the catalog refuses is never handed on. Anything unexpected
+ * (another layout, an escaped string, a missing or repeated field, a value that
+ * fails its check, a schema version older than the last change to the type, a
+ * sealed part to open with keys) gives `undefined`: the caller then decodes the
+ * line in full, which refuses a bad line naming its line and field. What is
+ * not taken is vouched for by the export's trailer, which the caller requires:
+ * its SHA-256 covers every byte, and `export` writes only events it decoded.
  *
  * No JSON.parse and no io-ts on this path, and no string made but the values
  * taken.

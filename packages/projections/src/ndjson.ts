@@ -15,8 +15,10 @@
  * file with no header (written by hand, or by an older release) is read as
  * before, and the caller is told it could not be checked.
  *
- * Every line is decoded (the envelope here, the event by the domain's codecs);
- * the first bad line stops the read with its line number. Lines are split from
+ * Every line is decoded (the envelope here, the event by the domain's codecs),
+ * except that a reader that folds only a few fields may ask for only those
+ * from a checked export (`readOnly`, lean-lines.ts); the first bad line stops
+ * the read with its line number. Lines are split from
  * bytes with a length limit, so one huge line is refused by number rather than
  * taking the memory.
  *
