@@ -623,7 +623,8 @@ function* grantsAnswer(grants: ReadonlyArray<Grant>, position: bigint, json: boo
   }
   let chunk = `${"MANAGER".padEnd(managerWidth)}  ${"ACCOUNT".padEnd(accountWidth)}  LINKS\n`;
   for (const g of grants) {
-    chunk += `${g.manager.padEnd(managerWidth)}  ${g.account.padEnd(accountWidth)}  ${g.linkIds.join(", ")}`.trimEnd() + "\n";
+    // (No cell ends in a space: ids have none, and a grant has at least one link.)
+    chunk += `${g.manager.padEnd(managerWidth)}  ${g.account.padEnd(accountWidth)}  ${g.linkIds.length === 1 ? g.linkIds[0] : g.linkIds.join(", ")}\n`;
     if (chunk.length >= 1 << 16) {
       yield chunk;
       chunk = "";
