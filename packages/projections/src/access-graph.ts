@@ -33,6 +33,7 @@ import {
   type AccountFacts,
   type DecodeError,
   type Direction,
+  type EventOf,
   type Id,
   type LinkFacts,
   type LinkingEvent,
@@ -48,6 +49,7 @@ import {
   managesItself,
   mayManage,
 } from "@linked-accounts/domain/internal";
+import { type FieldsRead, SkippedEvent } from "./lean-lines.js";
 import type { PositionedEvent, Projection } from "./projection.js";
 import { StringIndex, grownFloat64, grownInt32, grownUint8, hashOf, spread } from "./string-index.js";
 import { TimeIndex, isoMs } from "./time-index.js";
@@ -277,12 +279,33 @@ const placePair = (s: AccessGraphState, e: number): void => {
   s.pairSlots[i] = e + 1;
 };
 
+/**
+ * What the fold reads of each event type, beyond every event's position and
+ * `metadata.occurredAt`: the fields `applyLinking` below takes. A reader may
+ * hand the fold events with only these (an export read with
+ * `ReadExportOptions.readOnly`); a field the fold comes to read must be added
+ * here (the lean-reading tests fold both ways and compare).
+ */
+export const accessGraphReads = {
+  AccountRegistered: { data: ["accountId", "barcode", "minor"] },
+  AccountClosed: { data: ["accountId"] },
+  DateOfBirthRecorded: { data: ["accountId", "dateOfBirth"] },
+  AccountConnected: { data: ["linkId", "phraseId", "issuerAccountId", "connectedAccountId", "direction"], eventId: true },
+  LinkRevoked: { data: ["linkId"] },
+  AccountErased: { data: ["accountId"] },
+} as const satisfies { readonly [K in LinkingEvent["type"]]?: { readonly data: ReadonlyArray<keyof EventOf<K>["data"]>; readonly eventId?: boolean } } & FieldsRead;
+
 /** The fold. Total: an event about something unknown changes nothing (as the domain's evolve). */
 export const evolveAccessGraph = (s: AccessGraphState, event: PositionedEvent): AccessGraphState => {
+  // An event read for nothing but its position and time (lean-lines.ts): no fact, no string.
+  if (event instanceof SkippedEvent) return passTime(s, event.at, event.occurredMs);
   const position = Number(event.position);
   if (isLinkingEvent(event)) applyLinking(s, event, position);
-  // The time index: an entry where the running maximum of occurredAt advances.
-  const ms = isoMs(event.metadata.occurredAt);
+  return passTime(s, position, isoMs(event.metadata.occurredAt));
+};
+
+/** The time index (an entry where the running maximum of occurredAt advances), and the position applied. */
+const passTime = (s: AccessGraphState, position: number, ms: number): AccessGraphState => {
   if (s.time.count === 0 || ms > s.time.lastM) s.time.push(position, ms, s.applied);
   s.applied = position;
   return s;
@@ -616,20 +639,25 @@ const linksBy = (s: AccessGraphState, p: number): number => {
 
 /** Grants in force at (p, t), from the links connected by p, sorted by manager then account. */
 const grantsAt = (s: AccessGraphState, p: number, t: number): Grant[] => {
-  const rows = new Map<number, { manager: Id; account: Id; links: Id[] }>();
+  const out: Grant[] = [];
   const links = linksBy(s, p);
-  const end = links === 0 ? 0 : s.grantStart[links - 1]! + s.grantCount[links - 1]!;
-  for (let g = 0; g < end; g++) {
-    if (!inForceAt(s, g, p, t)) continue;
-    const e = s.grantPair[g]!;
-    const row = rows.get(e);
-    const linkId = s.linkIds.keys[s.grantLink[g]!]!;
-    if (row === undefined) rows.set(e, { manager: s.accountIds.keys[s.grantManager[g]!]!, account: s.accountIds.keys[s.grantAccount[g]!]!, links: [linkId] });
-    else row.links.push(linkId);
+  const { pairFirstGrant, grantNextOfPair, grantLink } = s;
+  const accounts = s.accountIds.keys;
+  const linkIds = s.linkIds.keys;
+  // Pair by pair (each pair's grants threaded together): no map from pair to row.
+  for (let e = 0; e < s.pairCount; e++) {
+    let first: Id | undefined;
+    let more: Id[] | undefined;
+    for (let g = pairFirstGrant[e]!; g !== NONE; g = grantNextOfPair[g]!) {
+      if (grantLink[g]! >= links || !inForceAt(s, g, p, t)) continue;
+      const linkId = linkIds[grantLink[g]!]!;
+      if (first === undefined) first = linkId;
+      else (more ??= [first]).push(linkId);
+    }
+    if (first !== undefined)
+      out.push({ manager: accounts[s.pairManager[e]!]!, account: accounts[s.pairAccount[e]!]!, linkIds: more === undefined ? [first] : sorted(more) });
   }
-  return [...rows.values()]
-    .map((r) => ({ manager: r.manager, account: r.account, linkIds: sorted(r.links) }))
-    .sort((x, y) => byString(x.manager, y.manager) || byString(x.account, y.account));
+  return out.sort((x, y) => byString(x.manager, y.manager) || byString(x.account, y.account));
 };
 
 /** R1 at (p, t): the same registered, open account, or a grant of the pair in force (one hash probe, then its few links). */

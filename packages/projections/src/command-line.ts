@@ -16,9 +16,21 @@ import { stat } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import { type Id, canonicalBarcode } from "@linked-accounts/domain/internal";
 import { renderAccessReport, reportFrom } from "./access-report.js";
-import { type AccessGraphState, type AccessView, type Explanation, type Grant, type Refusal, accessAsOf, accessNow, evolveAccessGraph, initialAccessGraph } from "./access-graph.js";
+import {
+  type AccessGraphState,
+  type AccessView,
+  type Explanation,
+  type Grant,
+  type Refusal,
+  accessAsOf,
+  accessGraphReads,
+  accessNow,
+  evolveAccessGraph,
+  initialAccessGraph,
+} from "./access-graph.js";
 import { type AuditTimelineState, type TimelineEntry, evolveAuditTimeline, initialAuditTimeline, timelineOf } from "./audit-timeline.js";
 import { type LinkedLoans, loansFor } from "./linked-loans.js";
+import { SkippedEvent } from "./lean-lines.js";
 import { DEFAULT_MAX_LINE_BYTES, ExportFormatError, ExportIntegrityError, writeExport } from "./ndjson.js";
 import { OpenLoans } from "./open-loans.js";
 import type { PositionedEvent } from "./projection.js";
@@ -115,9 +127,11 @@ Export format (NDJSON, UTF-8, one JSON object per line):
   that begins with the header but is cut short or was changed is refused (status 2).
   A file without header and trailer (written by hand or by an older release) is read,
   with a warning on standard error that nothing shows it is complete. In a file with
-  them, grants, who-can-manage, managed-by and explain decode in full only the events
-  that grant or end access (the trailer vouches for the other lines); without them,
-  and for every other command, every line is decoded.
+  them, grants, who-can-manage, managed-by and explain read of each line only what
+  they answer from (position, type, time; for the events that grant or end access,
+  their ids and facts, each checked as the catalog says; a line not laid out as
+  export writes it is decoded in full), and the trailer vouches for the rest; without
+  them, and for every other command, every line is decoded.
 
 Progress is shown on standard error when it is a terminal and the work lasts more
 than a second.
@@ -332,20 +346,20 @@ interface Folded {
 
 /** Events in strictly increasing positions (stores promise it; an export is also checked as it is read). */
 async function* increasing<E extends { readonly position: bigint }>(batches: AsyncIterable<ReadonlyArray<E>>): AsyncGenerator<ReadonlyArray<E>> {
-  let previous = 0n;
+  let previous: bigint | number = 0n;
   for await (const batch of batches) {
     for (const event of batch) {
-      if (event.position <= previous)
-        throw new BadInputError(`event at position ${event.position}: position: expected more than ${previous} (strictly increasing)`);
-      previous = event.position;
+      // (An event read for its position and time only carries it as a number: no bigint made.)
+      const position: bigint | number = event instanceof SkippedEvent ? event.at : event.position;
+      if (position <= previous) throw new BadInputError(`event at position ${position}: position: expected more than ${previous} (strictly increasing)`);
+      previous = position;
     }
     yield batch;
   }
 }
 
-/** The commands the access graph alone answers, and the events it reads beyond a position and a time. */
+/** The commands the access graph alone answers (from the fields `accessGraphReads` names). */
 const accessOnly: ReadonlySet<string> = new Set(["grants", "who-can-manage", "managed-by", "explain"]);
-const accessGraphTypes: ReadonlySet<string> = new Set(["AccountRegistered", "AccountClosed", "AccountConnected", "LinkRevoked"]);
 
 const openFor = async (parsed: Parsed, io: CommandLineIo, now: () => number): Promise<{ source: OpenedSource; progress: Progress }> => {
   if (parsed.source.kind === "stdin" && io.stdinIsTerminal === true)
@@ -357,7 +371,7 @@ const openFor = async (parsed: Parsed, io: CommandLineIo, now: () => number): Pr
   try {
     source = await openSource(parsed.source, io.stdin, {
       maxLineBytes: parsed.maxLineBytes,
-      ...(accessOnly.has(parsed.command) ? { readInFull: accessGraphTypes } : {}),
+      ...(accessOnly.has(parsed.command) ? { readOnly: accessGraphReads } : {}),
       onBytes: (bytes) => progress.readBytes(bytes),
       onUnchecked: () => {
         progress.done();
@@ -416,10 +430,11 @@ const fold = async (parsed: Parsed, io: CommandLineIo, now: () => number): Promi
           evolveAuditTimeline(timeline, event);
         }
         if (asOf !== undefined && within) {
-          const at = Date.parse(event.metadata.occurredAt);
+          const at = event instanceof SkippedEvent ? event.occurredMs : Date.parse(event.metadata.occurredAt);
           if (at > runningMax) runningMax = at;
-          within = "position" in asOf ? event.position <= asOf.position : runningMax <= asOf.time;
-          if (within) cut = event.position;
+          const position = event instanceof SkippedEvent ? BigInt(event.at) : event.position;
+          within = "position" in asOf ? position <= asOf.position : runningMax <= asOf.time;
+          if (within) cut = position;
         }
         if (loans !== undefined && (asOf === undefined || within)) loans.evolve(event);
       }
@@ -598,7 +613,24 @@ function* grantsAnswer(grants: ReadonlyArray<Grant>, position: bigint, json: boo
     return yield "  ]\n}\n";
   }
   yield `Grants in force as of position ${position}: ${grants.length}\n`;
-  yield* tableChunks(["MANAGER", "ACCOUNT", "LINKS"], grants.map((g) => [g.manager, g.account, g.linkIds.join(", ")]));
+  if (grants.length === 0) return;
+  // As `table` lays it out, a row at a time with no array per row (there may be hundreds of thousands).
+  let managerWidth = "MANAGER".length;
+  let accountWidth = "ACCOUNT".length;
+  for (const g of grants) {
+    if (g.manager.length > managerWidth) managerWidth = g.manager.length;
+    if (g.account.length > accountWidth) accountWidth = g.account.length;
+  }
+  let chunk = `${"MANAGER".padEnd(managerWidth)}  ${"ACCOUNT".padEnd(accountWidth)}  LINKS\n`;
+  for (const g of grants) {
+    // (No cell ends in a space: ids have none, and a grant has at least one link.)
+    chunk += `${g.manager.padEnd(managerWidth)}  ${g.account.padEnd(accountWidth)}  ${g.linkIds.length === 1 ? g.linkIds[0] : g.linkIds.join(", ")}\n`;
+    if (chunk.length >= 1 << 16) {
+      yield chunk;
+      chunk = "";
+    }
+  }
+  yield chunk;
 }
 
 const answer = (parsed: Parsed, folded: Folded): string | Iterable<string> => {

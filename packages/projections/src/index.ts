@@ -22,6 +22,7 @@ export {
   accessAt,
   accessGraphProjection,
   accessGraphProjectionUnder,
+  accessGraphReads,
   accessNow,
   positionAtTime,
 } from "./access-graph.js";
@@ -65,6 +66,7 @@ export { type Checkpoint, type CheckpointStore, createInMemoryCheckpointStore } 
 // Checkpoints in SQLite or PostgreSQL have entries of their own, so that a host
 // installs only the driver it uses: "@linked-accounts/projections/sqlite" and
 // "@linked-accounts/projections/postgres".
+export { type FieldsRead } from "./lean-lines.js";
 export {
   type ExportableEvent,
   type ExportedEvent,

@@ -15,8 +15,10 @@
  * file with no header (written by hand, or by an older release) is read as
  * before, and the caller is told it could not be checked.
  *
- * Every line is decoded (the envelope here, the event by the domain's codecs);
- * the first bad line stops the read with its line number. Lines are split from
+ * Every line is decoded (the envelope here, the event by the domain's codecs),
+ * except that a reader that folds only a few fields may ask for only those
+ * from a checked export (`readOnly`, lean-lines.ts); the first bad line stops
+ * the read with its line number. Lines are split from
  * bytes with a length limit, so one huge line is refused by number rather than
  * taking the memory.
  *
@@ -33,7 +35,8 @@ import type { Readable } from "node:stream";
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
 import { type KeyStore, openStoredEvents } from "@linked-accounts/adapters";
-import { type StoredEnvelope, decodeStoredEnvelope, decodeWith, encodeEvent, EventMetadata, isEventType, isSealed } from "@linked-accounts/domain/internal";
+import { type StoredEnvelope, decodeStoredEnvelope, decodeWith, encodeEvent, EventMetadata, isSealed } from "@linked-accounts/domain/internal";
+import { type FieldsRead, type LeanPlan, SkippedEvent, leanLast, leanLine, leanPlan } from "./lean-lines.js";
 import type { PositionedEvent } from "./projection.js";
 
 const isPosition = (u: unknown): u is number => typeof u === "number" && Number.isSafeInteger(u) && u > 0;
@@ -155,15 +158,20 @@ export interface ReadExportOptions {
   /** The longest line accepted, in bytes (default `DEFAULT_MAX_LINE_BYTES`). */
   readonly maxLineBytes?: number;
   /**
-   * The event types the caller reads in full. When given, and only in an export
-   * that began with the header (so its trailer is required and checked before
-   * the read ends), a line of any other type as `export` writes it is not parsed:
-   * it comes as a stub with only `position`, `type` and `metadata.occurredAt`.
-   * Safe because the trailer's SHA-256 proves every byte is what `export`
-   * wrote, and `export` writes only events it decoded; a line that does not
-   * look exactly as `export` writes it is decoded in full.
+   * What the caller reads of each event type it folds (for `readExportBatches`
+   * and `readExport`; what `readStoredExportBatches` copies is always read
+   * whole). When given, and only in an export that began with the header (so
+   * its trailer is required and checked before the read ends), a line as
+   * `export` writes it is not parsed: it comes with only its position, type,
+   * `metadata.occurredAt` and, for a type named here, the fields named (each
+   * checked with the catalog's codec for it; personal fields of a sealed line
+   * read without `keys` read `[sealed]`). Safe because the trailer's SHA-256
+   * proves every byte is what `export` wrote, and `export` writes only events
+   * it decoded; a line that does not look exactly as `export` writes it, or a
+   * value that fails its check, is decoded in full (and refused by line and
+   * field). See lean-lines.ts.
    */
-  readonly readInFull?: ReadonlySet<string>;
+  readonly readOnly?: FieldsRead;
   /** Told at the end of an export with no header: nothing says it is complete. */
   readonly onUnchecked?: () => void;
   /** Told of the bytes read so far, once per chunk (for progress). */
@@ -180,41 +188,6 @@ export interface ReadExportOptions {
 
 type Chunk = Buffer | Uint8Array | string;
 
-const POSITION_PREFIX = Buffer.from('{"position":');
-const TYPE_KEY = Buffer.from('"type":"');
-const OCCURRED_AT_KEY = Buffer.from('"occurredAt":"');
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-
-/**
- * The stub of a line `[start, end)` of `buf` whose type is not read in full, or
- * undefined when the line is not exactly as `export` writes it (then it is
- * decoded in full). Reads the position, the first `"type":"` (nothing before it
- * can hold an unescaped quote) and the first `"occurredAt":"` after it (the
- * catalog's data has no such field; metadata follows data).
- */
-const stubOf = (buf: Buffer, start: number, end: number, previous: bigint, full: ReadonlySet<string>): StoredExportedEvent | undefined => {
-  if (end - start < 64 || buf.compare(POSITION_PREFIX, 0, POSITION_PREFIX.length, start, start + POSITION_PREFIX.length) !== 0) return undefined;
-  let i = start + POSITION_PREFIX.length;
-  let p = 0;
-  const digitsFrom = i;
-  for (let c = buf[i]!; c >= 48 && c <= 57; c = buf[++i]!) p = p * 10 + (c - 48);
-  if (i === digitsFrom || i - digitsFrom > 15 || buf[digitsFrom] === 48 || buf[i] !== 44 /* , */) return undefined;
-  const t = buf.indexOf(TYPE_KEY, i);
-  if (t < 0 || t >= end) return undefined;
-  const typeStart = t + TYPE_KEY.length;
-  const typeEnd = buf.indexOf(34 /* " */, typeStart);
-  if (typeEnd < 0 || typeEnd >= end) return undefined;
-  const type = buf.toString("latin1", typeStart, typeEnd);
-  if (full.has(type) || !isEventType(type)) return undefined;
-  const o = buf.indexOf(OCCURRED_AT_KEY, typeEnd);
-  const atStart = o + OCCURRED_AT_KEY.length;
-  if (o < 0 || atStart + 25 > end || buf[atStart + 24] !== 34) return undefined;
-  const occurredAt = buf.toString("latin1", atStart, atStart + 24);
-  const position = BigInt(p);
-  if (!ISO_TIME.test(occurredAt) || position <= previous) return undefined;
-  return { position, type, stream: "", metadata: { occurredAt } } as unknown as StoredExportedEvent;
-};
-
 /**
  * Reads an export, yielding decoded events in batches (one await per batch, not
  * per event), their personal fields opened with `options.keys` (or `[sealed]`).
@@ -227,16 +200,19 @@ const stubOf = (buf: Buffer, start: number, end: number, previous: bigint, full:
 export async function* readExportBatches(input: AsyncIterable<Chunk>, options: ReadExportOptions = {}): AsyncGenerator<ReadonlyArray<ExportedEvent>> {
   const keys = options.keys ?? null;
   let told = false;
-  for await (const batch of readStoredExportBatches(input, options)) {
+  const tell = (): void => {
+    if (told) return;
+    told = true;
+    options.onSealed?.();
+  };
+  const lean = options.readOnly === undefined ? undefined : { plan: leanPlan(options.readOnly), sealedReads: keys === null, onSealed: tell };
+  for await (const batch of readLines(input, options, lean)) {
     const sealed = batch.filter((e) => e.data !== undefined && isSealed(e));
     if (sealed.length === 0) {
       yield batch as ReadonlyArray<ExportedEvent>;
       continue;
     }
-    if (keys === null && !told) {
-      told = true;
-      options.onSealed?.();
-    }
+    if (keys === null) tell();
     const opened = await openExported(sealed, keys);
     let k = 0;
     yield batch.map((e) => (e.data !== undefined && isSealed(e) ? opened[k++]! : (e as ExportedEvent)));
@@ -273,10 +249,22 @@ const openExported = async (sealed: ReadonlyArray<StoredExportedEvent>, keys: Ke
  * clear, never opened): what `export` copies. Otherwise as `readExportBatches`.
  */
 export async function* readStoredExportBatches(input: AsyncIterable<Chunk>, options: ReadExportOptions = {}): AsyncGenerator<ReadonlyArray<StoredExportedEvent>> {
+  yield* readLines(input, options, undefined);
+}
+
+/** Reading lean (`ReadExportOptions.readOnly`): the plan, whether sealed lines may read `[sealed]`, and whom to tell when one does. */
+interface Lean {
+  readonly plan: LeanPlan;
+  readonly sealedReads: boolean;
+  readonly onSealed: () => void;
+}
+
+/** The reader behind both: every line decoded in full, or with `lean`, lines as `export` writes them read lean. */
+async function* readLines(input: AsyncIterable<Chunk>, options: ReadExportOptions, lean: Lean | undefined): AsyncGenerator<ReadonlyArray<StoredExportedEvent>> {
   const max = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
-  const full = options.readInFull;
   let line = 0;
-  let previous = 0n;
+  /** The position of the last event line (a safe integer: export positions are JSON numbers). */
+  let previous = 0;
   let events = 0;
   let bytes = 0;
   let headed = false;
@@ -318,12 +306,12 @@ export async function* readStoredExportBatches(input: AsyncIterable<Chunk>, opti
     }
     let decoded: E.Either<ExportFormatError, StoredExportedEvent>;
     try {
-      decoded = decodeExportJson(json, line, previous);
+      decoded = decodeExportJson(json, line, BigInt(previous));
     } catch (error) {
       decoded = E.left(new ExportFormatError(line, `could not be decoded (${error instanceof Error ? error.message : String(error)})`));
     }
     if (E.isLeft(decoded)) throw decoded.left;
-    previous = decoded.right.position;
+    previous = Number(decoded.right.position);
     events++;
     batch.push(decoded.right);
     return false;
@@ -332,26 +320,25 @@ export async function* readStoredExportBatches(input: AsyncIterable<Chunk>, opti
   const tooLong = () =>
     new ExportFormatError(line + 1, `longer than ${max.toLocaleString("en")} bytes, the line length limit (--max-line-bytes); is this an export?`);
 
-  for await (const chunk of input) {
-    const piece = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    bytes += piece.length;
-    options.onBytes?.(bytes);
-    const buf = carry === undefined ? piece : Buffer.concat([carry, piece]);
-    carry = undefined;
-    const batch: StoredExportedEvent[] = [];
-    let start = 0;
-    let hashed = 0;
+  /**
+   * Reads the complete lines of `buf` from `from` into `batch`, and hashes them
+   * (up to the trailer); returns where the first incomplete line starts.
+   */
+  const scan = (buf: Buffer, from: number, batch: StoredExportedEvent[]): number => {
+    let start = from;
+    let hashed = from;
     for (;;) {
       const nl = buf.indexOf(10, start);
       if (nl < 0) break;
       if (nl - start > max) throw tooLong();
       const end = nl > start && buf[nl - 1] === 13 ? nl - 1 : nl;
-      const stub = full !== undefined && headed && trailer === undefined ? stubOf(buf, start, end, previous, full) : undefined;
-      if (stub !== undefined) {
+      const read = lean !== undefined && headed && trailer === undefined ? leanLine(buf, start, end, previous, lean.plan, lean.sealedReads) : undefined;
+      if (read !== undefined) {
         line++;
-        previous = stub.position;
+        previous = read instanceof SkippedEvent ? read.at : Number(read.position);
         events++;
-        batch.push(stub);
+        if (leanLast.sealed) lean!.onSealed();
+        batch.push(read as unknown as StoredExportedEvent);
       } else if (trailer === undefined) {
         const text = buf.toString("utf8", start, end);
         if (take(text, batch)) {
@@ -363,9 +350,31 @@ export async function* readStoredExportBatches(input: AsyncIterable<Chunk>, opti
       start = nl + 1;
     }
     if (trailer === undefined) hash.update(buf.subarray(hashed, start));
-    if (buf.length - start > max) throw tooLong();
+    return start;
+  };
+
+  for await (const chunk of input) {
+    const piece = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    bytes += piece.length;
+    options.onBytes?.(bytes);
+    const batch: StoredExportedEvent[] = [];
+    let from = 0;
+    if (carry !== undefined) {
+      // The line begun in the chunks before: only it is joined (copied), not the whole chunk.
+      const nl = piece.indexOf(10);
+      if (nl < 0) {
+        carry = Buffer.concat([carry, piece]);
+        if (carry.length > max) throw tooLong();
+        continue;
+      }
+      scan(Buffer.concat([carry, piece.subarray(0, nl + 1)]), 0, batch);
+      carry = undefined;
+      from = nl + 1;
+    }
+    const start = scan(piece, from, batch);
+    if (piece.length - start > max) throw tooLong();
     // A copy: the chunk's buffer may be read into again (see `sources.ts`).
-    if (start < buf.length) carry = Buffer.from(buf.subarray(start));
+    if (start < piece.length) carry = Buffer.from(piece.subarray(start));
     if (batch.length > 0) yield batch;
   }
   if (carry !== undefined && carry.length > 0) {

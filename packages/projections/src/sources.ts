@@ -111,7 +111,7 @@ export const loadStoreEntry = async <M>(load: () => Promise<M>, driver: string, 
  * collector to find): each chunk is valid only until the next is asked for,
  * which is how `readExportBatches` uses them.
  */
-async function* chunksOf(file: FileHandle, size = 1 << 18): AsyncGenerator<Buffer> {
+async function* chunksOf(file: FileHandle, size = 1 << 20): AsyncGenerator<Buffer> {
   const buffer = Buffer.allocUnsafe(size);
   for (;;) {
     const { bytesRead } = await file.read(buffer, 0, size, null);

@@ -19,18 +19,24 @@ const CHUNK = 128;
 /** Epoch ms of an IsoTime (`2026-03-03T09:15:00.000Z`), by its fixed layout (no Date). */
 export const isoMs = (at: string): number => {
   if (at.length !== 24 || at.charCodeAt(23) !== 90 /* Z */) return Date.parse(at);
-  let y = at.charCodeAt(0) * 1000 + at.charCodeAt(1) * 100 + at.charCodeAt(2) * 10 + at.charCodeAt(3) - 53328;
-  const m = at.charCodeAt(5) * 10 + at.charCodeAt(6) - 528;
-  const day = at.charCodeAt(8) * 10 + at.charCodeAt(9) - 528;
-  const hours = at.charCodeAt(11) * 10 + at.charCodeAt(12) - 528;
-  const minutes = at.charCodeAt(14) * 10 + at.charCodeAt(15) - 528;
-  const seconds = at.charCodeAt(17) * 10 + at.charCodeAt(18) - 528;
-  const ms = at.charCodeAt(20) * 100 + at.charCodeAt(21) * 10 + at.charCodeAt(22) - 5328;
+  return utcMs(
+    at.charCodeAt(0) * 1000 + at.charCodeAt(1) * 100 + at.charCodeAt(2) * 10 + at.charCodeAt(3) - 53328,
+    at.charCodeAt(5) * 10 + at.charCodeAt(6) - 528,
+    at.charCodeAt(8) * 10 + at.charCodeAt(9) - 528,
+    at.charCodeAt(11) * 10 + at.charCodeAt(12) - 528,
+    at.charCodeAt(14) * 10 + at.charCodeAt(15) - 528,
+    at.charCodeAt(17) * 10 + at.charCodeAt(18) - 528,
+    at.charCodeAt(20) * 100 + at.charCodeAt(21) * 10 + at.charCodeAt(22) - 5328,
+  );
+};
+
+/** Epoch ms of a UTC date and time (month 1 to 12), as `Date.UTC` gives for years 0 to 9999. */
+export const utcMs = (year: number, month: number, day: number, hours: number, minutes: number, seconds: number, ms: number): number => {
   // Days from the civil date (H. Hinnant's algorithm, proleptic Gregorian).
-  y -= m <= 2 ? 1 : 0;
+  const y = year - (month <= 2 ? 1 : 0);
   const era = Math.floor(y / 400);
   const yoe = y - era * 400;
-  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
   const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
   const days = era * 146097 + doe - 719468;
   return ((days * 24 + hours) * 60 + minutes) * 60000 + seconds * 1000 + ms;
