@@ -94,3 +94,64 @@ async function* rows<Row, Out>(options: KeysetOptions<Row, Out>): AsyncGenerator
     next = options.keyOf(last) + 1n;
   }
 }
+
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+
+/**
+ * The events of pages, one by one: an event of a page in hand is handed over
+ * in a promise already resolved, so only a page costs an await (an async
+ * generator's `yield` costs one per event). A page may end with an error (the
+ * event after its last one did not open): it is thrown after the page's
+ * events, and the read ends there. Calls to `next` made at once are answered
+ * in order; `return` ends the read and the pages'.
+ */
+export const eventsOfPages = <T>(pages: AsyncGenerator<{ readonly opened: ReadonlyArray<T>; readonly error?: unknown }>): AsyncIterableIterator<T> => {
+  let page: ReadonlyArray<T> = [];
+  let at = 0;
+  let failure: { readonly error: unknown } | null = null;
+  let finished = false;
+  let fetching: Promise<unknown> | null = null;
+  const iterator: AsyncIterableIterator<T> = {
+    next(): Promise<IteratorResult<T>> {
+      if (fetching !== null) return fetching.then(() => iterator.next());
+      if (at < page.length) return Promise.resolve({ done: false, value: page[at++]! });
+      if (failure !== null) {
+        const { error } = failure;
+        failure = null;
+        finished = true;
+        return Promise.reject(error);
+      }
+      if (finished) return Promise.resolve(DONE);
+      const fetched = pages.next().then(
+        (result) => {
+          fetching = null;
+          if (result.done === true) finished = true;
+          else {
+            page = result.value.opened;
+            at = 0;
+            if ("error" in result.value) failure = { error: result.value.error };
+          }
+        },
+        (error: unknown) => {
+          fetching = null;
+          finished = true;
+          failure = { error };
+        },
+      );
+      fetching = fetched;
+      return fetched.then(() => iterator.next());
+    },
+    async return(): Promise<IteratorResult<T>> {
+      finished = true;
+      page = [];
+      failure = null;
+      await pages.return(undefined);
+      return DONE;
+    },
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+  };
+  return iterator;
+};
+

@@ -234,6 +234,21 @@ describe("a read of many sealed events, deciphered on a worker thread", () => {
     await store.close();
   });
 
+  it("answers calls to next made at once in order, and ends the log's read when the reader stops early", async () => {
+    const { store } = await filled(true);
+    const all = await collect(store.readAll());
+    const iterator = store.readAll()[Symbol.asyncIterator]();
+    const answers = await Promise.all(Array.from({ length: 550 }, () => iterator.next()));
+    expect(answers.map((a) => (a.done === true ? null : a.value.position))).toEqual(all.slice(0, 550).map((e) => e.position));
+    expect(await iterator.return!()).toEqual({ done: true, value: undefined });
+    expect(await iterator.next()).toEqual({ done: true, value: undefined });
+    // Read to the end, calls made at once past it answer done.
+    const whole = store.readAll()[Symbol.asyncIterator]();
+    const past = await Promise.all(Array.from({ length: all.length + 5 }, () => whole.next()));
+    expect(past.map((a) => (a.done === true ? null : a.value.position))).toEqual([...all.map((e) => e.position), ...Array<null>(5).fill(null)]);
+    await store.close();
+  });
+
   it("lets the process end once the read is done: the worker keeps no one waiting", () => {
     const script = `
       import { createInMemoryEventStore } from "@linked-accounts/adapters";

@@ -57,7 +57,7 @@ import {
   StoredEventDecodeError,
 } from "./event-store.js";
 import { KEY_BYTES, type KeyStore } from "./key-store.js";
-import { pagesOf } from "./keyset-pages.js";
+import { eventsOfPages, pagesOf } from "./keyset-pages.js";
 import { DOES_NOT_OPEN_PART, NOT_JSON_PART, type Opened, TOO_SHORT_PART, openHere, sharedOpenWorker } from "./open-worker.js";
 import { TAGS_EXPECTED, areTags } from "./mapper.js";
 
@@ -513,18 +513,17 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
     return { opened };
   };
 
+  type Ready = Awaited<ReturnType<typeof openBatch>>;
+
   /**
    * Opens a read a page at a time (the log's own pages when it reads in
    * pages): one key lookup per page, and the next page read while this one is
-   * deciphered.
+   * deciphered. A page that stopped at an event that does not open carries the
+   * error after the events before it; the log's own failure comes after the
+   * pages before it.
    */
-  async function* opened(source: AsyncIterable<RecordedEvent<StoredEnvelope>>): AsyncGenerator<RecordedEvent> {
-    type Ready = Awaited<ReturnType<typeof openBatch>>;
+  async function* openedPages(source: AsyncIterable<RecordedEvent<StoredEnvelope>>): AsyncGenerator<Ready> {
     let ahead: Promise<Ready> | undefined;
-    const handOver = function* (ready: Ready): Generator<RecordedEvent> {
-      for (let i = 0; i < ready.opened.length; i++) yield ready.opened[i]!;
-      if ("error" in ready) throw ready.error;
-    };
     const pages = pagesOf(source, OPEN_BATCH);
     try {
       for (;;) {
@@ -533,20 +532,27 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
           next = await pages.next();
         } catch (error) {
           // The log stopped at an event it cannot decode: first what came before it.
-          if (ahead !== undefined) yield* handOver(await ahead);
+          if (ahead !== undefined) yield await ahead;
           throw error;
         }
         if (next.done === true) break;
         const job = openBatch(next.value);
         job.catch(() => undefined); // awaited below, in order; not an unhandled rejection meanwhile
-        if (ahead !== undefined) yield* handOver(await ahead);
+        if (ahead !== undefined) {
+          const ready = await ahead;
+          yield ready;
+          if ("error" in ready) return;
+        }
         ahead = job;
       }
     } finally {
       await pages.return(undefined);
     }
-    if (ahead !== undefined) yield* handOver(await ahead);
+    if (ahead !== undefined) yield await ahead;
   }
+
+  const opened = (source: AsyncIterable<RecordedEvent<StoredEnvelope>>): AsyncIterableIterator<RecordedEvent> =>
+    eventsOfPages(openedPages(source));
 
   /** Subjects to forget that this process could not yet tell the key store about. */
   const pending = new Set<string>();
