@@ -27,6 +27,7 @@
  * `BENCH_PERSONAL_EVENTS` changes the size of the history (default 200,000);
  * `BENCH_PERSONAL_STORES=sqlite` or `=postgres` measures one store only.
  */
+import { createDecipheriv } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import os, { availableParallelism } from "node:os";
 import path from "node:path";
@@ -221,6 +222,42 @@ const measure = async (subject: Subject): Promise<Record<string, unknown>> => {
         `${label} readAll, ${name}: log (sealed, decoded) ${format(figures.logEventsPerSecond)} events/s, store (opened) ${format(figures.openedEventsPerSecond)} events/s, ratio ${figures.ratio.toFixed(2)}, decryption adds ${(figures.overhead * 100).toFixed(0)} % per event (aim ≤ ${AIM * 100} %: ${figures.aimMet ? "met" : "missed"}); ${format(total)} events, ${(share * 100).toFixed(0)} % sealed`,
       );
 
+    // The floor: AES-256-GCM alone over the same sealed parts (each as a store
+    // deciphers it: a decipher made with its key and nonce, the associated data
+    // and tag set, update, final), keys in hand, on one thread. Parts of two
+    // accounts (a revocation's reason, a few) are left out.
+    const parts: Array<{ readonly name: string; readonly iv: string; readonly ct: string; readonly aad: string }> = [];
+    for await (const event of store.log.readAll({ batchSize: READ_BATCH }))
+      if (isSealed(event)) {
+        const { subjects, iv, ct } = event.data.sealed;
+        const [first, item, more] = subjects.split(" ");
+        const name = item === undefined ? first! : more === undefined && first!.startsWith("account:") && /^(loan|hold):/.test(item) ? `${first}/${item}` : null;
+        if (name !== null) parts.push({ name, iv, ct, aad: `${event.type}\n${event.metadata.eventId}` });
+      }
+    const partKeys = await store.keys.find([...new Set(parts.map((p) => p.name))]);
+    const floorRuns: number[] = [];
+    for (let r = 0; r < RUNS; r++) {
+      const started = performance.now();
+      let opened = 0;
+      for (const part of parts) {
+        const key = partKeys.get(part.name);
+        if (key === null || key === undefined) continue;
+        const bytes = Buffer.from(part.ct, "base64url");
+        const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(part.iv, "base64url"));
+        decipher.setAAD(Buffer.from(part.aad, "utf8"));
+        decipher.setAuthTag(bytes.subarray(bytes.length - 16));
+        decipher.update(bytes.subarray(0, bytes.length - 16));
+        decipher.final();
+        opened++;
+      }
+      floorRuns.push((performance.now() - started) / 1000 / Math.max(1, opened));
+    }
+    const floorPerPart = median(floorRuns);
+    const floorOverhead = (floorPerPart * parts.length) / total / (1 / cached.logEventsPerSecond);
+    console.log(
+      `${label} AES-256-GCM alone over the same ${format(parts.length)} sealed parts, keys in hand, one thread: ${(floorPerPart * 1e6).toFixed(1)} µs per part, adding ${(floorOverhead * 100).toFixed(0)} % to a log read of every event (the least deciphering on the calling thread can add)`,
+    );
+
     // Erasures: each on its own account, read by a store on its own connection.
     const erasures: Record<string, unknown> = {};
     for (const loans of LOANS_PER_ERASED_ACCOUNT) {
@@ -340,6 +377,7 @@ const measure = async (subject: Subject): Promise<Record<string, unknown>> => {
       sealedShare: share,
       fill: { seconds: fillSeconds, eventsPerSecond: events.length / fillSeconds, batch: FILL_BATCH },
       readAll: { aim: AIM, freshStoreKeysLookedUp: cold, keysCached: cached, keysCachedCallingThread: cachedHere, cpus: availableParallelism() },
+      decipherAlone: { parts: parts.length, secondsPerPart: floorPerPart, runs: floorRuns, overheadOnLogRead: floorOverhead },
       erasure: erasures,
       retention: { loans: RETENTION_LOANS, batch: RETENTION_BATCH, appendedMs: median(passes.appended), keysGoneMs: median(passes.keysGone), runs: passes },
       append: { batch: APPEND_BATCH, batches: APPEND_BATCHES, sealingEventsPerSecond: sealingAppend, logEventsPerSecond: logAppend, ratio: sealingAppend / logAppend, share: appendShare, runs: appendRuns },
