@@ -335,22 +335,41 @@ const measureReadAll = async (subject: Subject, opened: EventStore & { readonly 
     await opened.append(freshSamples(100, [`bench-fill:${i % 10}`]));
   const figures: number[] = [];
   const others = readers.map(() => [] as number[]);
+  // This process's CPU time per event (user + system), beside wall-clock time: on a shared
+  // machine it moves less with the load. It is all of the work for SQLite (in this process),
+  // only the client's part for PostgreSQL (the server's is not counted).
+  const cpu: number[] = [];
+  const othersCpu = readers.map(() => [] as number[]);
+  const cpuMicros = (since: NodeJS.CpuUsage, events: number) => {
+    const used = process.cpuUsage(since);
+    return (used.user + used.system) / events;
+  };
   for (let r = 0; r < RUNS; r++) {
     const started = performance.now();
+    const cpuStarted = process.cpuUsage();
     let n = 0;
     for await (const _ of store.readAll({ batchSize: 1000 })) n++;
     figures.push(n / ((performance.now() - started) / 1000));
+    cpu.push(cpuMicros(cpuStarted, n));
     for (const [b, reader] of readers.entries()) {
       const plainStarted = performance.now();
+      const plainCpu = process.cpuUsage();
       const m = await reader.readAll!();
       if (m !== n) throw new Error(`${reader.name} read ${m} rows, the store ${n}`);
       others[b]!.push(m / ((performance.now() - plainStarted) / 1000));
+      othersCpu[b]!.push(cpuMicros(plainCpu, m));
     }
   }
   const eventsPerSecond = median(figures);
   const compared = readers.map((reader, b) => ({ name: reader.name, eventsPerSecond: median(others[b]!), runs: others[b]! }));
+  const cpuPerEvent = median(cpu);
+  const comparedCpu = readers.map((reader, b) => ({ name: reader.name, cpuMicrosPerEvent: median(othersCpu[b]!), runs: othersCpu[b]! }));
   console.log(
     `stores  ${subject.name.padEnd(13)} readAll: ${format(eventsPerSecond)} events/s (${format(present)} events)${beside(eventsPerSecond, compared)}`,
+  );
+  console.log(
+    `stores  ${subject.name.padEnd(13)} readAll, this process's CPU: ${cpuPerEvent.toFixed(1)} µs/event` +
+      comparedCpu.map((c) => `; ${c.name} ${c.cpuMicrosPerEvent.toFixed(1)} µs/event, ratio ${(c.cpuMicrosPerEvent / cpuPerEvent).toFixed(2)}`).join(""),
   );
   const byQuery: number[] = [];
   let matched = 0;
@@ -369,6 +388,13 @@ const measureReadAll = async (subject: Subject, opened: EventStore & { readonly 
     runs: figures,
     events: present,
     compared: comparison(eventsPerSecond, compared),
+    processCpuMicrosPerEvent: {
+      ours: cpuPerEvent,
+      runs: cpu,
+      compared: Object.fromEntries(
+        comparedCpu.map((c) => [c.name, { cpuMicrosPerEvent: c.cpuMicrosPerEvent, runs: c.runs, ratio: c.cpuMicrosPerEvent / cpuPerEvent }]),
+      ),
+    },
     readByQuery: { eventsPerSecond: queryEventsPerSecond, runs: byQuery, matched },
   };
 };
