@@ -6,6 +6,13 @@
  * tag out of ten) and readAll events per second. Each figure is the median of
  * several runs. Events are built before the clock starts; validation and
  * encoding (the Mapper) are part of every append, as they are in real use.
+ *
+ * Half the events (AccountRegistered) carry a personal field, so the stores
+ * as hosts open them seal it on every append (finding, and for a new account
+ * creating, its key in the key store beside the events) and open it on every
+ * read. Each SQL store is measured twice: as hosts use it, and its log alone
+ * (the same events sealed beforehand, read back sealed); the plain driver
+ * writes the rows as the log keeps them, so both compare on the same rows.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -15,11 +22,19 @@ import { STREAM_DOES_NOT_EXIST } from "@event-driven-io/emmett";
 import { getPostgreSQLEventStore } from "@event-driven-io/emmett-postgresql";
 import Database from "better-sqlite3";
 import pg from "pg";
-import { type EventStore, type NewEvent, createInMemoryEventStore } from "@linked-accounts/adapters";
+import {
+  type EventLog,
+  type EventStore,
+  type KeyStore,
+  type NewEvent,
+  type StoredEnvelope,
+  createInMemoryEventStore,
+} from "@linked-accounts/adapters";
 import { createPostgresEventStore } from "@linked-accounts/adapters/postgres";
 import { createSqliteEventStore } from "@linked-accounts/adapters/sqlite";
 import { sampleEvents } from "@linked-accounts/adapters/contract";
 import { EventMetadata, encodeEvent } from "@linked-accounts/domain";
+import { type EventEnvelope, isSealed } from "@linked-accounts/domain/internal";
 import { median } from "./stats.js";
 
 const RUNS = 5;
@@ -37,7 +52,14 @@ interface Sizes {
 interface Subject {
   readonly name: string;
   readonly sizes: Sizes;
-  readonly open: () => Promise<EventStore>;
+  /**
+   * The store as hosts use it (events in the clear, personal fields sealed on
+   * the way in and opened on the way out), or only the log underneath it
+   * (given the events already sealed, read back sealed): what the sealing layer
+   * costs is the difference between the two.
+   */
+  readonly layer: "store" | "log";
+  readonly open: () => Promise<EventStore & { readonly log: EventLog; readonly keys: KeyStore }>;
   /** The plain driver on the very same tables (opened after the store, which creates them), and others to compare with. */
   readonly baselines?: () => Promise<ReadonlyArray<Baseline>>;
 }
@@ -65,10 +87,47 @@ interface Baseline {
   close(): Promise<void>;
 }
 
-const plainRows = (events: ReadonlyArray<NewEvent>): PlainRow[] =>
-  events.map((event) => ({ ...encodeEvent(event), metadata: EventMetadata.encode(event.metadata), tags: event.tags }));
+/** The rows as a log keeps them: a sealed event's data as sealed, any other's as the catalog encodes it. */
+const plainRows = (events: ReadonlyArray<NewEvent<StoredEnvelope>>): PlainRow[] =>
+  events.map((event) => ({
+    ...(isSealed(event) ? { type: event.type, data: event.data } : encodeEvent(event as EventEnvelope)),
+    metadata: EventMetadata.encode(event.metadata),
+    tags: event.tags,
+  }));
+
+/**
+ * `batches` as a store's log keeps them, sealed before any clock starts under
+ * keys made in `keys` (the measured store's own key store, so the store reads
+ * back what the plain driver wrote into its tables): the plain driver and the
+ * log are given the very rows the store writes.
+ */
+const sealedForm = async (
+  batches: ReadonlyArray<ReadonlyArray<NewEvent>>,
+  keys: KeyStore,
+): Promise<Array<Array<NewEvent<StoredEnvelope>>>> => {
+  // The key store is the measured store's: closing this one must leave it open.
+  const sealer = createInMemoryEventStore({ keys: { ...keys, close: async () => undefined } });
+  for (const events of batches) await sealer.append(events);
+  const all: Array<NewEvent<StoredEnvelope>> = [];
+  for await (const { type, data, metadata, tags } of sealer.log.readAll()) all.push({ type, data, metadata, tags } as NewEvent<StoredEnvelope>);
+  await sealer.close();
+  let at = 0;
+  return batches.map((events) => all.slice(at, (at += events.length)));
+};
 
 const PAGE = 1000;
+
+/**
+ * Where the next sample events start: every event the bench makes is new (an
+ * AccountRegistered a new account, its key created by the append that stores
+ * it, as a real registration's is), never one whose key a store still caches.
+ */
+let nextSample = 0;
+const freshSamples = (count: number, tags: ReadonlyArray<string>): NewEvent[] => {
+  const from = nextSample;
+  nextSample += count + (count % 2); // even: every batch starts with an AccountRegistered
+  return sampleEvents(count, from, tags);
+};
 
 /** Plain `pg` on the store's own table: one INSERT … SELECT FROM jsonb_array_elements per batch (one round trip). */
 const plainPostgres = (url: string, schema: string, writers: number): Baseline => {
@@ -183,7 +242,12 @@ const format = (n: number) => Math.round(n).toLocaleString("en-US");
  * among `writers`; each append is conditional on nothing of its writer's tag
  * having been stored since its previous append. Events per second.
  */
-const appendRun = async (store: EventStore, writers: number, appends: ReadonlyArray<ReadonlyArray<NewEvent>>, tagOf: (w: number) => string) => {
+const appendRun = async <E extends StoredEnvelope>(
+  store: EventStore<E>,
+  writers: number,
+  appends: ReadonlyArray<ReadonlyArray<NewEvent<E>>>,
+  tagOf: (w: number) => string,
+) => {
   const perWriter = Math.ceil(appends.length / writers);
   const started = performance.now();
   await Promise.all(
@@ -220,7 +284,7 @@ const comparison = (ours: number, compared: ReadonlyArray<{ name: string; events
 /** Ours and each baseline, run for run alternately, so all meet the same load on a shared machine. */
 const measureAppends = async (
   subject: Subject,
-  store: EventStore,
+  store: EventStore & { readonly log: EventLog; readonly keys: KeyStore },
   baselines: ReadonlyArray<Baseline>,
   batchSize: 1 | 100,
   writers: number,
@@ -232,12 +296,19 @@ const measureAppends = async (
   for (let r = 0; r < RUNS; r++) {
     const tagOf = (w: number) => `bench:${run}-${batchSize}-${writers}-${r}-${w}`;
     const perWriter = Math.ceil(count / writers);
-    const appends = Array.from({ length: count }, (_, i) => sampleEvents(batchSize, i * batchSize, [tagOf(Math.floor(i / perWriter))]));
-    figures.push(await appendRun(store, writers, appends, tagOf));
+    const appends = Array.from({ length: count }, (_, i) => freshSamples(batchSize, [tagOf(Math.floor(i / perWriter))]));
+    figures.push(
+      subject.layer === "log"
+        ? await appendRun(store.log, writers, await sealedForm(appends, store.keys), tagOf)
+        : await appendRun(store, writers, appends, tagOf),
+    );
     for (const [b, baseline] of baselines.entries()) {
       const writerOf = (w: number) => `bench-${b}-${run}-${batchSize}-${writers}-${r}-${w}`;
-      const rows = Array.from({ length: count }, (_, i) => plainRows(sampleEvents(batchSize, i * batchSize, [writerOf(Math.floor(i / perWriter))])));
-      others[b]!.push(await plainAppendRun(baseline, writers, rows, writerOf));
+      const sealed = await sealedForm(
+        Array.from({ length: count }, (_, i) => freshSamples(batchSize, [writerOf(Math.floor(i / perWriter))])),
+        store.keys,
+      );
+      others[b]!.push(await plainAppendRun(baseline, writers, sealed.map(plainRows), writerOf));
     }
   }
   const eventsPerSecond = median(figures);
@@ -251,33 +322,54 @@ const measureAppends = async (
   return { eventsPerSecond, appendsPerSecond: eventsPerSecond / batchSize, runs: figures, appendsPerRun: count, compared: comparison(eventsPerSecond, compared) };
 };
 
-const measureReadAll = async (subject: Subject, store: EventStore, baselines: ReadonlyArray<Baseline>) => {
+const measureReadAll = async (subject: Subject, opened: EventStore & { readonly log: EventLog; readonly keys: KeyStore }, baselines: ReadonlyArray<Baseline>) => {
   const readers = baselines.filter((b) => b.readAll !== undefined);
+  // The log reads events as kept (sealed); the store opens them. Both are filled through the store.
+  const store: EventStore<StoredEnvelope> = subject.layer === "log" ? opened.log : opened;
   // Fill up to the size to read (earlier measurements already wrote some).
   let present = 0;
   for await (const _ of store.readAll()) present++;
   // Batches of 100 events, each batch under one of ten tags, interleaved: at
   // least 20,000 of them, so one tag's read has 2,000 events to find.
   for (let i = 0; i < 200 || present < subject.sizes.readAll; i++, present += 100)
-    await store.append(sampleEvents(100, i * 100, [`bench-fill:${i % 10}`]));
+    await opened.append(freshSamples(100, [`bench-fill:${i % 10}`]));
   const figures: number[] = [];
   const others = readers.map(() => [] as number[]);
+  // This process's CPU time per event (user + system), beside wall-clock time: on a shared
+  // machine it moves less with the load. It is all of the work for SQLite (in this process),
+  // only the client's part for PostgreSQL (the server's is not counted).
+  const cpu: number[] = [];
+  const othersCpu = readers.map(() => [] as number[]);
+  const cpuMicros = (since: NodeJS.CpuUsage, events: number) => {
+    const used = process.cpuUsage(since);
+    return (used.user + used.system) / events;
+  };
   for (let r = 0; r < RUNS; r++) {
     const started = performance.now();
+    const cpuStarted = process.cpuUsage();
     let n = 0;
     for await (const _ of store.readAll({ batchSize: 1000 })) n++;
     figures.push(n / ((performance.now() - started) / 1000));
+    cpu.push(cpuMicros(cpuStarted, n));
     for (const [b, reader] of readers.entries()) {
       const plainStarted = performance.now();
+      const plainCpu = process.cpuUsage();
       const m = await reader.readAll!();
       if (m !== n) throw new Error(`${reader.name} read ${m} rows, the store ${n}`);
       others[b]!.push(m / ((performance.now() - plainStarted) / 1000));
+      othersCpu[b]!.push(cpuMicros(plainCpu, m));
     }
   }
   const eventsPerSecond = median(figures);
   const compared = readers.map((reader, b) => ({ name: reader.name, eventsPerSecond: median(others[b]!), runs: others[b]! }));
+  const cpuPerEvent = median(cpu);
+  const comparedCpu = readers.map((reader, b) => ({ name: reader.name, cpuMicrosPerEvent: median(othersCpu[b]!), runs: othersCpu[b]! }));
   console.log(
     `stores  ${subject.name.padEnd(13)} readAll: ${format(eventsPerSecond)} events/s (${format(present)} events)${beside(eventsPerSecond, compared)}`,
+  );
+  console.log(
+    `stores  ${subject.name.padEnd(13)} readAll, this process's CPU: ${cpuPerEvent.toFixed(1)} µs/event` +
+      comparedCpu.map((c) => `; ${c.name} ${c.cpuMicrosPerEvent.toFixed(1)} µs/event, ratio ${(c.cpuMicrosPerEvent / cpuPerEvent).toFixed(2)}`).join(""),
   );
   const byQuery: number[] = [];
   let matched = 0;
@@ -296,6 +388,13 @@ const measureReadAll = async (subject: Subject, store: EventStore, baselines: Re
     runs: figures,
     events: present,
     compared: comparison(eventsPerSecond, compared),
+    processCpuMicrosPerEvent: {
+      ours: cpuPerEvent,
+      runs: cpu,
+      compared: Object.fromEntries(
+        comparedCpu.map((c) => [c.name, { cpuMicrosPerEvent: c.cpuMicrosPerEvent, runs: c.runs, ratio: c.cpuMicrosPerEvent / cpuPerEvent }]),
+      ),
+    },
     readByQuery: { eventsPerSecond: queryEventsPerSecond, runs: byQuery, matched },
   };
 };
@@ -305,17 +404,22 @@ export async function benchStores(options: { pgUrl?: string; schemaPrefix?: stri
   const temp = mkdtempSync(path.join(os.tmpdir(), "linked-accounts-bench-stores-"));
   const schemas: string[] = [];
   let n = 0;
+  let emmettStore: Baseline | undefined;
   const subjects: Subject[] = [
-    { name: "in-memory", sizes: { singles: 2000, batches: 60, readAll: 50_000 }, open: async () => createInMemoryEventStore() },
-    {
-      name: "sqlite",
-      sizes: { singles: 300, batches: 50, readAll: 50_000 },
-      open: async () => createSqliteEventStore({ path: path.join(temp, `stores-${n}.sqlite`) }),
-      baselines: async () => [plainSqlite(path.join(temp, `stores-${n++}.sqlite`), "FULL")],
-    },
+    { name: "in-memory", layer: "store", sizes: { singles: 2000, batches: 60, readAll: 50_000 }, open: async () => createInMemoryEventStore() },
+    ...(["store", "log"] as const).map(
+      (layer): Subject => ({
+        name: layer === "store" ? "sqlite" : "sqlite-log",
+        layer,
+        sizes: { singles: 300, batches: 50, readAll: 50_000 },
+        open: async () => createSqliteEventStore({ path: path.join(temp, `stores-${n}.sqlite`) }),
+        baselines: async () => [plainSqlite(path.join(temp, `stores-${n++}.sqlite`), "FULL")],
+      }),
+    ),
     {
       // Survives the process dying, not necessarily power loss: the WAL is not synced on every commit.
       name: "sqlite-normal",
+      layer: "store",
       sizes: { singles: 2000, batches: 50, readAll: 0 },
       open: async () => createSqliteEventStore({ path: path.join(temp, `stores-${n}.sqlite`), durability: "normal" }),
       baselines: async () => [plainSqlite(path.join(temp, `stores-${n++}.sqlite`), "NORMAL")],
@@ -323,8 +427,9 @@ export async function benchStores(options: { pgUrl?: string; schemaPrefix?: stri
   ];
   if (options.pgUrl !== undefined) {
     const pgUrl = options.pgUrl;
-    subjects.push({
-      name: "postgres",
+    for (const layer of ["store", "log"] as const) subjects.push({
+      name: layer === "store" ? "postgres" : "postgres-log",
+      layer,
       sizes: { singles: 300, batches: 50, readAll: 50_000 },
       open: async () => {
         const schema = `${schemaPrefix}_stores_${process.pid}_${n}`;
@@ -332,9 +437,13 @@ export async function benchStores(options: { pgUrl?: string; schemaPrefix?: stri
         return createPostgresEventStore({ connectionString: pgUrl, schema });
       },
       baselines: async () => {
-        const emmettSchema = `${schemaPrefix}_emmett_${process.pid}_${n}`;
-        schemas.push(emmettSchema);
-        return [plainPostgres(pgUrl, `${schemaPrefix}_stores_${process.pid}_${n++}`, Math.max(...WRITERS)), await emmett(pgUrl, emmettSchema)];
+        // One Emmett store for the process (a second one in another schema fails its own migration); its streams are named per subject.
+        if (emmettStore === undefined) {
+          const emmettSchema = `${schemaPrefix}_emmett_${process.pid}`;
+          schemas.push(emmettSchema);
+          emmettStore = await emmett(pgUrl, emmettSchema);
+        }
+        return [plainPostgres(pgUrl, `${schemaPrefix}_stores_${process.pid}_${n++}`, Math.max(...WRITERS)), { ...emmettStore, close: async () => undefined }];
       },
     });
   } else console.log("stores  postgres      skipped: no PostgreSQL URL given (set PG_TEST_URL)");
@@ -342,11 +451,13 @@ export async function benchStores(options: { pgUrl?: string; schemaPrefix?: stri
   const results: Record<string, unknown> = {
     runs: RUNS,
     notes:
-      "Medians. Every append validates and encodes its events through the Mapper (io-ts), and every read decodes them: on a busy 2-CPU machine that alone costs about 10-15 µs per event each way, a ceiling for every store. SQLite uses its default durability (synchronous=FULL in WAL mode). PostgreSQL appends run in parallel under locks scoped to their tags, types and conditions, reads stop at a read horizon (see postgres-store.ts); a local server with default settings. Beside each figure, run for run alternately, the plain driver (pg, better-sqlite3) writing the same rows into the same tables (one round trip or transaction per batch, no validation, no condition) and reading them back in pages of 1,000 with JSON parsed. Every append carries a condition on its writer's own tag (checked through the tag index inside the append transaction, never refused).",
+      "Medians. Every append validates and encodes its events through the Mapper (io-ts), and every read decodes them: on a busy 2-CPU machine that alone costs about 10-15 µs per event each way, a ceiling for every store. SQLite uses its default durability (synchronous=FULL in WAL mode). PostgreSQL appends run in parallel under locks scoped to their tags, types and conditions, reads stop at a read horizon (see postgres-store.ts); a local server with default settings. Beside each figure, run for run alternately, the plain driver (pg, better-sqlite3) writing the same rows into the same tables (one round trip or transaction per batch, no validation, no condition) and reading them back in pages of 1,000 with JSON parsed. Every append carries a condition on its writer's own tag (checked through the tag index inside the append transaction, never refused). The events alternate AccountRegistered (a barcode, personal: sealed under a new account's key, so each such append also finds and creates that key) and LoanRenewed (nothing personal). 'sqlite' and 'postgres' are the stores as hosts use them (sealing on append, opening on read); 'sqlite-log' and 'postgres-log' the log underneath, given the events already sealed and reading them back sealed. The plain driver writes the rows as the log keeps them (sealed), the same for both.",
   };
   try {
     // BENCH_STORES=sqlite,postgres measures only the stores named.
     const only = process.env.BENCH_STORES?.split(",");
+    // BENCH_STORES_FIGURES=appendSingleWriters1,readAll measures only the figures named.
+    const figuresWanted = process.env.BENCH_STORES_FIGURES?.split(",");
     for (const subject of subjects) {
       if (only !== undefined && !only.includes(subject.name)) continue;
       const store = await subject.open();
@@ -354,16 +465,13 @@ export async function benchStores(options: { pgUrl?: string; schemaPrefix?: stri
       try {
         const figures: Record<string, unknown> = {};
         for (const batchSize of [1, 100] as const)
-          for (const writers of WRITERS)
-            figures[`append${batchSize === 1 ? "Single" : "Batch100"}Writers${writers}`] = await measureAppends(
-              subject,
-              store,
-              baselines,
-              batchSize,
-              writers,
-              `${subject.name}`,
-            );
-        if (subject.sizes.readAll > 0) figures.readAll = await measureReadAll(subject, store, baselines);
+          for (const writers of WRITERS) {
+            const figure = `append${batchSize === 1 ? "Single" : "Batch100"}Writers${writers}`;
+            if (figuresWanted === undefined || figuresWanted.includes(figure))
+              figures[figure] = await measureAppends(subject, store, baselines, batchSize, writers, `${subject.name}`);
+          }
+        if (subject.sizes.readAll > 0 && (figuresWanted === undefined || figuresWanted.includes("readAll")))
+          figures.readAll = await measureReadAll(subject, store, baselines);
         results[subject.name] = figures;
       } finally {
         for (const baseline of baselines) await baseline.close();
@@ -371,6 +479,7 @@ export async function benchStores(options: { pgUrl?: string; schemaPrefix?: stri
       }
     }
   } finally {
+    await emmettStore?.close();
     if (options.pgUrl !== undefined && schemas.length > 0) {
       const client = new pg.Client({ connectionString: options.pgUrl });
       await client.connect();

@@ -246,7 +246,10 @@ describe.skipIf(unreachable !== undefined)("PostgreSQL", () => {
     const second = await Promise.all(pools.map((pool) => createPostgresEventStore({ pool, schema })));
     expect(await collect(second[3]!.read(byTag("kept")))).toHaveLength(2);
     const versions = await admin!.query(`SELECT version FROM ${schema}.schema_version`);
-    expect(versions.rows).toEqual([{ version: 2 }]);
+    expect(versions.rows).toEqual([{ version: 3 }]);
+    // Migration 3: the tag index's pending list is bounded (every condition check scans it whole).
+    const index = await admin!.query(`SELECT reloptions FROM pg_class WHERE oid = '${schema}.events_tags'::regclass`);
+    expect(index.rows).toEqual([{ reloptions: ["gin_pending_list_limit=64"] }]);
     // Closing a store made from a host's pool leaves the pool to the host.
     await first[1]!.close();
     expect((await pools[1]!.query("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);

@@ -35,7 +35,9 @@
  * migrations: an append of an older release does not hold the gate.
  *
  * Tags are a `text[]` column with a GIN index: "carries every tag of T" is
- * `tags @> T`, answered from the index. Types have a b-tree on (type, position).
+ * `tags @> T`, answered from the index. Its pending list (new entries not yet
+ * sorted into it, scanned whole by every search) is kept to 64 kB, so a
+ * condition checked right after many appends stays an index lookup. Types have a b-tree on (type, position).
  * Every query is SQL of a fixed shape per query shape, its values parameters.
  *
  * Its network: every client carries an 'error' listener for its whole life, so a
@@ -280,6 +282,14 @@ const migrations = (schema: string): ReadonlyArray<string> => [
     RETURN coalesce(v_head, 0);
   END
   $fn$;
+  `,
+  // 3: the tag index's pending list bounded to 64 kB, PostgreSQL's least (the default is 4 MB).
+  // A GIN index files new entries in an unsorted pending list until it outgrows the limit,
+  // and every search scans the whole list: an append's condition check, which runs after
+  // every append's insert, scanned up to 4 MB of entries each time. Inserts still go
+  // through the list (cheap, in bulk); the insert that outgrows it moves it into the index.
+  `
+  ALTER INDEX ${schema}.events_tags SET (gin_pending_list_limit = 64);
   `,
 ];
 

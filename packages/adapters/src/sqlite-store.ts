@@ -48,13 +48,12 @@ export interface SqliteEventStoreOptions {
   readonly busyTimeoutMs?: number;
 }
 
-interface Row {
-  readonly position: number | bigint;
-  readonly type: string;
-  readonly data: string;
-  readonly metadata: string;
-  readonly tags: string;
-}
+/**
+ * A row as read: `[position, type, data, metadata, tags]`, the statements in
+ * raw mode (an array per row costs less to build than an object with named
+ * fields, a tenth of reading a row).
+ */
+type Row = readonly [position: bigint, type: string, data: string, metadata: string, tags: string];
 
 /** The layout's version, kept in `PRAGMA user_version`. Version 1 (streams and revisions) never set it. */
 const SCHEMA_VERSION = 2;
@@ -88,10 +87,7 @@ const parseColumn = (text: string): unknown => {
 };
 
 const decode = (row: Row) =>
-  fromStored(
-    { type: row.type, data: parseColumn(row.data), metadata: parseColumn(row.metadata), tags: parseColumn(row.tags) },
-    BigInt(row.position),
-  );
+  fromStored({ type: row[1], data: parseColumn(row[2]), metadata: parseColumn(row[3]), tags: parseColumn(row[4]) }, row[0]);
 
 /**
  * A database of the stream layout (version 1) is migrated only while it is
@@ -197,7 +193,7 @@ export const createSqliteLog = (options: SqliteEventStoreOptions): EventLog & { 
   db.defaultSafeIntegers(true);
   const insert = db.prepare<[string, string, string, string]>("INSERT INTO events (type, data, metadata, tags) VALUES (?, ?, ?, ?)");
   const insertTag = options.readOnly === true ? undefined : db.prepare<[string, bigint]>("INSERT INTO event_tags (tag, position) VALUES (?, ?)");
-  const pageOfAll = db.prepare<[bigint, number], Row>(`SELECT ${COLUMNS} FROM events WHERE position >= ? ORDER BY position LIMIT ?`);
+  const pageOfAll = db.prepare<[bigint, number], Row>(`SELECT ${COLUMNS} FROM events WHERE position >= ? ORDER BY position LIMIT ?`).raw(true);
   const lastPosition = db.prepare<[], { head: bigint | null }>("SELECT max(position) AS head FROM events");
 
   // One prepared statement per query shape, kept for the store's life (shapes are few: a command's queries).
@@ -211,12 +207,23 @@ export const createSqliteLog = (options: SqliteEventStoreOptions): EventLog & { 
     return statement;
   };
 
+  /** The same, returning rows as arrays (`Row`): its own statement, as `raw` changes a statement for good. */
+  const rawStatements = new Map<string, Database.Statement<unknown[], unknown>>();
+  const rowsOf = (sql: string) => {
+    let statement = rawStatements.get(sql);
+    if (statement === undefined) {
+      statement = db.prepare<unknown[], unknown>(sql).raw(true);
+      rawStatements.set(sql, statement);
+    }
+    return statement;
+  };
+
   /** Up to `limit` events matching `query` from `from` on, in position order. */
   const pageOfQuery = (query: Query, from: bigint, limit: number): Row[] => {
     const matching = positionsMatching(query.items);
     if (matching === undefined) return [];
     const sql = `SELECT ${COLUMNS} FROM events WHERE position IN (${matching.sql}) ORDER BY position`;
-    return prepared(sql).all(...matching.params(from, limit)) as Row[];
+    return rowsOf(sql).all(...matching.params(from, limit)) as Row[];
   };
 
   /** The first event after `condition.after` matching its query, or undefined. */
@@ -260,7 +267,7 @@ export const createSqliteLog = (options: SqliteEventStoreOptions): EventLog & { 
     read(query: Query, readOptions?: ReadOptions) {
       return keysetPages({
         fetch: (from, size) => pageOfQuery(query, from, size),
-        keyOf: (row) => BigInt(row.position),
+        keyOf: (row) => row[0],
         from: readOptions?.from ?? 1n,
         pageSize: DEFAULT_BATCH,
         map: decode,
@@ -271,7 +278,7 @@ export const createSqliteLog = (options: SqliteEventStoreOptions): EventLog & { 
     readAll(readOptions?: ReadAllOptions) {
       return keysetPages({
         fetch: (from, size) => pageOfAll.all(from, size),
-        keyOf: (row) => BigInt(row.position),
+        keyOf: (row) => row[0],
         from: readOptions?.from ?? 1n,
         pageSize: readOptions?.batchSize ?? DEFAULT_BATCH,
         map: decode,
