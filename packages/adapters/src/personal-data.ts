@@ -81,8 +81,8 @@ export interface PersonalDataOptions {
    * Whether a read of many sealed events deciphers them on a worker thread
    * (one per process, shared by its stores, started on first use, keeping the
    * process alive only while it works) while the next page is read; default:
-   * when the machine has more than one CPU. Pages of few sealed events are opened on the calling thread
-   * either way.
+   * when the machine has more than one CPU. Pages of few sealed events are
+   * opened on the calling thread either way.
    */
   readonly openInWorker?: boolean;
 }

@@ -13,19 +13,24 @@ const op = fc.oneof(
   fc.record({ kind: fc.constant("update" as const), key: fc.string({ maxLength: 6 }), value: fc.integer() }),
 );
 
+type Op = { readonly kind: "set" | "update"; readonly key: string; readonly value: number };
+
+/** Every version of `map` as `ops` go over it, beside the model Map of the same history (the first: as given). */
+const applied = (map: PersistentMap<number>, model: Map<string, number>, ops: ReadonlyArray<Op>): Array<[PersistentMap<number>, Map<string, number>]> => {
+  const versions: Array<[PersistentMap<number>, Map<string, number>]> = [[map, new Map(model)]];
+  for (const o of ops) {
+    map = o.kind === "set" ? map.set(o.key, o.value) : map.update(o.key, (v) => (v ?? 0) + o.value);
+    model.set(o.key, o.kind === "set" ? o.value : (model.get(o.key) ?? 0) + o.value);
+    versions.push([map, new Map(model)]);
+  }
+  return versions;
+};
+
 describe("PersistentMap", () => {
   it("every version answers get, has, size and entries as a model Map of the same history, and older versions never change", () => {
     fc.assert(
       fc.property(fc.array(op, { maxLength: 300 }), (ops) => {
-        let map = PersistentMap.empty<number>();
-        const model = new Map<string, number>();
-        const versions: Array<[PersistentMap<number>, Map<string, number>]> = [];
-        for (const o of ops) {
-          map = o.kind === "set" ? map.set(o.key, o.value) : map.update(o.key, (v) => (v ?? 0) + o.value);
-          model.set(o.key, o.kind === "set" ? o.value : (model.get(o.key) ?? 0) + o.value);
-          versions.push([map, new Map(model)]);
-        }
-        for (const [version, expected] of versions) {
+        for (const [version, expected] of applied(PersistentMap.empty<number>(), new Map(), ops).slice(1)) {
           expect(version.size).toBe(expected.size);
           expect(new Map(version.entries())).toEqual(expected);
           for (const [k, v] of expected) {
@@ -49,13 +54,7 @@ describe("PersistentMap", () => {
           for (const [k, v] of start) builder.set(k, v);
           map = builder.build();
         } else map = setAll(PersistentMap.empty<number>(), model);
-        const versions: Array<[PersistentMap<number>, Map<string, number>]> = [[map, new Map(model)]];
-        for (const o of ops) {
-          map = o.kind === "set" ? map.set(o.key, o.value) : map.update(o.key, (v) => (v ?? 0) + o.value);
-          model.set(o.key, o.kind === "set" ? o.value : (model.get(o.key) ?? 0) + o.value);
-          versions.push([map, new Map(model)]);
-        }
-        for (const [version, expected] of versions) {
+        for (const [version, expected] of applied(map, model, ops)) {
           expect(version.size).toBe(expected.size);
           const entries = [...version.entries()];
           expect(entries.length).toBe(expected.size);
