@@ -152,6 +152,9 @@ export const keySubjectOf = (subjects: string): string | null => {
   return null;
 };
 
+/** What a sealed part is bound to (AES-GCM's associated data): its event's type and id. */
+const associatedData = (type: string, eventId: string): string => `${type}\n${eventId}`;
+
 /** The key store subject a stored erasure or retention event says is forgotten. */
 const forgottenBy = (event: DomainEvent): string | null => {
   switch (event.type) {
@@ -313,10 +316,10 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
 
   /**
    * The key sealing a field of these subjects (`name`: their names joined by
-   * spaces, as a sealed part keeps them), or null when any of them is forgotten.
+   * spaces, as a sealed part keeps them; `one`: its key subject, when known), or
+   * null when any of them is forgotten.
    */
-  const sealingKey = (name: string, found: ReadonlyMap<string, Uint8Array | null>, t: number): Uint8Array | null => {
-    const one = keySubjectOf(name);
+  const sealingKey = (name: string, found: ReadonlyMap<string, Uint8Array | null>, t: number, one = keySubjectOf(name)): Uint8Array | null => {
     if (one !== null) {
       const key = found.get(one);
       if (key === null) return null;
@@ -338,8 +341,6 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
     derived.set(name, { key, at: t });
     return key;
   };
-
-  const associatedData = (type: string, eventId: string): Buffer => Buffer.from(`${type}\n${eventId}`, "utf8");
 
   const hashTags = (key: Buffer, tags: ReadonlyArray<Tag>): ReadonlyArray<Tag> =>
     tags.map((tag) => (tag.startsWith(BARCODE) ? HASHED_BARCODE + hmac(key, tag.slice(BARCODE.length)) : tag));
@@ -392,7 +393,7 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
       const sealing = sealingKey(name, found, t) ?? randomBytes(32);
       const iv = randomBytes(12);
       const cipher = createCipheriv("aes-256-gcm", sealing, iv);
-      cipher.setAAD(associatedData(envelope.type, envelope.metadata.eventId));
+      cipher.setAAD(Buffer.from(associatedData(envelope.type, envelope.metadata.eventId), "utf8"));
       const ct = Buffer.concat([cipher.update(JSON.stringify(part.values), "utf8"), cipher.final(), cipher.getAuthTag()]);
       const data = { ...withoutPersonalFields(envelope), sealed: { subjects: name, iv: b64(iv), ct: b64(ct) } };
       return { type: envelope.type, data, metadata: envelope.metadata, tags: stored } as NewEvent<StoredEnvelope>;
@@ -409,10 +410,10 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
 
   /** The key opening a sealed part of these subjects: null when one is forgotten (or no keys were given), the error when one has no key. */
   type Opening = Uint8Array | null | MissingKeyError;
-  const openingKey = (subjects: string, found: ReadonlyMap<string, Uint8Array | null>, t: number): Opening => {
+  const openingKey = (subjects: string, found: ReadonlyMap<string, Uint8Array | null>, t: number, one?: string | null): Opening => {
     if (readKeys === null) return null;
     try {
-      return sealingKey(subjects, found, t);
+      return sealingKey(subjects, found, t, one);
     } catch (error) {
       if (error instanceof MissingKeyError) return error;
       throw error;
@@ -464,13 +465,6 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
     }
     const found = subjects.size === 0 || readKeys === null ? new Map<string, Uint8Array | null>() : await keysOf(subjects, false);
     const t = now();
-    /** The key opening event i's sealed part (as `openingKey`), its key subject known. */
-    const keyFor = (i: number, names: string): Opening => {
-      const one = keyNames[i];
-      if (one === null || one === undefined || readKeys === null) return openingKey(names, found, t);
-      const key = found.get(one);
-      return key === undefined ? new MissingKeyError(one) : key;
-    };
     // Per event: the index of its part in the request, or why it has none.
     const parts: Array<number | null | MissingKeyError | undefined> = new Array(batch.length);
     const request = { keys: [] as Uint8Array[], keyOf: [] as number[], ivs: [] as string[], cts: [] as string[], aads: [] as string[] };
@@ -479,7 +473,7 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
       const event = batch[i]!;
       if (!isSealed(event)) continue;
       const { subjects: names, iv, ct } = (event as RecordedEvent<SealedEnvelope>).data.sealed;
-      const key = keyFor(i, names);
+      const key = openingKey(names, found, t, keyNames[i]);
       if (key === null || key instanceof MissingKeyError) {
         parts[i] = key;
         continue;
@@ -492,7 +486,7 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
       parts[i] = request.ivs.push(iv) - 1;
       request.keyOf.push(k);
       request.cts.push(ct);
-      request.aads.push(`${event.type}\n${event.metadata.eventId}`);
+      request.aads.push(associatedData(event.type, event.metadata.eventId));
     }
     const texts = request.ivs.length === 0 ? [] : worker !== undefined && request.ivs.length >= WORKER_PARTS ? await worker.open(request) : openHere(request);
     const opened: RecordedEvent[] = [];
