@@ -21,114 +21,6 @@ export interface KeysetPagesOptions<Row, Out> {
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
 /**
- * The rows of every page, each mapped as it is handed over, in key order.
- *
- * An iterator of its own rather than an async generator: a generator's `yield`
- * costs an await and a promise of its own per row, a fifth of reading a row
- * from SQLite. Here a row already fetched is handed over in a promise already
- * resolved; only a page's fetch waits. It behaves as the generator did: calls
- * to `next` are answered in the order made, even while a page is on its way;
- * the first error (a fetch that fails, a row that does not map) is the answer
- * to the `next` that met it, and every `next` after it answers done; `return`
- * (a `break` out of `for await`) ends it, and no page is fetched after.
- */
-const rows = <Row, Out>(options: KeysetPagesOptions<Row, Out>): AsyncIterableIterator<Out> => {
-  let next = options.from;
-  let left = options.maxCount ?? Number.POSITIVE_INFINITY;
-  let rows: ReadonlyArray<Row> = [];
-  let at = 0;
-  /** No page after the one in hand: it was short, the count is reached, or the read failed or was ended. */
-  let last = left <= 0;
-  let finished = false;
-  /** The page being fetched; a `next` made meanwhile waits for it. */
-  let fetching: Promise<void> | null = null;
-  /** A fetch's failure, kept for the `next` that asked for the page (once). */
-  let failure: { readonly error: unknown } | null = null;
-
-  const fetchPage = async (): Promise<void> => {
-    const size = Math.min(options.pageSize, left);
-    const page = await options.fetch(next, size);
-    if (finished) return; // ended while the page was on its way
-    rows = page;
-    at = 0;
-    const final = page.at(-1);
-    if (final === undefined || page.length < size) last = true;
-    else {
-      left -= page.length;
-      if (left <= 0) last = true;
-      next = options.keyOf(final) + 1n;
-    }
-  };
-
-  /** The next answer when it can be given now; undefined when a page must be fetched first. */
-  const step = (): IteratorResult<Out> | undefined => {
-    if (finished) return DONE;
-    if (at < rows.length) {
-      const row = rows[at++]!;
-      try {
-        return { done: false, value: options.map(row) };
-      } catch (error) {
-        finish();
-        throw error;
-      }
-    }
-    if (last) {
-      finish();
-      return DONE;
-    }
-    return undefined;
-  };
-
-  const finish = (): void => {
-    finished = true;
-    rows = [];
-    at = 0;
-  };
-
-  const iterator: AsyncIterableIterator<Out> = {
-    next(): Promise<IteratorResult<Out>> {
-      if (fetching !== null) return fetching.then(() => iterator.next());
-      let answer: IteratorResult<Out> | undefined;
-      try {
-        answer = step();
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      if (answer !== undefined) return Promise.resolve(answer);
-      const page = fetchPage().then(
-        () => {
-          fetching = null;
-        },
-        (error: unknown) => {
-          fetching = null;
-          if (!finished) {
-            finish();
-            failure = { error };
-          }
-        },
-      );
-      fetching = page;
-      return page.then(() => {
-        if (failure !== null) {
-          const { error } = failure;
-          failure = null;
-          throw error;
-        }
-        return iterator.next();
-      });
-    },
-    return(): Promise<IteratorResult<Out>> {
-      finish();
-      return Promise.resolve(DONE);
-    },
-    [Symbol.asyncIterator]() {
-      return iterator;
-    },
-  };
-  return iterator;
-};
-
-/**
  * What a read of the adapters' own stores hands over besides its events, one
  * by one: the same events a page at a time (`pagesOf`), for a layer above
  * (the sealing store) that works a page at a time and would otherwise pay for a
@@ -137,9 +29,13 @@ const rows = <Row, Out>(options: KeysetPagesOptions<Row, Out>): AsyncIterableIte
 const PAGES: unique symbol = Symbol("linked-accounts.pages");
 type Paged<Out> = AsyncIterable<Out> & { readonly [PAGES]?: () => AsyncIterable<ReadonlyArray<Out>> };
 
-/** The rows of every page, each mapped as it is handed over, in key order; and the same a page at a time (`pagesOf`). */
+/**
+ * The rows of every page, each mapped, in key order (`eventsOfPages` over the
+ * pages: a row of a page in hand costs no await); and the same a page at a time
+ * (`pagesOf`).
+ */
 export const keysetPages = <Row, Out>(options: KeysetPagesOptions<Row, Out>): AsyncIterableIterator<Out> =>
-  Object.assign(rows(options), { [PAGES]: () => pages(options) });
+  Object.assign(eventsOfPages(pages(options)), { [PAGES]: () => pages(options) });
 
 /**
  * The events of `events` a page at a time: the read's own pages when it has
@@ -174,11 +70,13 @@ async function* pages<Row, Out>(options: KeysetPagesOptions<Row, Out>): AsyncGen
   while (left > 0) {
     const size = Math.min(options.pageSize, left);
     const rows = await options.fetch(next, size);
-    const page: Out[] = [];
+    const page: Out[] = new Array(rows.length);
+    let i = 0;
     try {
-      for (let i = 0; i < rows.length; i++) page.push(options.map(rows[i]!));
+      for (; i < rows.length; i++) page[i] = options.map(rows[i]!);
     } catch (error) {
-      if (page.length > 0) yield page;
+      // Every row before the one that does not map, then its error.
+      if (i > 0) yield page.slice(0, i);
       throw error;
     }
     if (page.length > 0) yield page;
@@ -192,12 +90,12 @@ async function* pages<Row, Out>(options: KeysetPagesOptions<Row, Out>): AsyncGen
 /**
  * The events of pages, one by one: an event of a page in hand is handed over
  * in a promise already resolved, so only a page costs an await (an async
- * generator's `yield` costs one per event). A page may end with an error (the
- * event after its last one did not open): it is thrown after the page's
- * events, and the read ends there. Calls to `next` made at once are answered
- * in order; `return` ends the read and the pages'.
+ * generator's `yield` costs one per event). When the pages fail (a fetch, or the
+ * event after a page's last one), the error is thrown after every event before
+ * it, and the read ends there. Calls to `next` made at once are answered in
+ * order; `return` ends the read and the pages' (no page is fetched after).
  */
-export const eventsOfPages = <T>(pages: AsyncGenerator<{ readonly opened: ReadonlyArray<T>; readonly error?: unknown }>): AsyncIterableIterator<T> => {
+export const eventsOfPages = <T>(pages: AsyncGenerator<ReadonlyArray<T>>): AsyncIterableIterator<T> => {
   let page: ReadonlyArray<T> = [];
   let at = 0;
   let failure: { readonly error: unknown } | null = null;
@@ -217,15 +115,16 @@ export const eventsOfPages = <T>(pages: AsyncGenerator<{ readonly opened: Readon
       const fetched = pages.next().then(
         (result) => {
           fetching = null;
+          if (finished) return; // ended while the page was on its way
           if (result.done === true) finished = true;
           else {
-            page = result.value.opened;
+            page = result.value;
             at = 0;
-            if ("error" in result.value) failure = { error: result.value.error };
           }
         },
         (error: unknown) => {
           fetching = null;
+          if (finished) return;
           finished = true;
           failure = { error };
         },
@@ -246,4 +145,3 @@ export const eventsOfPages = <T>(pages: AsyncGenerator<{ readonly opened: Readon
   };
   return iterator;
 };
-

@@ -507,17 +507,20 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
     return { opened };
   };
 
-  type Ready = Awaited<ReturnType<typeof openBatch>>;
-
   /**
    * Opens a read a page at a time (the log's own pages when it reads in
    * pages): one key lookup per page, and the next page read while this one is
-   * deciphered. A page that stopped at an event that does not open carries the
-   * error after the events before it; the log's own failure comes after the
+   * deciphered. A page that stopped at an event that does not open is handed
+   * over up to it, then its error thrown; the log's own failure comes after the
    * pages before it.
    */
-  async function* openedPages(source: AsyncIterable<RecordedEvent<StoredEnvelope>>): AsyncGenerator<Ready> {
+  async function* openedPages(source: AsyncIterable<RecordedEvent<StoredEnvelope>>): AsyncGenerator<ReadonlyArray<RecordedEvent>> {
+    type Ready = Awaited<ReturnType<typeof openBatch>>;
     let ahead: Promise<Ready> | undefined;
+    const handOver = async function* (ready: Ready): AsyncGenerator<ReadonlyArray<RecordedEvent>> {
+      yield ready.opened;
+      if ("error" in ready) throw ready.error;
+    };
     const pages = pagesOf(source, OPEN_BATCH);
     try {
       for (;;) {
@@ -526,23 +529,19 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
           next = await pages.next();
         } catch (error) {
           // The log stopped at an event it cannot decode: first what came before it.
-          if (ahead !== undefined) yield await ahead;
+          if (ahead !== undefined) yield* handOver(await ahead);
           throw error;
         }
         if (next.done === true) break;
         const job = openBatch(next.value);
         job.catch(() => undefined); // awaited below, in order; not an unhandled rejection meanwhile
-        if (ahead !== undefined) {
-          const ready = await ahead;
-          yield ready;
-          if ("error" in ready) return;
-        }
+        if (ahead !== undefined) yield* handOver(await ahead);
         ahead = job;
       }
     } finally {
       await pages.return(undefined);
     }
-    if (ahead !== undefined) yield await ahead;
+    if (ahead !== undefined) yield* handOver(await ahead);
   }
 
   const opened = (source: AsyncIterable<RecordedEvent<StoredEnvelope>>): AsyncIterableIterator<RecordedEvent> =>
