@@ -79,7 +79,8 @@ export interface OpenRequest {
  * part).
  */
 interface Packed {
-  readonly keys: ReadonlyArray<Uint8Array>;
+  /** The keys, 32 bytes each, end to end in one buffer handed over (cloning a key that is a view of a larger buffer, as Node's pooled Buffers are, would copy all of it). */
+  readonly keys: Uint8Array;
   readonly keyOf: Int32Array;
   readonly ivs: string;
   readonly cts: string;
@@ -98,10 +99,12 @@ const WORKER_SOURCE = `
   const openPart = ${openPart.toString()};
   parentPort.on("message", ({ id, keys, keyOf, ivs, cts, aads }) => {
     const iv = ivs.split(" "), ct = cts.split(" "), aad = aads.split("\\u0001");
+    const key = [];
+    for (let k = 0; k < keys.length; k += 32) key.push(keys.subarray(k, k + 32));
     const lengths = new Int32Array(iv.length);
     const texts = [];
     for (let i = 0; i < iv.length; i++) {
-      let opened = openPart(createDecipheriv, keys[keyOf[i]], iv[i], ct[i], aad[i]);
+      let opened = openPart(createDecipheriv, key[keyOf[i]], iv[i], ct[i], aad[i]);
       if (typeof opened === "string") {
         try {
           JSON.parse(opened);
@@ -119,13 +122,23 @@ const WORKER_SOURCE = `
 })();
 `;
 
-const pack = (request: OpenRequest): Packed => ({
-  keys: request.keys,
-  keyOf: Int32Array.from(request.keyOf),
-  ivs: request.ivs.join(" "),
-  cts: request.cts.join(" "),
-  aads: request.aads.join("\u0001"),
-});
+/** A page's work as it crosses, and the buffers handed over (not copied) with it. */
+const pack = (request: OpenRequest): { readonly packed: Packed; readonly handed: ArrayBuffer[] } => {
+  const keyBytes = new ArrayBuffer(request.keys.length * 32);
+  const keys = new Uint8Array(keyBytes);
+  request.keys.forEach((key, k) => keys.set(key, k * 32));
+  const keyOfBytes = new ArrayBuffer(request.keyOf.length * 4);
+  const keyOf = new Int32Array(keyOfBytes);
+  keyOf.set(request.keyOf);
+  const packed = {
+    keys,
+    keyOf,
+    ivs: request.ivs.join(" "),
+    cts: request.cts.join(" "),
+    aads: request.aads.join("\u0001"),
+  };
+  return { packed, handed: [keyBytes, keyOfBytes] };
+};
 
 const unpack = ({ text, lengths }: Answer): Opened[] => {
   const out: Opened[] = new Array(lengths.length);
@@ -216,7 +229,8 @@ export const createOpenWorker = (): OpenWorker => {
       return new Promise<Opened[]>((resolve) => {
         waiting.set(id, { request, resolve });
         w.ref();
-        w.postMessage({ id, ...pack(request) });
+        const { packed, handed } = pack(request);
+        w.postMessage({ id, ...packed }, handed);
       });
     },
     async close() {
