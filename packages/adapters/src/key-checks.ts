@@ -55,4 +55,4 @@ export const ownerOf = (subject: string): string | null => {
 };
 
 /** A key as handed out: a plain `Uint8Array` of its own (not a driver's Buffer, not the store's copy). */
-export const keyCopy = (bytes: Uint8Array): Uint8Array => Uint8Array.from(bytes);
+export const keyCopy = (bytes: Uint8Array): Uint8Array => new Uint8Array(bytes);
