@@ -56,3 +56,34 @@ export const ownerOf = (subject: string): string | null => {
 
 /** A key as handed out: a plain `Uint8Array` of its own (not a driver's Buffer, not the store's copy). */
 export const keyCopy = (bytes: Uint8Array): Uint8Array => new Uint8Array(bytes);
+
+/**
+ * A lookup answered in one row, as the SQL key stores answer it: `positions`,
+ * the positions in `subjects` (counted from `first`) of the subjects found,
+ * comma-separated, each followed by `+` (it has a key) or `-` (a tombstone);
+ * `hex`, the keys of the `+` ones end to end, in hex. Adds each to `found`.
+ */
+export const foundInOneRow = (
+  found: Map<string, Uint8Array | null>,
+  subjects: ReadonlyArray<string>,
+  positions: string | null,
+  hex: string | null,
+  first: 0 | 1,
+): void => {
+  if (positions === null || positions === "") return;
+  const entries = positions.split(",");
+  const bytes = Buffer.from(hex ?? "", "hex");
+  let keys = 0;
+  for (const entry of entries) if (entry.endsWith("+")) keys++;
+  if (bytes.length !== keys * KEY_BYTES) throw new Error(`the lookup answered ${keys} keys in ${bytes.length} bytes`);
+  let at = 0;
+  for (const entry of entries) {
+    const subject = subjects[Number(entry.slice(0, -1)) - first];
+    if (subject === undefined) throw new Error(`the lookup answered a position it was not asked for: ${entry}`);
+    if (entry.endsWith("-")) found.set(subject, null);
+    else {
+      found.set(subject, keyCopy(bytes.subarray(at, at + KEY_BYTES)));
+      at += KEY_BYTES;
+    }
+  }
+};

@@ -33,7 +33,7 @@
  * its vacuum settings and its retention of WAL and backups.
  */
 import pg from "pg";
-import { checkedKeys, checkedSubjects, keyCopy, ownerOf } from "./key-checks.js";
+import { checkedKeys, checkedSubjects, foundInOneRow, keyCopy, ownerOf } from "./key-checks.js";
 import { type KeyLookup, type KeyStore, KeyStoreError } from "./key-store.js";
 import { DEFAULT_SCHEMA } from "./postgres-store.js";
 
@@ -137,8 +137,23 @@ export const createPostgresKeyStore = (options: PostgresKeyStoreOptions): KeySto
   const rows = async (text: string, values: unknown[]): Promise<Row[]> => (await pool.query<Row>(text, values)).rows;
   const lookup = (found: ReadonlyArray<Row>): Map<string, Uint8Array | null> =>
     new Map(found.map((row) => [row.subject, row.key === null ? null : keyCopy(row.key)]));
-  const find = async (subjects: ReadonlyArray<string>): Promise<Map<string, Uint8Array | null>> =>
-    lookup(await rows(`SELECT subject, key FROM ${table} WHERE subject = ANY ($1::text[])`, [subjects]));
+  // One row for the whole lookup (see foundInOneRow): a row and a Buffer per key cost more to hand
+  // over than the lookup itself. Each subject is found through the primary key (the LIMIT keeps the
+  // planner from turning the lookup into a hash join over the whole table, which it prefers while the
+  // table is small). Prepared once per connection.
+  const findQuery = {
+    name: `linked-accounts-keys-find-${schema}`,
+    text: `
+      SELECT string_agg(u.ord || CASE WHEN p.key IS NULL THEN '-' ELSE '+' END, ',') AS positions, string_agg(encode(p.key, 'hex'), '') AS hex
+      FROM unnest($1::text[]) WITH ORDINALITY AS u(subject, ord)
+      CROSS JOIN LATERAL (SELECT k.key FROM ${table} k WHERE k.subject = u.subject LIMIT 1) p`,
+  };
+  const find = async (subjects: ReadonlyArray<string>): Promise<Map<string, Uint8Array | null>> => {
+    const [row] = (await pool.query<{ positions: string | null; hex: string | null }>({ ...findQuery, values: [subjects] })).rows;
+    const found = new Map<string, Uint8Array | null>();
+    foundInOneRow(found, subjects, row?.positions ?? null, row?.hex ?? null, 1);
+    return found;
+  };
 
   // The owners of the subjects given are locked (FOR SHARE) before anything is
   // inserted: a `forget` of one of them waits for this statement's commit and

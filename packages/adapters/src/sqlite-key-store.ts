@@ -33,8 +33,8 @@
  * the file system's own) are the host's to expire.
  */
 import Database from "better-sqlite3";
-import { checkedKeys, checkedSubjects, keyCopy, ownerOf } from "./key-checks.js";
-import { KEY_BYTES, type KeyLookup, type KeyStore, KeyStoreError } from "./key-store.js";
+import { checkedKeys, checkedSubjects, foundInOneRow, ownerOf } from "./key-checks.js";
+import { type KeyLookup, type KeyStore, KeyStoreError } from "./key-store.js";
 
 /**
  * A better-sqlite3 connection (`new Database(path)`), described by the members
@@ -173,21 +173,7 @@ export const createSqliteKeyStore = (options: SqliteKeyStoreOptions): KeyStore =
     for (let i = 0; i < subjects.length; i += LOOKUP_BATCH) {
       const batch = subjects.slice(i, i + LOOKUP_BATCH);
       const [positions, hex] = select.get(JSON.stringify(batch)) ?? [null, null];
-      if (positions === null) continue;
-      const entries = positions.split(",");
-      const bytes = Buffer.from(hex ?? "", "hex");
-      let keys = 0;
-      for (const entry of entries) if (entry.endsWith("+")) keys++;
-      if (bytes.length !== keys * KEY_BYTES) throw new Error(`found ${keys} keys in ${bytes.length} bytes`);
-      let at = 0;
-      for (const entry of entries) {
-        const subject = batch[Number(entry.slice(0, -1))]!;
-        if (entry.endsWith("-")) found.set(subject, null);
-        else {
-          found.set(subject, keyCopy(bytes.subarray(at, at + KEY_BYTES)));
-          at += KEY_BYTES;
-        }
-      }
+      foundInOneRow(found, batch, positions, hex, 0);
     }
     return found;
   };
