@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import net from "node:net";
+import fc from "fast-check";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { eventStoreContract } from "./contract/index.js";
@@ -238,6 +239,36 @@ describe.skipIf(unreachable !== undefined)("PostgreSQL", () => {
     ).rejects.toThrow(/ECONNREFUSED/);
   });
 
+  // An append hands the server each event's tags, and each condition item's tags and types,
+  // as array literals inside its JSON: whatever characters a tag may hold come back as given,
+  // and are found, matched and conditioned on as given.
+  it("keeps and finds tags of any printable characters, quotes, backslashes, braces and commas among them", async () => {
+    const schema = freshSchema("literal");
+    const store = await createPostgresEventStore({ connectionString: url!, schema });
+    const unit = fc.constantFrom("a", '"', "\\", "{", "}", ",", " ", "'", "NULL", "é", "\uD83D\uDE00", "[", "]", "$1", "\\\"");
+    const tag = fc.array(unit, { minLength: 1, maxLength: 10 }).map((parts) => parts.join(""));
+    let k = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.uniqueArray(tag, { minLength: 1, maxLength: 3 }), async (given) => {
+        const tags = given.map((t) => `${t}#${k++}`);
+        const [first, second] = sampleEvents(2, 0).map((event, i) => ({ ...event, tags: i === 0 ? tags : [tags[0]!] }));
+        await store.append([first!, second!]);
+        const all = await collect(store.read({ items: [{ tags }] }));
+        expect(all.map((e) => e.tags)).toEqual(tags.length === 1 ? [tags, tags] : [tags]);
+        expect(await collect(store.read(byTag(tags[0]!)))).toHaveLength(2);
+        for (const t of tags.slice(1)) expect(await collect(store.read(byTag(t)))).toHaveLength(1);
+        const refused = await rejection(store.append(sampleEvents(1, 2, ["elsewhere"]), { failIfEventsMatch: { items: [{ tags }] }, after: null }));
+        expect(refused).toBeInstanceOf(AppendConditionError);
+        expect((refused as AppendConditionError).conflictingPosition).toBe(all[0]!.position);
+        // Types of the same characters (as untyped host code may ask) match nothing stored: the condition holds.
+        const types = given as unknown as ReadonlyArray<RecordedEvent["type"]>;
+        await store.append(sampleEvents(1, 2, ["elsewhere"]), { failIfEventsMatch: { items: [{ tags: [tags[0]!], types }] }, after: null });
+      }),
+      { numRuns: 25 },
+    );
+    await store.close();
+  }, 60_000);
+
   it("migrates its schema once when many processes start at once, and again changes nothing", async () => {
     const schema = freshSchema("migrate");
     const pools = Array.from({ length: 6 }, () => new pg.Pool({ connectionString: url!, max: 1 }));
@@ -246,7 +277,15 @@ describe.skipIf(unreachable !== undefined)("PostgreSQL", () => {
     const second = await Promise.all(pools.map((pool) => createPostgresEventStore({ pool, schema })));
     expect(await collect(second[3]!.read(byTag("kept")))).toHaveLength(2);
     const versions = await admin!.query(`SELECT version FROM ${schema}.schema_version`);
-    expect(versions.rows).toEqual([{ version: 3 }]);
+    expect(versions.rows).toEqual([{ version: 4 }]);
+    // Migration 4: one append function, taking its lock keys from the client; the old one is gone.
+    const appends = await admin!.query(
+      `SELECT pg_get_function_identity_arguments(p.oid) AS args FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1 AND p.proname = 'append_events'`,
+      [schema],
+    );
+    expect(appends.rows).toEqual([
+      { args: "p_events jsonb, p_locks bigint[], p_exclusive boolean[], p_items jsonb, p_after bigint, p_lock_timeout text" },
+    ]);
     // Migration 3: the tag index's pending list is bounded (every condition check scans it whole).
     const index = await admin!.query(`SELECT reloptions FROM pg_class WHERE oid = '${schema}.events_tags'::regclass`);
     expect(index.rows).toEqual([{ reloptions: ["gin_pending_list_limit=64"] }]);

@@ -29,8 +29,10 @@
  * values) but a read never sees them filled later.
  *
  * The whole append (locks, condition, insert, commit) is one statement of one
- * round trip, a PL/pgSQL function called in autocommit mode, so locks are held
- * only for the server's own work; `bench` measures what that costs.
+ * round trip, a PL/pgSQL function called in autocommit mode through a named
+ * (prepared) statement, so locks are held only for the server's own work. The
+ * client computes the lock keys (`lockKeys`) and hands them over sorted; the
+ * server only takes them. `bench` measures what that costs.
  * Every process appending to one schema must run a version with the same
  * migrations: an append of an older release does not hold the gate.
  *
@@ -52,7 +54,7 @@
  * itself, in one transaction under a session-independent advisory lock, so
  * several processes starting at once migrate it exactly once.
  */
-import { createHash } from "node:crypto";
+import { createHash, hash } from "node:crypto";
 import pg from "pg";
 import type { Query } from "@linked-accounts/domain/internal";
 import {
@@ -102,6 +104,12 @@ const DEFAULT_BATCH = 1000;
 const CONDITION_FAILED = "LA409";
 /** The SQLSTATE migration 2 raises for a schema holding events of the stream layout. */
 const STREAM_LAYOUT_HOLDS_EVENTS = "LA426";
+/**
+ * Up to how many positions after a condition's position the append walks the
+ * events there one by one, by a statement planned once per session; further,
+ * it asks a query planned for its values (the tag index, or the walk).
+ */
+const TAIL_WALK = 200;
 
 /** Migrations, in order; the schema records how many it has run. Never edit one that shipped: add the next. */
 const migrations = (schema: string): ReadonlyArray<string> => [
@@ -291,6 +299,88 @@ const migrations = (schema: string): ReadonlyArray<string> => [
   `
   ALTER INDEX ${schema}.events_tags SET (gin_pending_list_limit = 64);
   `,
+  // 4: the append takes its lock keys from the client, computed there (see lockKeys) rather than
+  // by scanning the events' JSON twice on the server; its condition is checked by a statement
+  // planned once per session when the events after its position are few (the usual case: a
+  // decision on a fresh read), and by a query planned for its values otherwise; and the events
+  // come as [type, data, metadata, tags] with the tags as an array literal (see arrayLiteral),
+  // inserted without a subquery per row. The old function goes: an append of an older release
+  // fails on the missing function, instead of taking locks under other keys.
+  `
+  DROP FUNCTION ${schema}.append_events(jsonb, jsonb, text);
+
+  -- p_events: [[type, data, metadata, tags as a text[] literal], ...].
+  -- p_locks, p_exclusive: the lock keys in ascending order, and for each whether it is
+  -- taken exclusive (what the condition reads) or shared (what the events write).
+  -- p_items: null (no condition), or the condition's items, [[tags literal, types literal or null], ...];
+  -- p_after: the condition's position (0: from the start).
+  CREATE FUNCTION ${schema}.append_events(
+    p_events jsonb, p_locks bigint[], p_exclusive boolean[], p_items jsonb, p_after bigint, p_lock_timeout text)
+  RETURNS bigint
+  LANGUAGE plpgsql AS $fn$
+  DECLARE
+    v_i integer;
+    v_head bigint;
+    v_item jsonb;
+    v_tags text[];
+    v_types text[];
+    v_hit bigint;
+    v_conflict bigint;
+    v_last bigint;
+  BEGIN
+    PERFORM set_config('lock_timeout', p_lock_timeout, true);
+    PERFORM pg_advisory_xact_lock_shared(hashtextextended('linked-accounts:append:${schema}', 0));
+    FOR v_i IN 1 .. coalesce(cardinality(p_locks), 0) LOOP
+      IF p_exclusive[v_i] THEN PERFORM pg_advisory_xact_lock(p_locks[v_i]); ELSE PERFORM pg_advisory_xact_lock_shared(p_locks[v_i]); END IF;
+    END LOOP;
+    IF p_items IS NOT NULL THEN
+      -- Nothing stored after the position: nothing can match (the locks are held, and each
+      -- statement's snapshot is taken after them).
+      SELECT max(position) INTO v_head FROM ${schema}.events;
+      IF v_head > p_after THEN
+        FOR v_item IN SELECT value FROM jsonb_array_elements(p_items) LOOP
+          v_tags := (v_item->>0)::text[];
+          v_types := (v_item->>1)::text[];
+          IF v_head - p_after <= ${TAIL_WALK} THEN
+            -- A few events since the position: walk them in position order (the primary key's
+            -- range; neither the tag nor the type index can serve this shape), a plan made once.
+            SELECT position INTO v_hit FROM ${schema}.events
+              WHERE position > p_after AND (tags @> v_tags) IS TRUE AND (v_types IS NULL OR concat(type) = ANY (v_types))
+              ORDER BY position LIMIT 1;
+          ELSIF cardinality(v_tags) > 0 AND v_types IS NULL THEN
+            EXECUTE 'SELECT position FROM ${schema}.events WHERE tags @> $1 AND position > $2 ORDER BY position + 0 LIMIT 1'
+              INTO v_hit USING v_tags, p_after;
+          ELSIF cardinality(v_tags) > 0 THEN
+            EXECUTE 'SELECT position FROM ${schema}.events WHERE tags @> $1 AND concat(type) = ANY ($2) AND position > $3 ORDER BY position + 0 LIMIT 1'
+              INTO v_hit USING v_tags, v_types, p_after;
+          ELSIF v_types IS NULL THEN
+            SELECT min(position) INTO v_hit FROM ${schema}.events WHERE position > p_after;
+          ELSE
+            EXECUTE 'SELECT position FROM ${schema}.events WHERE type = ANY ($1) AND position > $2 ORDER BY position LIMIT 1'
+              INTO v_hit USING v_types, p_after;
+          END IF;
+          v_conflict := least(v_conflict, v_hit);
+        END LOOP;
+        IF v_conflict IS NOT NULL THEN
+          RAISE EXCEPTION USING
+            ERRCODE = '${CONDITION_FAILED}',
+            MESSAGE = 'append condition failed',
+            DETAIL = v_conflict::text;
+        END IF;
+      END IF;
+    END IF;
+    WITH inserted AS (
+      INSERT INTO ${schema}.events (type, data, metadata, tags)
+      SELECT e.value->>0, e.value->1, e.value->2, (e.value->>3)::text[]
+      FROM jsonb_array_elements(p_events) WITH ORDINALITY AS e(value, ord)
+      ORDER BY e.ord
+      RETURNING events.position
+    )
+    SELECT max(inserted.position) INTO v_last FROM inserted;
+    RETURN v_last;
+  END
+  $fn$;
+  `,
 ];
 
 /** A prepared statement's name, from its text (so one name never stands for two texts). */
@@ -364,6 +454,72 @@ interface NormalItem {
   readonly tags: ReadonlyArray<string>;
   readonly types: ReadonlyArray<string> | null;
 }
+/**
+ * A `text[]` literal of `values`, each element quoted with `"` and `\` escaped
+ * (PostgreSQL's array syntax): how an append hands the server an event's tags
+ * and an item's tags and types inside its JSON, cast there with `::text[]`.
+ */
+const arrayLiteral = (values: ReadonlyArray<string>): string => {
+  let literal = "{";
+  for (let i = 0; i < values.length; i++) literal += `${i === 0 ? "" : ","}"${values[i]!.replace(/[\\"]/g, "\\$&")}"`;
+  return `${literal}}`;
+};
+
+/**
+ * The advisory lock key of `name`: the first 8 bytes of its SHA-256 (UTF-8), a
+ * signed big-endian integer; in SQL,
+ * `('x' || left(encode(sha256(convert_to(name, 'UTF8')), 'hex'), 16))::bit(64)::bigint`.
+ * Every process appending to one schema must derive keys alike (migration 4's
+ * append refuses the calls of older releases).
+ */
+const lockKey = (name: string): bigint => hash("sha256", name, "buffer").readBigInt64BE(0);
+
+/**
+ * The locks an append takes after the gate (see the top of this file), in
+ * ascending key order, each in the stronger mode asked: shared for every tag
+ * and type its events write and for "any event"; exclusive for what its
+ * condition reads: one tag of each item with tags (every event matching the
+ * item carries it), each type of an item of types alone, "any event" for an
+ * item matching everything. Keys are strings for `pg` (a `bigint[]` parameter).
+ */
+const lockKeys = (
+  schema: string,
+  anyKey: bigint,
+  batch: ReadonlyArray<StoredEvent>,
+  items: ReadonlyArray<NormalItem>,
+): { keys: string[]; exclusive: boolean[] } => {
+  // Each name once, whatever the number of events naming it: true when exclusive.
+  const tags = new Map<string, boolean>();
+  const types = new Map<string, boolean>();
+  let anyExclusive = false;
+  for (const event of batch) {
+    if (!types.has(event.type)) types.set(event.type, false);
+    for (const tag of event.tags) if (!tags.has(tag)) tags.set(tag, false);
+  }
+  for (const item of items) {
+    if (item.tags.length > 0) tags.set(item.tags[0]!, true);
+    else if (item.types === null) anyExclusive = true;
+    else for (const type of item.types) types.set(type, true);
+  }
+  const locks: Array<{ key: bigint; exclusive: boolean }> = [{ key: anyKey, exclusive: anyExclusive }];
+  for (const [tag, exclusive] of tags) locks.push({ key: lockKey(`linked-accounts:tag:${schema}:${tag}`), exclusive });
+  for (const [type, exclusive] of types) locks.push({ key: lockKey(`linked-accounts:type:${schema}:${type}`), exclusive });
+  locks.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const keys: string[] = [];
+  const exclusive: boolean[] = [];
+  let last: bigint | undefined;
+  for (const lock of locks) {
+    // Two names of one key (a hash collision) are one lock, in the stronger mode.
+    if (lock.key === last) exclusive[exclusive.length - 1] ||= lock.exclusive;
+    else {
+      keys.push(lock.key.toString());
+      exclusive.push(lock.exclusive);
+      last = lock.key;
+    }
+  }
+  return { keys, exclusive };
+};
+
 /** Drops items that match nothing (`types: []`); says whether some item matches everything. */
 const normalise = (query: Query): { items: ReadonlyArray<NormalItem>; everything: boolean } => {
   const items = query.items
@@ -477,7 +633,7 @@ export const createPostgresLog = async (options: PostgresEventStoreOptions): Pro
     throw error;
   }
 
-  const appendQuery = `SELECT ${schema}.append_events($1::jsonb, $2::jsonb, $3) AS last_position`;
+  const appendQuery = `SELECT ${schema}.append_events($1::jsonb, $2::bigint[], $3::boolean[], $4::jsonb, $5::bigint, $6) AS last_position`;
   const pageOfAll = `SELECT ${COLUMNS} FROM ${schema}.events WHERE position >= $1 AND position <= $3 ORDER BY position LIMIT $2`;
   /** The read horizon (see the top of this file): every position up to it is settled. */
   const horizon = async (): Promise<bigint> => {
@@ -505,10 +661,20 @@ export const createPostgresLog = async (options: PostgresEventStoreOptions): Pro
   const rows = async (text: string, values: unknown[]): Promise<Row[]> =>
     (await timed<Row>(pool, { ...(text === pageOfAll ? { name: pageOfAllName } : {}), text, values, query_timeout: queryTimeout })).rows;
 
-  const conditionJson = (condition: AppendCondition | undefined): string | null =>
-    condition === undefined
-      ? null
-      : JSON.stringify({ after: condition.after?.toString() ?? null, items: normalise(condition.failIfEventsMatch).items });
+  const anyKey = lockKey(`linked-accounts:any:${schema}`);
+  /** The append's parameters after its SQL's $1: the events, the lock keys and their modes, the condition. */
+  const appendValues = (batch: ReadonlyArray<StoredEvent>, condition: AppendCondition | undefined): unknown[] => {
+    const items = condition === undefined ? undefined : normalise(condition.failIfEventsMatch).items;
+    const { keys, exclusive } = lockKeys(schema, anyKey, batch, items ?? []);
+    return [
+      JSON.stringify(batch.map((event) => [event.type, event.data, event.metadata, arrayLiteral(event.tags)])),
+      keys,
+      exclusive,
+      items === undefined ? null : JSON.stringify(items.map((item) => [arrayLiteral(item.tags), item.types === null ? null : arrayLiteral(item.types)])),
+      (condition?.after ?? 0n).toString(),
+      `${lockTimeout}ms`,
+    ];
+  };
 
   return {
     pool,
@@ -527,7 +693,7 @@ export const createPostgresLog = async (options: PostgresEventStoreOptions): Pro
         result = await timed(client, {
           name: `linked-accounts-append-${schema}`,
           text: appendQuery,
-          values: [JSON.stringify(batch), conditionJson(condition), `${lockTimeout}ms`],
+          values: appendValues(batch, condition),
           query_timeout: queryTimeout,
         });
         client.release();
