@@ -621,50 +621,16 @@ function* grantsAnswer(grants: ReadonlyArray<Grant>, position: bigint, json: boo
     if (g.manager.length > managerWidth) managerWidth = g.manager.length;
     if (g.account.length > accountWidth) accountWidth = g.account.length;
   }
-  yield `${"MANAGER".padEnd(managerWidth)}  ${"ACCOUNT".padEnd(accountWidth)}  LINKS\n`;
-  // The rows written as UTF-8 bytes into one buffer, handed on as text a megabyte at a time: no
-  // string per cell or row. (No cell ends in a space: ids have none, and a grant has at least one link.)
-  let buffer = Buffer.allocUnsafe(1 << 20);
-  let at = 0;
-  /** Writes `text`: byte by byte while it is ASCII (ids are), else all of it encoded. */
-  const put = (text: string): void => {
-    const from = at;
-    for (let k = 0; k < text.length; k++) {
-      const c = text.charCodeAt(k);
-      if (c > 127) {
-        at = from + buffer.write(text, from, "utf8");
-        return;
-      }
-      buffer[at++] = c;
-    }
-  };
-  const spaces = (n: number): void => {
-    buffer.fill(32, at, at + n);
-    at += n;
-  };
+  let chunk = `${"MANAGER".padEnd(managerWidth)}  ${"ACCOUNT".padEnd(accountWidth)}  LINKS\n`;
   for (const g of grants) {
-    // At most 3 bytes a UTF-16 unit, the padding, the separators and the newline.
-    let room = 3 * (g.manager.length + g.account.length) + managerWidth + accountWidth + 5;
-    for (const linkId of g.linkIds) room += 3 * linkId.length + 2;
-    if (at + room > buffer.length) {
-      if (at > 0) yield buffer.toString("utf8", 0, at);
-      at = 0;
-      if (room > buffer.length) buffer = Buffer.allocUnsafe(room);
+    // (No cell ends in a space: ids have none, and a grant has at least one link.)
+    chunk += `${g.manager.padEnd(managerWidth)}  ${g.account.padEnd(accountWidth)}  ${g.linkIds.length === 1 ? g.linkIds[0] : g.linkIds.join(", ")}\n`;
+    if (chunk.length >= 1 << 16) {
+      yield chunk;
+      chunk = "";
     }
-    put(g.manager);
-    spaces(managerWidth - g.manager.length + 2);
-    put(g.account);
-    spaces(accountWidth - g.account.length + 2);
-    for (let k = 0; k < g.linkIds.length; k++) {
-      if (k > 0) {
-        buffer[at++] = 44; // ,
-        buffer[at++] = 32;
-      }
-      put(g.linkIds[k]!);
-    }
-    buffer[at++] = 10;
   }
-  if (at > 0) yield buffer.toString("utf8", 0, at);
+  yield chunk;
 }
 
 const answer = (parsed: Parsed, folded: Folded): string | Iterable<string> => {
