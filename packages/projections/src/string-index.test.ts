@@ -26,7 +26,7 @@ describe("sortByKey", () => {
     );
   });
 
-  it("sorts a few hundred thousand ids sharing a prefix, some of them a prefix of others", () => {
+  it("sorts a hundred thousand ids sharing a prefix, some of them a prefix of others", () => {
     const keys = Array.from({ length: 100_000 }, (_, i) => `acct-${(i * 7919) % 75_000}`);
     const ix = Int32Array.from(keys, (_, i) => i);
     sortByKey(keys, ix);
