@@ -51,7 +51,7 @@ import {
 } from "@linked-accounts/domain/internal";
 import { type FieldsRead, SkippedEvent } from "./lean-lines.js";
 import type { PositionedEvent, Projection } from "./projection.js";
-import { StringIndex, grownFloat64, grownInt32, grownUint8, hashOf, spread } from "./string-index.js";
+import { StringIndex, grownFloat64, grownInt32, grownUint8, hashOf, sortByKey, spread } from "./string-index.js";
 import { TimeIndex, isoMs } from "./time-index.js";
 
 const NONE = -1;
@@ -492,10 +492,10 @@ const linkAt = (s: AccessGraphState, l: number, p: number): LinkFacts => ({
  * R1, R2, R3, R4, R12: is grant `g` in force as of position p, at time t (ms)?
  * The domain's `grantInForce` answers, from the facts as of p.
  */
-const inForceAt = (s: AccessGraphState, g: number, p: number, t: number): boolean => {
+const inForceAt = (s: AccessGraphState, g: number, p: number, t: number, factsOf = (i: number): AccountFacts => factsAt(s, i, p)): boolean => {
   const l = s.grantLink[g]!;
   if (!(s.connectedPosition[l]! <= p)) return false;
-  return grantInForce(s.policy, factsAt(s, s.grantManager[g]!, p), factsAt(s, s.grantAccount[g]!, p), linkAt(s, l, p), t);
+  return grantInForce(s.policy, factsOf(s.grantManager[g]!), factsOf(s.grantAccount[g]!), linkAt(s, l, p), t);
 };
 
 /**
@@ -639,25 +639,73 @@ const linksBy = (s: AccessGraphState, p: number): number => {
 
 /** Grants in force at (p, t), from the links connected by p, sorted by manager then account. */
 const grantsAt = (s: AccessGraphState, p: number, t: number): Grant[] => {
-  const out: Grant[] = [];
   const links = linksBy(s, p);
-  const { pairFirstGrant, grantNextOfPair, grantLink } = s;
+  const { pairFirstGrant, grantNextOfPair, grantLink, pairManager, pairAccount } = s;
   const accounts = s.accountIds.keys;
   const linkIds = s.linkIds.keys;
+  // Each account's facts as of p, made once however many grants it is in.
+  const facts: (AccountFacts | undefined)[] = [];
+  const factsOf = (i: number): AccountFacts => (facts[i] ??= factsAt(s, i, p));
   // Pair by pair (each pair's grants threaded together): no map from pair to row.
+  const pairs: number[] = [];
+  const pairLinks: (Id | Id[])[] = [];
   for (let e = 0; e < s.pairCount; e++) {
     let first: Id | undefined;
     let more: Id[] | undefined;
     for (let g = pairFirstGrant[e]!; g !== NONE; g = grantNextOfPair[g]!) {
-      if (grantLink[g]! >= links || !inForceAt(s, g, p, t)) continue;
+      if (grantLink[g]! >= links || !inForceAt(s, g, p, t, factsOf)) continue;
       const linkId = linkIds[grantLink[g]!]!;
       if (first === undefined) first = linkId;
       else (more ??= [first]).push(linkId);
     }
-    if (first !== undefined)
-      out.push({ manager: accounts[s.pairManager[e]!]!, account: accounts[s.pairAccount[e]!]!, linkIds: more === undefined ? [first] : sorted(more) });
+    if (first !== undefined) {
+      pairs.push(e);
+      pairLinks.push(more === undefined ? first : sorted(more));
+    }
   }
-  return out.sort((x, y) => byString(x.manager, y.manager) || byString(x.account, y.account));
+  // Sorted by manager then account: the accounts in them ranked once by id, then the rows by
+  // rank, account first then manager, each a stable counting sort (no comparison of strings).
+  const n = pairs.length;
+  const named = new Uint8Array(accounts.length);
+  let distinct = 0;
+  for (const e of pairs) {
+    for (const i of [pairManager[e]!, pairAccount[e]!]) if (named[i] === 0) {
+      named[i] = 1;
+      distinct++;
+    }
+  }
+  const byId = new Int32Array(distinct);
+  for (let i = 0, k = 0; i < accounts.length; i++) if (named[i] === 1) byId[k++] = i;
+  sortByKey(accounts, byId);
+  const rank = new Int32Array(accounts.length);
+  for (let r = 0; r < distinct; r++) rank[byId[r]!] = r;
+  const rows = new Int32Array(n);
+  for (let r = 0; r < n; r++) rows[r] = r;
+  const managerRank = new Int32Array(n);
+  const accountRank = new Int32Array(n);
+  for (let r = 0; r < n; r++) {
+    managerRank[r] = rank[pairManager[pairs[r]!]!]!;
+    accountRank[r] = rank[pairAccount[pairs[r]!]!]!;
+  }
+  const order = stablyBy(managerRank, stablyBy(accountRank, rows, distinct), distinct);
+  const out: Grant[] = new Array(n);
+  for (let k = 0; k < n; k++) {
+    const r = order[k]!;
+    const e = pairs[r]!;
+    const linkIds = pairLinks[r]!;
+    out[k] = { manager: accounts[pairManager[e]!]!, account: accounts[pairAccount[e]!]!, linkIds: typeof linkIds === "string" ? [linkIds] : linkIds };
+  }
+  return out;
+};
+
+/** `rows` in order of `key[row]` (each from 0 to `range` - 1), rows of equal key as they came: a counting sort. */
+const stablyBy = (key: Int32Array, rows: Int32Array, range: number): Int32Array => {
+  const starts = new Int32Array(range + 1);
+  for (let k = 0; k < rows.length; k++) starts[key[rows[k]!]! + 1]!++;
+  for (let v = 0; v < range; v++) starts[v + 1]! += starts[v]!;
+  const out = new Int32Array(rows.length);
+  for (let k = 0; k < rows.length; k++) out[starts[key[rows[k]!]!]!++] = rows[k]!;
+  return out;
 };
 
 /** R1 at (p, t): the same registered, open account, or a grant of the pair in force (one hash probe, then its few links). */

@@ -30,12 +30,13 @@
  * store that sealed them (`keys`); without one they read `[sealed]`, and once a
  * key is forgotten they read `[erased]`.
  */
-import { createHash, type Hash } from "node:crypto";
+import { createHash } from "node:crypto";
 import type { Readable } from "node:stream";
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
 import { type KeyStore, openStoredEvents } from "@linked-accounts/adapters";
 import { type StoredEnvelope, decodeStoredEnvelope, decodeWith, encodeEvent, EventMetadata, isSealed } from "@linked-accounts/domain/internal";
+import { runningDigest } from "./export-digest.js";
 import { type FieldsRead, type LeanPlan, SkippedEvent, leanLast, leanLine, leanPlan } from "./lean-lines.js";
 import type { PositionedEvent } from "./projection.js";
 
@@ -270,7 +271,9 @@ async function* readLines(input: AsyncIterable<Chunk>, options: ReadExportOption
   let headed = false;
   let trailer: { line: number } | undefined;
   let firstContent = true;
-  const hash: Hash = createHash("sha256");
+  const hash = runningDigest();
+  /** The trailer just read, to check against the digest before anything after it is read. */
+  let unchecked: { readonly text: string; readonly line: number } | undefined;
   let carry: Buffer | undefined;
 
   /** Handles one complete line; returns true when it is the trailer. */
@@ -322,7 +325,9 @@ async function* readLines(input: AsyncIterable<Chunk>, options: ReadExportOption
 
   /**
    * Reads the complete lines of `buf` from `from` into `batch`, and hashes them
-   * (up to the trailer); returns where the first incomplete line starts.
+   * (up to the trailer); returns where the first incomplete line starts, or,
+   * having read the trailer, where the line after it starts (`unchecked` set:
+   * the digest is checked before anything after the trailer is read).
    */
   const scan = (buf: Buffer, from: number, batch: StoredExportedEvent[]): number => {
     let start = from;
@@ -343,8 +348,8 @@ async function* readLines(input: AsyncIterable<Chunk>, options: ReadExportOption
         const text = buf.toString("utf8", start, end);
         if (take(text, batch)) {
           hash.update(buf.subarray(hashed, start));
-          hashed = nl + 1;
-          checkHash(hash.digest("hex"), buf.toString("utf8", start, end), line);
+          unchecked = { text, line };
+          return nl + 1;
         }
       } else take(buf.toString("utf8", start, end), batch);
       start = nl + 1;
@@ -353,47 +358,64 @@ async function* readLines(input: AsyncIterable<Chunk>, options: ReadExportOption
     return start;
   };
 
-  for await (const chunk of input) {
-    const piece = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    bytes += piece.length;
-    options.onBytes?.(bytes);
-    const batch: StoredExportedEvent[] = [];
-    let from = 0;
-    if (carry !== undefined) {
-      // The line begun in the chunks before: only it is joined (copied), not the whole chunk.
-      const nl = piece.indexOf(10);
-      if (nl < 0) {
-        carry = Buffer.concat([carry, piece]);
-        if (carry.length > max) throw tooLong();
-        continue;
+  /** Checks the trailer just read against the digest of every byte before it. */
+  const check = async (): Promise<void> => {
+    const { text, line: at } = unchecked!;
+    unchecked = undefined;
+    checkHash(await hash.digest(), text, at);
+  };
+
+  try {
+    for await (const chunk of input) {
+      const piece = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      bytes += piece.length;
+      options.onBytes?.(bytes);
+      const batch: StoredExportedEvent[] = [];
+      let from = 0;
+      if (carry !== undefined) {
+        // The line begun in the chunks before: only it is joined (copied), not the whole chunk.
+        const nl = piece.indexOf(10);
+        if (nl < 0) {
+          carry = Buffer.concat([carry, piece]);
+          if (carry.length > max) throw tooLong();
+          continue;
+        }
+        scan(Buffer.concat([carry, piece.subarray(0, nl + 1)]), 0, batch);
+        if (unchecked !== undefined) await check();
+        carry = undefined;
+        from = nl + 1;
       }
-      scan(Buffer.concat([carry, piece.subarray(0, nl + 1)]), 0, batch);
-      carry = undefined;
-      from = nl + 1;
+      let start = scan(piece, from, batch);
+      if (unchecked !== undefined) {
+        await check();
+        start = scan(piece, start, batch);
+      }
+      await hash.ready();
+      if (piece.length - start > max) throw tooLong();
+      // A copy: the chunk's buffer may be read into again (see `sources.ts`).
+      if (start < piece.length) carry = Buffer.from(piece.subarray(start));
+      if (batch.length > 0) yield batch;
     }
-    const start = scan(piece, from, batch);
-    if (piece.length - start > max) throw tooLong();
-    // A copy: the chunk's buffer may be read into again (see `sources.ts`).
-    if (start < piece.length) carry = Buffer.from(piece.subarray(start));
-    if (batch.length > 0) yield batch;
-  }
-  if (carry !== undefined && carry.length > 0) {
-    // A last line without its newline: read it, but a line cut short says so.
-    const batch: StoredExportedEvent[] = [];
-    const text = carry.toString("utf8");
-    try {
-      if (trailer === undefined && take(text, batch)) checkHash(hash.digest("hex"), text, line);
-      else if (trailer !== undefined) take(text, batch);
-    } catch (error) {
-      if (error instanceof ExportFormatError && error.reason.startsWith("not valid JSON"))
-        throw new ExportFormatError(error.line, `${error.reason}; the input ends in the middle of this line: it was cut short`);
-      throw error;
+    if (carry !== undefined && carry.length > 0) {
+      // A last line without its newline: read it, but a line cut short says so.
+      const batch: StoredExportedEvent[] = [];
+      const text = carry.toString("utf8");
+      try {
+        if (trailer === undefined && take(text, batch)) checkHash(await hash.digest(), text, line);
+        else if (trailer !== undefined) take(text, batch);
+      } catch (error) {
+        if (error instanceof ExportFormatError && error.reason.startsWith("not valid JSON"))
+          throw new ExportFormatError(error.line, `${error.reason}; the input ends in the middle of this line: it was cut short`);
+        throw error;
+      }
+      if (batch.length > 0) yield batch;
     }
-    if (batch.length > 0) yield batch;
-  }
-  if (trailer === undefined) {
-    if (headed) throw new ExportIntegrityError(`the export ends after line ${line} without its trailer line: it is incomplete (cut short?)`);
-    options.onUnchecked?.();
+    if (trailer === undefined) {
+      if (headed) throw new ExportIntegrityError(`the export ends after line ${line} without its trailer line: it is incomplete (cut short?)`);
+      options.onUnchecked?.();
+    }
+  } finally {
+    hash.close();
   }
 }
 

@@ -107,16 +107,32 @@ export const loadStoreEntry = async <M>(load: () => Promise<M>, driver: string, 
 };
 
 /**
- * A file's bytes, read into one buffer over and over (no buffer per read for the
- * collector to find): each chunk is valid only until the next is asked for,
- * which is how `readExportBatches` uses them.
+ * A file's bytes, read into two buffers in turn (no buffer per read for the
+ * collector to find): while one chunk is being used, the next is read into the
+ * other. Each chunk is valid only until the next is asked for, which is how
+ * `readExportBatches` uses them.
  */
 async function* chunksOf(file: FileHandle, size = 1 << 20): AsyncGenerator<Buffer> {
-  const buffer = Buffer.allocUnsafe(size);
-  for (;;) {
-    const { bytesRead } = await file.read(buffer, 0, size, null);
-    if (bytesRead === 0) return;
-    yield buffer.subarray(0, bytesRead);
+  const buffers = [Buffer.allocUnsafe(size), Buffer.allocUnsafe(size)] as const;
+  const read = (k: number) => {
+    const reading = file.read(buffers[k]!, 0, size, null);
+    reading.catch(() => undefined); // awaited below; not unhandled should the reader stop first
+    return reading;
+  };
+  let k = 0;
+  let next = read(k);
+  try {
+    for (;;) {
+      const { bytesRead } = await next;
+      if (bytesRead === 0) return;
+      const chunk = buffers[k]!.subarray(0, bytesRead);
+      k ^= 1;
+      next = read(k);
+      yield chunk;
+    }
+  } finally {
+    // A read still under way is let finish before the file may be closed.
+    await next.catch(() => undefined);
   }
 }
 
