@@ -24,7 +24,7 @@
  * A subject belonging to another (`account:A1/loan:L1`) keeps that owner in
  * `owner` (indexed). `forget` is one transaction of two statements: the
  * tombstones, then every key belonging to a forgotten subject. `create` locks the
- * owners it names first (see `createQuery`), so a key created beneath a subject
+ * owners it names first (see `createKeysCtes`), so a key created beneath a subject
  * (one with a row) while it is forgotten is forgotten with it or never made.
  *
  * Erasure: `forget` sets the keys to NULL; from its commit no query sees them. The old row version stays in the table's pages until
@@ -62,7 +62,47 @@ interface Row {
 /** Subjects in the one order every statement writes them in (UTF-16 code units, as JavaScript sorts). */
 const inOrder = (subjects: Iterable<string>): string[] => [...subjects].sort();
 
-export const createPostgresKeyStore = (options: PostgresKeyStoreOptions): KeyStore => {
+/**
+ * `create`'s insert, as the common table expressions `given` (the subjects,
+ * keys and owners given in parameters `$first`, `$first+1`, `$first+2`),
+ * `owners` and `inserted` (what it stored: a key, or a tombstone beneath a
+ * forgotten subject), for `create` and for the event store's append that
+ * stores new keys in its own statement (postgres-store.ts).
+ *
+ * The owners of the subjects given are locked (FOR SHARE) before anything is
+ * inserted: a `forget` of one of them waits for this statement's commit and
+ * then forgets what it created, or went first and this statement sees its
+ * tombstone and creates tombstones beneath it.
+ */
+export const createKeysCtes = (table: string, first: number): string => `
+    given AS (
+      SELECT g.subject, g.key, g.owner, g.ord
+      FROM unnest($${first}::text[], $${first + 1}::bytea[], $${first + 2}::text[]) WITH ORDINALITY AS g(subject, key, owner, ord)
+    ), owners AS (
+      SELECT p.subject, p.key FROM ${table} p WHERE p.subject IN (SELECT owner FROM given) ORDER BY p.subject FOR SHARE
+    ), inserted AS (
+      INSERT INTO ${table} (subject, key, forgotten_at, owner)
+      SELECT g.subject, CASE WHEN gone THEN NULL ELSE g.key END, CASE WHEN gone THEN now() END, g.owner
+      FROM (SELECT given.*, EXISTS (SELECT 1 FROM owners o WHERE o.subject = given.owner AND o.key IS NULL) AS gone FROM given) g
+      ORDER BY g.ord
+      ON CONFLICT (subject) DO NOTHING
+      RETURNING subject, key
+    )`;
+
+/** `createKeysCtes`' parameters for these keys: subjects in the one order every statement writes them in, keys, owners. */
+export const createKeysValues = (keys: ReadonlyMap<string, Uint8Array>): [string[], Uint8Array[], Array<string | null>] => {
+  const subjects = inOrder(keys.keys());
+  return [subjects, subjects.map((s) => keys.get(s)!), subjects.map(ownerOf)];
+};
+
+export const createPostgresKeyStore = (options: PostgresKeyStoreOptions): KeyStore => openPostgresKeyStore(options).store;
+
+/**
+ * The PostgreSQL key store, its table's name (schema-qualified), and `ready`:
+ * resolves once the table exists (creating it on first call), for a statement
+ * of the event store's that writes the table.
+ */
+export const openPostgresKeyStore = (options: PostgresKeyStoreOptions): { store: KeyStore; table: string; ready: () => Promise<void> } => {
   const schema = options.schema ?? DEFAULT_SCHEMA;
   if (!SCHEMA_NAME.test(schema)) throw new RangeError(`schema must match ${SCHEMA_NAME}, got ${JSON.stringify(schema)}`);
   const table = `${schema}.personal_keys`;
@@ -140,23 +180,9 @@ export const createPostgresKeyStore = (options: PostgresKeyStoreOptions): KeySto
   const find = async (subjects: ReadonlyArray<string>): Promise<Map<string, Uint8Array | null>> =>
     lookup(await rows(`SELECT subject, key FROM ${table} WHERE subject = ANY ($1::text[])`, [subjects]));
 
-  // The owners of the subjects given are locked (FOR SHARE) before anything is
-  // inserted: a `forget` of one of them waits for this statement's commit and
-  // then forgets what it created, or went first and this statement sees its
-  // tombstone and creates tombstones beneath it.
+  // The insert (see createKeysCtes), answered with the rows that were there already.
   const createQuery = `
-    WITH given AS (
-      SELECT g.subject, g.key, g.owner, g.ord FROM unnest($1::text[], $2::bytea[], $3::text[]) WITH ORDINALITY AS g(subject, key, owner, ord)
-    ), owners AS (
-      SELECT p.subject, p.key FROM ${table} p WHERE p.subject IN (SELECT owner FROM given) ORDER BY p.subject FOR SHARE
-    ), inserted AS (
-      INSERT INTO ${table} (subject, key, forgotten_at, owner)
-      SELECT g.subject, CASE WHEN gone THEN NULL ELSE g.key END, CASE WHEN gone THEN now() END, g.owner
-      FROM (SELECT given.*, EXISTS (SELECT 1 FROM owners o WHERE o.subject = given.owner AND o.key IS NULL) AS gone FROM given) g
-      ORDER BY g.ord
-      ON CONFLICT (subject) DO NOTHING
-      RETURNING subject, key
-    )
+    WITH ${createKeysCtes(table, 1)}
     SELECT subject, key FROM inserted
     UNION ALL
     SELECT p.subject, p.key FROM ${table} p JOIN given USING (subject)`;
@@ -169,7 +195,7 @@ export const createPostgresKeyStore = (options: PostgresKeyStoreOptions): KeySto
   // \`create\` that held one of them committed meanwhile.
   const forgetBelongingQuery = `UPDATE ${table} SET key = NULL, forgotten_at = now() WHERE owner = ANY ($1::text[]) AND key IS NOT NULL`;
 
-  return {
+  const store: KeyStore = {
     async find(subjects): Promise<KeyLookup> {
       const checked = checkedSubjects(subjects);
       if (checked.length === 0) return new Map();
@@ -179,9 +205,10 @@ export const createPostgresKeyStore = (options: PostgresKeyStoreOptions): KeySto
     async create(keys): Promise<KeyLookup> {
       const checked = checkedKeys(keys);
       if (checked.size === 0) return new Map();
-      const subjects = inOrder(checked.keys());
+      const values = createKeysValues(checked);
+      const [subjects] = values;
       return attempt(`create keys for ${subjects.length} subjects`, async () => {
-        const answered = lookup(await rows(createQuery, [subjects, subjects.map((s) => checked.get(s)!), subjects.map(ownerOf)]));
+        const answered = lookup(await rows(createQuery, values));
         // Created by another session after this statement began (see the top of this file): read them again.
         const raced = subjects.filter((s) => !answered.has(s));
         if (raced.length > 0) for (const [subject, key] of await find(raced)) answered.set(subject, key);
@@ -210,4 +237,5 @@ export const createPostgresKeyStore = (options: PostgresKeyStoreOptions): KeySto
       if (ownPool) await pool.end();
     },
   };
+  return { store, table, ready: ensure };
 };
