@@ -20,6 +20,15 @@
  *   sealing, to the plain tag too). The command handler keys the digest of a
  *   command's identity (which may hold a barcode) with `indexHash` as well.
  *
+ * - keys made as they are needed: a part of a subject with no key yet (a new
+ *   account, loan or hold) is sealed under a new random key, which the log's own
+ *   append stores in the transaction that stores the events (`AppendCreatingKeys`,
+ *   when the key store is a table beside the log), or the key store is asked to
+ *   create first (a host's key store). A key once stored is never replaced: a
+ *   key proposed for a subject that has one (another writer's, or one this
+ *   process had not met) is not stored, nothing is appended, and the events are
+ *   sealed again under the key stored.
+ *
  * Everything a host, a command or a read model sees is the event in the clear:
  * this layer is the only code that touches ciphertext. The log underneath
  * (`log`) speaks the sealed form: what exports and backups copy.

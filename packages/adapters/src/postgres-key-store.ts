@@ -21,6 +21,10 @@
  * written in one order of subjects everywhere, so two batches never wait on
  * each other in a cycle.
  *
+ * The PostgreSQL event store's append stores new keys with the same insert
+ * (`createKeysCtes`), in the statement that appends the events sealed under
+ * them, so both commit or neither.
+ *
  * A subject belonging to another (`account:A1/loan:L1`) keeps that owner in
  * `owner` (indexed). `forget` is one transaction of two statements: the
  * tombstones, then every key belonging to a forgotten subject. `create` locks the

@@ -574,6 +574,8 @@ export const createPostgresLog = async (
       ? null
       : JSON.stringify({ after: condition.after?.toString() ?? null, items: normalise(condition.failIfEventsMatch).items });
 
+  /** The keyed append's statement, for the one key table a store writes. */
+  let keyed: { readonly table: string; readonly text: string; readonly name: string } | undefined;
   /** Runs one keyed append statement (see `keyedAppendQuery`) on a client of its own. */
   const appendWith = async (
     events: ReadonlyArray<NewEvent<StoredEnvelope>>,
@@ -591,12 +593,13 @@ export const createPostgresLog = async (
       throw new AppendFailedError("not-appended", error);
     }
     guard(client);
-    const text = keyedAppendQuery(table);
+    if (keyed?.table !== table) keyed = { table, text: keyedAppendQuery(table), name: statementName(keyedAppendQuery(table)) };
+    const { text, name } = keyed;
     let row: { last_position: string | null; subjects: string[] | null; keys: Array<Buffer | null> | null } | undefined;
     try {
       [row] = (
         await timed<NonNullable<typeof row>>(client, {
-          name: statementName(text),
+          name,
           text,
           values: [JSON.stringify(batch), conditionJson(condition), `${lockTimeout}ms`, ...createKeysValues(keys)],
           query_timeout: queryTimeout,

@@ -18,6 +18,9 @@
  * creating a key for one subject at once agree on the first one stored. A key is
  * synced to disk before `create` returns (`synchronous = FULL`): a key lost to a
  * power cut after something was sealed under it would lose that data for good.
+ * The SQLite event store's own key store stores new keys inside its append's
+ * transaction instead (`openSqliteKeyStore`'s `createNow`): a key and the events
+ * sealed under it are kept, or lost to a power cut, together.
  *
  * Erasure is of bytes, not only of rows. The store's connection runs with
  * `PRAGMA secure_delete = ON`, so SQLite overwrites a forgotten key's old cell
