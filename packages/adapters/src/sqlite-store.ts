@@ -253,8 +253,9 @@ export const createSqliteLog = (
     return row?.position;
   };
 
-  const append = db.transaction(
-    (batch: ReadonlyArray<StoredEvent>, condition: AppendCondition | undefined, createKeys?: () => KeyLookup | null): AppendResult | KeysNotStored => {
+  type Appended = AppendResult | KeysNotStored;
+  /** `createKeys` runs after the check: when it answers what is stored, the keys it stored commit and no event. */
+  const append = db.transaction((batch: ReadonlyArray<StoredEvent>, condition: AppendCondition | undefined, createKeys?: () => KeyLookup | null): Appended => {
     if (condition !== undefined) {
       const conflict = firstConflict(condition);
       if (conflict !== undefined) throw new AppendConditionError(condition, BigInt(conflict));
