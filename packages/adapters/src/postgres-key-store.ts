@@ -143,10 +143,29 @@ export const openPostgresKeyStore = (options: PostgresKeyStoreOptions): { store:
     }
   };
 
-  /** Creates the schema and table if missing, once per store (again after a failure). */
+  /**
+   * Creates the schema and table if missing, once per store (again after a
+   * failure). When both are there already, the catalog says so and nothing more
+   * is run: `CREATE INDEX IF NOT EXISTS` locks the table before it looks, so it
+   * would wait for every transaction writing the table (an append storing keys).
+   */
+  const present = async (): Promise<boolean> => {
+    const { rows } = await pool.query<{ ok: boolean }>("SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AS ok", [
+      table,
+      `${schema}.personal_keys_owner`,
+    ]);
+    return rows[0]?.ok === true;
+  };
   let ready: Promise<void> | undefined;
   const ensure = (): Promise<void> =>
-    (ready ??= inTransaction(async (client) => {
+    (ready ??= present().then(async (ok) => {
+      if (!ok) await create();
+    }).catch((error: unknown) => {
+      ready = undefined;
+      throw error;
+    }));
+  const create = (): Promise<void> =>
+    inTransaction(async (client) => {
       // Transaction-scoped: released by COMMIT or ROLLBACK, even if this process dies.
       await client.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [`linked-accounts:migrate:${schema}`]);
       await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
@@ -160,10 +179,7 @@ export const openPostgresKeyStore = (options: PostgresKeyStoreOptions): { store:
           CHECK ((key IS NULL) = (forgotten_at IS NOT NULL))
         )`);
       await client.query(`CREATE INDEX IF NOT EXISTS personal_keys_owner ON ${table} (owner) WHERE owner IS NOT NULL`);
-    }).catch((error: unknown) => {
-      ready = undefined;
-      throw error;
-    }));
+    });
 
   let closed = false;
   /** Runs `work` once the table exists, turning every failure into a `KeyStoreError` saying what failed where. */
