@@ -8,8 +8,8 @@
  * encoding (the Mapper) are part of every append, as they are in real use.
  *
  * Half the events (AccountRegistered) carry a personal field, so the stores
- * as hosts open them seal it on every append (finding, and for a new account
- * creating, its key in the key store beside the events) and open it on every
+ * as hosts open them seal it on every append (under a new account's key, which
+ * the append stores in the key table beside the events) and open it on every
  * read. Each SQL store is measured twice: as hosts use it, and its log alone
  * (the same events sealed beforehand, read back sealed); the plain driver
  * writes the rows as the log keeps them, so both compare on the same rows.
@@ -451,7 +451,7 @@ export async function benchStores(options: { pgUrl?: string; schemaPrefix?: stri
   const results: Record<string, unknown> = {
     runs: RUNS,
     notes:
-      "Medians. Every append validates and encodes its events through the Mapper (io-ts), and every read decodes them: on a busy 2-CPU machine that alone costs about 10-15 µs per event each way, a ceiling for every store. SQLite uses its default durability (synchronous=FULL in WAL mode). PostgreSQL appends run in parallel under locks scoped to their tags, types and conditions, reads stop at a read horizon (see postgres-store.ts); a local server with default settings. Beside each figure, run for run alternately, the plain driver (pg, better-sqlite3) writing the same rows into the same tables (one round trip or transaction per batch, no validation, no condition) and reading them back in pages of 1,000 with JSON parsed. Every append carries a condition on its writer's own tag (checked through the tag index inside the append transaction, never refused). The events alternate AccountRegistered (a barcode, personal: sealed under a new account's key, so each such append also finds and creates that key) and LoanRenewed (nothing personal). 'sqlite' and 'postgres' are the stores as hosts use them (sealing on append, opening on read); 'sqlite-log' and 'postgres-log' the log underneath, given the events already sealed and reading them back sealed. The plain driver writes the rows as the log keeps them (sealed), the same for both.",
+      "Medians. Every append validates and encodes its events through the Mapper (io-ts), and every read decodes them: on a busy 2-CPU machine that alone costs about 10-15 µs per event each way, a ceiling for every store. SQLite uses its default durability (synchronous=FULL in WAL mode). PostgreSQL appends run in parallel under locks scoped to their tags, types and conditions, reads stop at a read horizon (see postgres-store.ts); a local server with default settings. Beside each figure, run for run alternately, the plain driver (pg, better-sqlite3) writing the same rows into the same tables (one round trip or transaction per batch, no validation, no condition) and reading them back in pages of 1,000 with JSON parsed. Every append carries a condition on its writer's own tag (checked through the tag index inside the append transaction, never refused). The events alternate AccountRegistered (a barcode, personal: sealed under a new account's key, which the append stores in its own transaction) and LoanRenewed (nothing personal). 'sqlite' and 'postgres' are the stores as hosts use them (sealing on append, opening on read); 'sqlite-log' and 'postgres-log' the log underneath, given the events already sealed and reading them back sealed. The plain driver writes the rows as the log keeps them (sealed), the same for both.",
   };
   try {
     // BENCH_STORES=sqlite,postgres measures only the stores named.

@@ -11,7 +11,15 @@
 import { checkedKeys, checkedSubjects, keyCopy, ownerOf } from "./key-checks.js";
 import type { KeyLookup, KeyStore } from "./key-store.js";
 
-export const createInMemoryKeyStore = (): KeyStore => {
+export const createInMemoryKeyStore = (): KeyStore => openInMemoryKeyStore().store;
+
+/**
+ * The in-memory key store, and `createNow`: `create` done at once (no await),
+ * for the in-memory event store to run between its append's condition check
+ * and its push. It answers null when every key was stored as given, else what
+ * is stored for the subjects given.
+ */
+export const openInMemoryKeyStore = (): { store: KeyStore; createNow: (keys: ReadonlyMap<string, Uint8Array>) => KeyLookup | null } => {
   // A subject's key, or null once forgotten (its tombstone); no entry: never had one.
   const keys = new Map<string, Uint8Array | null>();
   // The subjects belonging to each subject that has any.
@@ -26,24 +34,41 @@ export const createInMemoryKeyStore = (): KeyStore => {
     return found;
   };
 
-  return {
+  /** Stores each key for a subject that has none yet; whether every one was stored as given. */
+  const store = (checked: ReadonlyMap<string, Uint8Array>): boolean => {
+    let all = true;
+    for (const [subject, key] of checked) {
+      if (keys.has(subject)) {
+        all = false;
+        continue;
+      }
+      const owner = ownerOf(subject);
+      // Nothing is created beneath a forgotten subject: a tombstone instead.
+      const gone = owner !== null && keys.get(owner) === null;
+      if (gone) all = false;
+      keys.set(subject, gone ? null : key);
+      if (owner !== null) {
+        const own = belonging.get(owner);
+        if (own === undefined) belonging.set(owner, new Set([subject]));
+        else own.add(subject);
+      }
+    }
+    return all;
+  };
+
+  const createNow = (given: ReadonlyMap<string, Uint8Array>): KeyLookup | null => {
+    const checked = checkedKeys(given);
+    return store(checked) ? null : lookup(checked.keys());
+  };
+
+  const keyStore: KeyStore = {
     async find(subjects) {
       return lookup(checkedSubjects(subjects));
     },
 
     async create(given) {
       const checked = checkedKeys(given);
-      for (const [subject, key] of checked) {
-        if (keys.has(subject)) continue;
-        const owner = ownerOf(subject);
-        // Nothing is created beneath a forgotten subject: a tombstone instead.
-        keys.set(subject, owner !== null && keys.get(owner) === null ? null : key);
-        if (owner !== null) {
-          const own = belonging.get(owner);
-          if (own === undefined) belonging.set(owner, new Set([subject]));
-          else own.add(subject);
-        }
-      }
+      store(checked);
       return lookup(checked.keys());
     },
 
@@ -63,4 +88,5 @@ export const createInMemoryKeyStore = (): KeyStore => {
 
     async close() {},
   };
+  return { store: keyStore, createNow };
 };

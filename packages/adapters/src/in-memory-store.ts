@@ -8,15 +8,18 @@ import { type Query, matchesQuery } from "@linked-accounts/domain/internal";
 import {
   type AppendCondition,
   AppendConditionError,
+  type AppendResult,
   type EventLog,
+  type NewEvent,
   type ReadAllOptions,
   type ReadOptions,
   type RecordedEvent,
   type StoredEnvelope,
 } from "./event-store.js";
-import { createInMemoryKeyStore } from "./in-memory-key-store.js";
+import { openInMemoryKeyStore } from "./in-memory-key-store.js";
+import type { KeyLookup } from "./key-store.js";
 import { type StoredEvent, fromStored, toStoredBatch } from "./mapper.js";
-import { type PersonalDataOptions, type SealingEventStore, sealingStore } from "./personal-data.js";
+import { type KeysNotStored, type PersonalDataOptions, type SealingEventStore, sealingStore } from "./personal-data.js";
 
 /** Reached only through `plantStoredEvent`, so tests can store what `append` would refuse. */
 const logs = new WeakMap<EventLog, StoredEvent[]>();
@@ -33,14 +36,30 @@ const firstConflict = (log: ReadonlyArray<StoredEvent>, condition: AppendConditi
  * The in-memory store: its personal data sealed under keys kept in memory
  * beside it (or in `personalData.keys`), so it behaves as the real stores do.
  */
-export const createInMemoryEventStore = (personalData: PersonalDataOptions = {}): SealingEventStore =>
-  sealingStore(createInMemoryLog(), personalData.keys ?? createInMemoryKeyStore(), {
+export const createInMemoryEventStore = (personalData: PersonalDataOptions = {}): SealingEventStore => {
+  const { log, appendWith } = openInMemoryLog();
+  if (personalData.keys !== undefined) return sealingStore(log, personalData.keys, { ...personalData, ownsKeys: false });
+  // Its own keys: a new key is stored by the append that needs it, as the SQL stores do in one transaction.
+  const { store: keys, createNow } = openInMemoryKeyStore();
+  return sealingStore(log, keys, {
     ...personalData,
-    ownsKeys: personalData.keys === undefined,
+    ownsKeys: true,
+    appendCreatingKeys: async (events, condition, newKeys) => appendWith(events, condition, () => createNow(newKeys)),
   });
+};
 
 /** The log underneath the in-memory store: events as kept, personal fields sealed. */
-export const createInMemoryLog = (): EventLog => {
+export const createInMemoryLog = (): EventLog => openInMemoryLog().log;
+
+/**
+ * The log, and `appendWith`: its append with `createKeys` run between the
+ * condition check and the push (nothing awaited in between); when that answers
+ * what is stored instead (a key it could not store as given), nothing is pushed.
+ */
+const openInMemoryLog = (): {
+  log: EventLog;
+  appendWith: (events: ReadonlyArray<NewEvent<StoredEnvelope>>, condition: AppendCondition | undefined, createKeys: () => KeyLookup | null) => AppendResult | KeysNotStored;
+} => {
   // Position = index + 1.
   const log: StoredEvent[] = [];
   const decode = (i: number): RecordedEvent<StoredEnvelope> => fromStored(log[i]!, BigInt(i + 1));
@@ -55,17 +74,27 @@ export const createInMemoryLog = (): EventLog => {
     }
   }
 
+  // Everything between the check and the pushes is synchronous, so a batch is
+  // all-or-nothing and concurrent appenders are serialised by the event loop.
+  const appendWith = (
+    events: ReadonlyArray<NewEvent<StoredEnvelope>>,
+    condition: AppendCondition | undefined,
+    createKeys?: () => KeyLookup | null,
+  ): AppendResult | KeysNotStored => {
+    const batch = toStoredBatch(events);
+    if (condition !== undefined) {
+      const conflict = firstConflict(log, condition);
+      if (conflict !== undefined) throw new AppendConditionError(condition, conflict);
+    }
+    const stored = createKeys?.() ?? null;
+    if (stored !== null) return { stored };
+    log.push(...batch);
+    return { position: BigInt(log.length) };
+  };
+
   const store: EventLog = {
-    // Everything between the check and the pushes is synchronous, so a batch is
-    // all-or-nothing and concurrent appenders are serialised by the event loop.
     async append(events, condition) {
-      const batch = toStoredBatch(events);
-      if (condition !== undefined) {
-        const conflict = firstConflict(log, condition);
-        if (conflict !== undefined) throw new AppendConditionError(condition, conflict);
-      }
-      log.push(...batch);
-      return { position: BigInt(log.length) };
+      return appendWith(events, condition) as AppendResult;
     },
     read: (query, options?: ReadOptions) => scan(query, options?.from, options?.limit ?? Number.POSITIVE_INFINITY),
     readAll: (options?: ReadAllOptions) => scan(undefined, options?.from, Number.POSITIVE_INFINITY),
@@ -75,7 +104,7 @@ export const createInMemoryLog = (): EventLog => {
     async close() {},
   };
   logs.set(store, log);
-  return store;
+  return { log: store, appendWith };
 };
 
 /**

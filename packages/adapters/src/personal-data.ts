@@ -20,6 +20,15 @@
  *   sealing, to the plain tag too). The command handler keys the digest of a
  *   command's identity (which may hold a barcode) with `indexHash` as well.
  *
+ * - keys made as they are needed: a part of a subject with no key yet (a new
+ *   account, loan or hold) is sealed under a new random key, which the log's own
+ *   append stores in the transaction that stores the events (`AppendCreatingKeys`,
+ *   when the key store is a table beside the log), or the key store is asked to
+ *   create first (a host's key store). A key once stored is never replaced: a
+ *   key proposed for a subject that has one (another writer's, or one this
+ *   process had not met) is not stored, nothing is appended, and the events are
+ *   sealed again under the key stored.
+ *
  * Everything a host, a command or a read model sees is the event in the clear:
  * this layer is the only code that touches ciphertext. The log underneath
  * (`log`) speaks the sealed form: what exports and backups copy.
@@ -48,6 +57,7 @@ import {
 import {
   type AppendCondition,
   AppendFailedError,
+  type AppendResult,
   type EventLog,
   type EventStore,
   InvalidEventError,
@@ -56,7 +66,7 @@ import {
   type RecordedEvent,
   StoredEventDecodeError,
 } from "./event-store.js";
-import { KEY_BYTES, type KeyStore } from "./key-store.js";
+import { KEY_BYTES, type KeyLookup, type KeyStore } from "./key-store.js";
 import { eventsOfPages, pagesOf } from "./keyset-pages.js";
 import { DOES_NOT_OPEN_PART, NOT_JSON_PART, type Opened, TOO_SHORT_PART, openHere, sharedOpenWorker } from "./open-worker.js";
 import { TAGS_EXPECTED, areTags } from "./mapper.js";
@@ -177,6 +187,30 @@ interface Cached {
 }
 
 /**
+ * An append that stores the new keys its events were sealed under in the same
+ * transaction as the events: what a log offers when the key store is a table
+ * beside its events (the stores' own key stores; a host's KMS is asked first,
+ * separately). Each key is stored as `KeyStore.create` stores it: not when the
+ * subject has a row already (a key, or a tombstone), as a tombstone beneath a
+ * forgotten subject. The events are appended only when every key given was
+ * stored as given; otherwise nothing is appended, the keys that could be stored
+ * are kept (unused as yet), and it answers what is stored for the subjects given
+ * (`stored`; a subject another writer was storing at that very moment may be
+ * left out). The condition is checked and failures thrown as `EventLog.append`
+ * does; a failed append stores no key.
+ */
+export type AppendCreatingKeys = (
+  events: ReadonlyArray<NewEvent<StoredEnvelope>>,
+  condition: AppendCondition | undefined,
+  keys: ReadonlyMap<string, Uint8Array>,
+) => Promise<AppendResult | KeysNotStored>;
+
+/** What `AppendCreatingKeys` answers when it appended nothing: what the key table holds for the subjects given. */
+export interface KeysNotStored {
+  readonly stored: KeyLookup;
+}
+
+/**
  * Opens events as a log keeps them (an export's lines, a log read directly):
  * with the key store that sealed them, personal fields read as written (or
  * `[erased]`); without one, they read `[sealed]`.
@@ -194,9 +228,26 @@ export const openStoredEvents = (
 export const sealingStore = (
   log: EventLog,
   keys: KeyStore,
-  options: Omit<PersonalDataOptions, "keys"> & { readonly ownsKeys: boolean; readonly now?: () => number },
+  options: Omit<PersonalDataOptions, "keys"> & {
+    readonly ownsKeys: boolean;
+    readonly now?: () => number;
+    /** Given when `keys` is a table the log writes too: new keys are then stored by the append that needs them. */
+    readonly appendCreatingKeys?: AppendCreatingKeys;
+  },
 ): SealingEventStore => {
-  const { seal, opened, hashQuery, hashCondition, indexHash, forget, pending } = sealer(keys, options);
+  const { seal, remember, opened, hashQuery, hashCondition, indexHash, forget, pending } = sealer(keys, options);
+  const keyed = options.appendCreatingKeys;
+
+  /** The batch sealed (see `seal`); a failure here is before the log was asked: nothing was appended. */
+  const sealOrFail = async (events: ReadonlyArray<NewEvent>, propose: boolean) => {
+    try {
+      return await seal(events, propose);
+    } catch (error) {
+      // A key store that failed, or refused to make a key.
+      if (error instanceof InvalidEventError || error instanceof RangeError) throw error;
+      throw new AppendFailedError("not-appended", error);
+    }
+  };
 
   async function* readHashed(query: Query, readOptions: ReadOptions | undefined): AsyncGenerator<RecordedEvent<StoredEnvelope>> {
     yield* log.read(await hashQuery(query), readOptions);
@@ -207,15 +258,25 @@ export const sealingStore = (
     keys,
     indexHash,
     async append(events, condition) {
-      let sealed: Array<NewEvent<StoredEnvelope>>;
-      try {
-        sealed = await seal(events);
-      } catch (error) {
-        // Before the log was asked: nothing was appended (a key store that failed, or refused to make a key).
-        if (error instanceof InvalidEventError || error instanceof RangeError) throw error;
-        throw new AppendFailedError("not-appended", error);
+      const { sealed, proposed } = await sealOrFail(events, keyed !== undefined);
+      const hashed = await hashCondition(condition);
+      let result: AppendResult;
+      if (proposed.size === 0) result = await log.append(sealed, hashed);
+      else {
+        // New keys and events in one transaction of the log's.
+        const answer = await keyed!(sealed, hashed, proposed);
+        if ("position" in answer) {
+          for (const [subject, key] of proposed) remember(subject, key);
+          result = answer;
+        } else {
+          // Some subject had a key already (another writer made it first, or this
+          // process had not met it yet) or is forgotten: nothing was appended, and
+          // nothing is sealed under a key that was not kept. Sealed again under the
+          // keys stored; the key store finds any the answer left out.
+          for (const [subject, key] of answer.stored) remember(subject, key);
+          result = await log.append((await sealOrFail(events, false)).sealed, hashed);
+        }
       }
-      const result = await log.append(sealed, await hashCondition(condition));
       const subjects = events.map((e) => forgottenBy(e as DomainEvent)).filter((s): s is string => s !== null);
       if (subjects.length > 0 || pending.size > 0) {
         try {
@@ -276,8 +337,8 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
     cache.set(subject, { key, at: now() });
   };
 
-  /** The keys of `subjects`: from this process's cache while fresh, else one lookup (and one create when asked). */
-  const keysOf = async (subjects: ReadonlySet<string>, create: boolean): Promise<Map<string, Uint8Array | null>> => {
+  /** The keys of `subjects` this process's cache answers (a tombstone for good, a key while fresh); the others, `missing`. */
+  const cachedKeys = (subjects: ReadonlySet<string>): { out: Map<string, Uint8Array | null>; missing: string[] } => {
     const out = new Map<string, Uint8Array | null>();
     const missing: string[] = [];
     const t = now();
@@ -286,6 +347,12 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
       if (hit !== undefined && (hit.key === null || t - hit.at < ttl)) out.set(subject, hit.key);
       else missing.push(subject);
     }
+    return { out, missing };
+  };
+
+  /** The keys of `subjects`: from this process's cache while fresh, else one lookup (and one create when asked). */
+  const keysOf = async (subjects: ReadonlySet<string>, create: boolean): Promise<Map<string, Uint8Array | null>> => {
+    const { out, missing } = cachedKeys(subjects);
     if (missing.length === 0) return out;
     const found = await keys.find(missing);
     const toCreate = new Map<string, Uint8Array>();
@@ -317,9 +384,16 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
   /**
    * The key sealing a field of these subjects (`name`: their names joined by
    * spaces, as a sealed part keeps them; `one`: its key subject, when known), or
-   * null when any of them is forgotten.
+   * null when any of them is forgotten. A key derived from keys `proposed` (not
+   * stored yet: the append may find others stored first) is not kept for later.
    */
-  const sealingKey = (name: string, found: ReadonlyMap<string, Uint8Array | null>, t: number, one = keySubjectOf(name)): Uint8Array | null => {
+  const sealingKey = (
+    name: string,
+    found: ReadonlyMap<string, Uint8Array | null>,
+    t: number,
+    one = keySubjectOf(name),
+    proposed?: ReadonlyMap<string, Uint8Array>,
+  ): Uint8Array | null => {
     if (one !== null) {
       const key = found.get(one);
       if (key === null) return null;
@@ -334,6 +408,7 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
       if (key === undefined) throw new MissingKeyError(subject);
       parts.push(key);
     }
+    if (proposed !== undefined && proposed.size > 0 && subjects.some((subject) => proposed.has(subject))) return sealingKeyOf(parts, name);
     const hit = derived.get(name);
     if (hit !== undefined && t - hit.at < ttl) return hit.key;
     const key = sealingKeyOf(parts, name);
@@ -363,7 +438,17 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
   const hashCondition = async (condition: AppendCondition | undefined): Promise<AppendCondition | undefined> =>
     condition === undefined ? undefined : { ...condition, failIfEventsMatch: await hashQuery(condition.failIfEventsMatch) };
 
-  const seal = async (events: ReadonlyArray<NewEvent>): Promise<Array<NewEvent<StoredEnvelope>>> => {
+  /**
+   * Seals a batch. With `propose`, a subject whose key this process does not
+   * know is given a new key here, without asking the key store: the keys
+   * `proposed` are for the log's append to store in its own transaction (which
+   * answers instead what is stored, when another writer stored a key first).
+   * Without, each key is found, or made, in the key store first.
+   */
+  const seal = async (
+    events: ReadonlyArray<NewEvent>,
+    propose: boolean,
+  ): Promise<{ sealed: Array<NewEvent<StoredEnvelope>>; proposed: Map<string, Uint8Array> }> => {
     const checked = events.map((event, index) => {
       const decoded = decodeEnvelope(event);
       if (E.isLeft(decoded)) throw new InvalidEventError(index, decoded.left.message);
@@ -379,18 +464,30 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
     });
     const subjects = new Set<string>();
     for (const { part } of checked) if (part !== null) for (const subject of keySubjectsOf(part.subjects.join(" "))) subjects.add(subject);
-    const found = subjects.size === 0 ? new Map<string, Uint8Array | null>() : await keysOf(subjects, true);
+    const proposed = new Map<string, Uint8Array>();
+    let found: Map<string, Uint8Array | null>;
+    if (subjects.size === 0) found = new Map();
+    else if (!propose) found = await keysOf(subjects, true);
+    else {
+      const cached = cachedKeys(subjects);
+      found = cached.out;
+      for (const subject of cached.missing) {
+        const made = randomBytes(KEY_BYTES);
+        proposed.set(subject, made);
+        found.set(subject, made);
+      }
+    }
     const tagged = checked.some(({ tags }) => tags.some((tag) => tag.startsWith(BARCODE)));
     const key = tagged ? await indexSecret() : null;
     const t = now();
-    return checked.map(({ envelope, tags, part }, index) => {
+    const sealed = checked.map(({ envelope, tags, part }) => {
       const stored = key === null ? tags : hashTags(key, tags);
       if (part === null) return { ...envelope, tags: stored } as NewEvent<StoredEnvelope>;
       // A subject already erased (a staff revocation of an erased account's link,
       // say): the fields are born erased, sealed under a key made here and kept
       // nowhere, so the event is stored and its personal fields read [erased].
       const name = part.subjects.join(" ");
-      const sealing = sealingKey(name, found, t) ?? randomBytes(32);
+      const sealing = sealingKey(name, found, t, undefined, proposed) ?? randomBytes(32);
       const iv = randomBytes(12);
       const cipher = createCipheriv("aes-256-gcm", sealing, iv);
       cipher.setAAD(Buffer.from(associatedData(envelope.type, envelope.metadata.eventId), "utf8"));
@@ -398,6 +495,7 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
       const data = { ...withoutPersonalFields(envelope), sealed: { subjects: name, iv: b64(iv), ct: b64(ct) } };
       return { type: envelope.type, data, metadata: envelope.metadata, tags: stored } as NewEvent<StoredEnvelope>;
     });
+    return { sealed, proposed };
   };
 
   /** The tags a host sees: the barcode in the clear again (from the opened event), hashes dropped. */
@@ -579,7 +677,7 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
     for (const subject of all) pending.delete(subject);
   };
 
-  return { seal, opened, hashQuery, hashCondition, indexHash, forget, pending };
+  return { seal, remember, opened, hashQuery, hashCondition, indexHash, forget, pending };
 };
 
 /** Stands in where no key store was given: it knows no key and makes none. */

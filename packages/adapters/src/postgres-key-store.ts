@@ -21,10 +21,14 @@
  * written in one order of subjects everywhere, so two batches never wait on
  * each other in a cycle.
  *
+ * The PostgreSQL event store's append stores new keys with the same insert
+ * (`createKeysCtes`), in the statement that appends the events sealed under
+ * them, so both commit or neither.
+ *
  * A subject belonging to another (`account:A1/loan:L1`) keeps that owner in
  * `owner` (indexed). `forget` is one transaction of two statements: the
  * tombstones, then every key belonging to a forgotten subject. `create` locks the
- * owners it names first (see `createQuery`), so a key created beneath a subject
+ * owners it names first (see `createKeysCtes`), so a key created beneath a subject
  * (one with a row) while it is forgotten is forgotten with it or never made.
  *
  * Erasure: `forget` sets the keys to NULL; from its commit no query sees them. The old row version stays in the table's pages until
@@ -62,7 +66,47 @@ interface Row {
 /** Subjects in the one order every statement writes them in (UTF-16 code units, as JavaScript sorts). */
 const inOrder = (subjects: Iterable<string>): string[] => [...subjects].sort();
 
-export const createPostgresKeyStore = (options: PostgresKeyStoreOptions): KeyStore => {
+/**
+ * `create`'s insert, as the common table expressions `given` (the subjects,
+ * keys and owners given in parameters `$first`, `$first+1`, `$first+2`),
+ * `owners` and `inserted` (what it stored: a key, or a tombstone beneath a
+ * forgotten subject), for `create` and for the event store's append that
+ * stores new keys in its own statement (postgres-store.ts).
+ *
+ * The owners of the subjects given are locked (FOR SHARE) before anything is
+ * inserted: a `forget` of one of them waits for this statement's commit and
+ * then forgets what it created, or went first and this statement sees its
+ * tombstone and creates tombstones beneath it.
+ */
+export const createKeysCtes = (table: string, first: number): string => `
+    given AS (
+      SELECT g.subject, g.key, g.owner, g.ord
+      FROM unnest($${first}::text[], $${first + 1}::bytea[], $${first + 2}::text[]) WITH ORDINALITY AS g(subject, key, owner, ord)
+    ), owners AS (
+      SELECT p.subject, p.key FROM ${table} p WHERE p.subject IN (SELECT owner FROM given) ORDER BY p.subject FOR SHARE
+    ), inserted AS (
+      INSERT INTO ${table} (subject, key, forgotten_at, owner)
+      SELECT g.subject, CASE WHEN gone THEN NULL ELSE g.key END, CASE WHEN gone THEN now() END, g.owner
+      FROM (SELECT given.*, EXISTS (SELECT 1 FROM owners o WHERE o.subject = given.owner AND o.key IS NULL) AS gone FROM given) g
+      ORDER BY g.ord
+      ON CONFLICT (subject) DO NOTHING
+      RETURNING subject, key
+    )`;
+
+/** `createKeysCtes`' parameters for these keys: subjects in the one order every statement writes them in, keys, owners. */
+export const createKeysValues = (keys: ReadonlyMap<string, Uint8Array>): [string[], Uint8Array[], Array<string | null>] => {
+  const subjects = inOrder(keys.keys());
+  return [subjects, subjects.map((s) => keys.get(s)!), subjects.map(ownerOf)];
+};
+
+export const createPostgresKeyStore = (options: PostgresKeyStoreOptions): KeyStore => openPostgresKeyStore(options).store;
+
+/**
+ * The PostgreSQL key store, its table's name (schema-qualified), and `ready`:
+ * resolves once the table exists (creating it on first call), for a statement
+ * of the event store's that writes the table.
+ */
+export const openPostgresKeyStore = (options: PostgresKeyStoreOptions): { store: KeyStore; table: string; ready: () => Promise<void> } => {
   const schema = options.schema ?? DEFAULT_SCHEMA;
   if (!SCHEMA_NAME.test(schema)) throw new RangeError(`schema must match ${SCHEMA_NAME}, got ${JSON.stringify(schema)}`);
   const table = `${schema}.personal_keys`;
@@ -99,10 +143,29 @@ export const createPostgresKeyStore = (options: PostgresKeyStoreOptions): KeySto
     }
   };
 
-  /** Creates the schema and table if missing, once per store (again after a failure). */
+  /**
+   * Creates the schema and table if missing, once per store (again after a
+   * failure). When both are there already, the catalog says so and nothing more
+   * is run: `CREATE INDEX IF NOT EXISTS` locks the table before it looks, so it
+   * would wait for every transaction writing the table (an append storing keys).
+   */
+  const present = async (): Promise<boolean> => {
+    const { rows } = await pool.query<{ ok: boolean }>("SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AS ok", [
+      table,
+      `${schema}.personal_keys_owner`,
+    ]);
+    return rows[0]?.ok === true;
+  };
   let ready: Promise<void> | undefined;
   const ensure = (): Promise<void> =>
-    (ready ??= inTransaction(async (client) => {
+    (ready ??= present().then(async (ok) => {
+      if (!ok) await create();
+    }).catch((error: unknown) => {
+      ready = undefined;
+      throw error;
+    }));
+  const create = (): Promise<void> =>
+    inTransaction(async (client) => {
       // Transaction-scoped: released by COMMIT or ROLLBACK, even if this process dies.
       await client.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [`linked-accounts:migrate:${schema}`]);
       await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
@@ -116,10 +179,7 @@ export const createPostgresKeyStore = (options: PostgresKeyStoreOptions): KeySto
           CHECK ((key IS NULL) = (forgotten_at IS NOT NULL))
         )`);
       await client.query(`CREATE INDEX IF NOT EXISTS personal_keys_owner ON ${table} (owner) WHERE owner IS NOT NULL`);
-    }).catch((error: unknown) => {
-      ready = undefined;
-      throw error;
-    }));
+    });
 
   let closed = false;
   /** Runs `work` once the table exists, turning every failure into a `KeyStoreError` saying what failed where. */
@@ -155,23 +215,9 @@ export const createPostgresKeyStore = (options: PostgresKeyStoreOptions): KeySto
     return found;
   };
 
-  // The owners of the subjects given are locked (FOR SHARE) before anything is
-  // inserted: a `forget` of one of them waits for this statement's commit and
-  // then forgets what it created, or went first and this statement sees its
-  // tombstone and creates tombstones beneath it.
+  // The insert (see createKeysCtes), answered with the rows that were there already.
   const createQuery = `
-    WITH given AS (
-      SELECT g.subject, g.key, g.owner, g.ord FROM unnest($1::text[], $2::bytea[], $3::text[]) WITH ORDINALITY AS g(subject, key, owner, ord)
-    ), owners AS (
-      SELECT p.subject, p.key FROM ${table} p WHERE p.subject IN (SELECT owner FROM given) ORDER BY p.subject FOR SHARE
-    ), inserted AS (
-      INSERT INTO ${table} (subject, key, forgotten_at, owner)
-      SELECT g.subject, CASE WHEN gone THEN NULL ELSE g.key END, CASE WHEN gone THEN now() END, g.owner
-      FROM (SELECT given.*, EXISTS (SELECT 1 FROM owners o WHERE o.subject = given.owner AND o.key IS NULL) AS gone FROM given) g
-      ORDER BY g.ord
-      ON CONFLICT (subject) DO NOTHING
-      RETURNING subject, key
-    )
+    WITH ${createKeysCtes(table, 1)}
     SELECT subject, key FROM inserted
     UNION ALL
     SELECT p.subject, p.key FROM ${table} p JOIN given USING (subject)`;
@@ -184,7 +230,7 @@ export const createPostgresKeyStore = (options: PostgresKeyStoreOptions): KeySto
   // \`create\` that held one of them committed meanwhile.
   const forgetBelongingQuery = `UPDATE ${table} SET key = NULL, forgotten_at = now() WHERE owner = ANY ($1::text[]) AND key IS NOT NULL`;
 
-  return {
+  const store: KeyStore = {
     async find(subjects): Promise<KeyLookup> {
       const checked = checkedSubjects(subjects);
       if (checked.length === 0) return new Map();
@@ -194,9 +240,10 @@ export const createPostgresKeyStore = (options: PostgresKeyStoreOptions): KeySto
     async create(keys): Promise<KeyLookup> {
       const checked = checkedKeys(keys);
       if (checked.size === 0) return new Map();
-      const subjects = inOrder(checked.keys());
+      const values = createKeysValues(checked);
+      const [subjects] = values;
       return attempt(`create keys for ${subjects.length} subjects`, async () => {
-        const answered = lookup(await rows(createQuery, [subjects, subjects.map((s) => checked.get(s)!), subjects.map(ownerOf)]));
+        const answered = lookup(await rows(createQuery, values));
         // Created by another session after this statement began (see the top of this file): read them again.
         const raced = subjects.filter((s) => !answered.has(s));
         if (raced.length > 0) for (const [subject, key] of await find(raced)) answered.set(subject, key);
@@ -225,4 +272,5 @@ export const createPostgresKeyStore = (options: PostgresKeyStoreOptions): KeySto
       if (ownPool) await pool.end();
     },
   };
+  return { store, table, ready: ensure };
 };

@@ -226,6 +226,9 @@ describe.skipIf(unreachable !== undefined)("PostgreSQL", () => {
     await admin!.query(`DROP TRIGGER slow_sleep_here ON ${schema}.events`);
     expect(await collect(store.read(byTag("victim")))).toEqual([]);
     expect((await collect(store.readAll())).map((e) => e.tags)).toEqual([["before"], ["before"], ["before"]]);
+    // Nor any of the keys its new accounts were sealed under: they were stored in the same statement.
+    const keys = await admin!.query(`SELECT count(*)::int AS n FROM ${schema}.personal_keys WHERE subject = ANY ($1)`, [batch.map((_, i) => `account:account-${i}`).slice(3)]);
+    expect(keys.rows[0].n).toBe(0);
     // The pool replaces the dead connection: the store goes on.
     const again = await store.append(batch, { failIfEventsMatch: byTag("victim"), after: null });
     expect(await store.head()).toBe(again.position);

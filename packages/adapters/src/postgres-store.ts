@@ -63,12 +63,14 @@ import {
   AppendFailedError,
   type AppendResult,
   type EventLog,
+  type NewEvent,
   type ReadAllOptions,
   type ReadOptions,
+  type StoredEnvelope,
 } from "./event-store.js";
 import { keysetPages } from "./keyset-pages.js";
-import { type PersonalDataOptions, type SealingEventStore, sealingStore } from "./personal-data.js";
-import { createPostgresKeyStore } from "./postgres-key-store.js";
+import { type KeysNotStored, type PersonalDataOptions, type SealingEventStore, sealingStore } from "./personal-data.js";
+import { createKeysCtes, createKeysValues, openPostgresKeyStore } from "./postgres-key-store.js";
 import { type StoredEvent, fromStored, toStoredBatch } from "./mapper.js";
 
 /** How long the store waits on the server, in ms; every field has a default. */
@@ -449,6 +451,20 @@ async function* nothing(): AsyncGenerator<never> {}
 
 const isDatabaseError = (error: unknown): error is pg.DatabaseError => error instanceof pg.DatabaseError;
 
+/** What an append's failure is thrown as: its condition refused, or the database failed (saying whether anything may be stored). */
+const appendFailure = (error: unknown, condition: AppendCondition | undefined, lockTimeout: number): Error => {
+  if (isDatabaseError(error) && error.code === CONDITION_FAILED)
+    return new AppendConditionError(condition!, error.detail === undefined ? undefined : BigInt(error.detail));
+  if (isDatabaseError(error) && error.code === "55P03")
+    return new AppendFailedError(
+      "not-appended",
+      new Error(`another session held the append lock for longer than the lock timeout (${lockTimeout} ms): ${error.message}`, { cause: error }),
+    );
+  // PostgreSQL answered with an error: the transaction rolled back. No answer
+  // (a lost connection, the client's query timeout): it may have committed.
+  return new AppendFailedError(isDatabaseError(error) ? "not-appended" : "unknown", error);
+};
+
 /** An item as the append function and the read SQL take it: tags (maybe none) and types (null: any). */
 interface NormalItem {
   readonly tags: ReadonlyArray<string>;
@@ -591,12 +607,42 @@ export const createPostgresEventStore = async (
   options: PostgresEventStoreOptions & { readonly personalData?: PersonalDataOptions },
 ): Promise<SealingEventStore> => {
   const log = await createPostgresLog(options);
-  const keys = options.personalData?.keys ?? createPostgresKeyStore({ pool: log.pool, schema: options.schema ?? DEFAULT_SCHEMA });
-  return sealingStore(log, keys, { ...options.personalData, ownsKeys: options.personalData?.keys === undefined });
+  if (options.personalData?.keys !== undefined) return sealingStore(log, options.personalData.keys, { ...options.personalData, ownsKeys: false });
+  // Its own key table, through its own pool: a new key is stored by the statement of the append that needs it.
+  const keyTable = openPostgresKeyStore({ pool: log.pool, schema: options.schema ?? DEFAULT_SCHEMA });
+  return sealingStore(log, keyTable.store, {
+    ...options.personalData,
+    ownsKeys: true,
+    appendCreatingKeys: (events, condition, keys) => log.appendWith(events, condition, keys, keyTable),
+  });
 };
 
-/** The log underneath the PostgreSQL store: events as kept, personal fields sealed; and its pool. */
-export const createPostgresLog = async (options: PostgresEventStoreOptions): Promise<EventLog & { readonly pool: pg.Pool }> => {
+/** The key table `appendWith` stores new keys in: its name and the promise it exists (see postgres-key-store.ts). */
+interface KeyTable {
+  readonly table: string;
+  readonly ready: () => Promise<void>;
+}
+
+/**
+ * The log underneath the PostgreSQL store: events as kept, personal fields
+ * sealed; its pool; and `appendWith`, its append storing new keys in the key
+ * table in the same statement, first: when a key cannot be stored as given,
+ * the statement appends nothing, keeps the keys it stored, and answers what is
+ * stored.
+ */
+export const createPostgresLog = async (
+  options: PostgresEventStoreOptions,
+): Promise<
+  EventLog & {
+    readonly pool: pg.Pool;
+    appendWith(
+      events: ReadonlyArray<NewEvent<StoredEnvelope>>,
+      condition: AppendCondition | undefined,
+      keys: ReadonlyMap<string, Uint8Array>,
+      table: KeyTable,
+    ): Promise<AppendResult | KeysNotStored>;
+  }
+> => {
   const schema = options.schema ?? DEFAULT_SCHEMA;
   if (!SCHEMA_NAME.test(schema)) throw new RangeError(`schema must match ${SCHEMA_NAME}, got ${JSON.stringify(schema)}`);
   const connectTimeout = options.connectTimeoutMs ?? 5000;
@@ -633,7 +679,25 @@ export const createPostgresLog = async (options: PostgresEventStoreOptions): Pro
     throw error;
   }
 
-  const appendQuery = `SELECT ${schema}.append_events($1::jsonb, $2::bigint[], $3::boolean[], $4::jsonb, $5::bigint, $6) AS last_position`;
+  /** The append: one expression of its parameters $1-$6 (`appendValues`), the last position stored (wrapped by `keyedAppendQuery`). */
+  const appendCall = `${schema}.append_events($1::jsonb, $2::bigint[], $3::boolean[], $4::jsonb, $5::bigint, $6)`;
+  const appendQuery = `SELECT ${appendCall} AS last_position`;
+  /**
+   * New keys (parameters $7-$9) stored before the append in the same statement,
+   * so both commit or neither; the append runs only when every key was stored
+   * as given, and otherwise the statement answers what is stored (the
+   * statement's snapshot: a key another session stored meanwhile is in
+   * neither half, as in the key store's `create`).
+   */
+  const keyedAppendQuery = (table: string): string => `
+    /* ${schema}.append_events after new keys in ${table}: named first, as pg_stat_activity shows only the start of a long statement */
+    WITH ${createKeysCtes(table, 7)},
+    made AS (SELECT count(*) FILTER (WHERE key IS NOT NULL) = cardinality($7::text[]) AS all_stored FROM inserted),
+    stored AS (SELECT subject, key FROM inserted UNION ALL SELECT p.subject, p.key FROM ${table} p JOIN given USING (subject))
+    SELECT CASE WHEN made.all_stored THEN ${appendCall} END AS last_position,
+           CASE WHEN NOT made.all_stored THEN ARRAY(SELECT subject FROM stored ORDER BY subject) END AS subjects,
+           CASE WHEN NOT made.all_stored THEN ARRAY(SELECT key FROM stored ORDER BY subject) END AS keys
+    FROM made`;
   const pageOfAll = `SELECT ${COLUMNS} FROM ${schema}.events WHERE position >= $1 AND position <= $3 ORDER BY position LIMIT $2`;
   /** The read horizon (see the top of this file): every position up to it is settled. */
   const horizon = async (): Promise<bigint> => {
@@ -676,8 +740,56 @@ export const createPostgresLog = async (options: PostgresEventStoreOptions): Pro
     ];
   };
 
+  /** The keyed append's statement, for the one key table a store writes. */
+  let keyed: { readonly table: string; readonly text: string; readonly name: string } | undefined;
+  /** Runs one keyed append statement (see `keyedAppendQuery`) on a client of its own. */
+  const appendWith = async (
+    events: ReadonlyArray<NewEvent<StoredEnvelope>>,
+    condition: AppendCondition | undefined,
+    keys: ReadonlyMap<string, Uint8Array>,
+    { table, ready }: KeyTable,
+  ): Promise<AppendResult | KeysNotStored> => {
+    const batch = toStoredBatch(events);
+    if (options.readOnly === true) throw new AppendFailedError("not-appended", new Error(`this PostgreSQL store (schema ${schema}) was opened read-only`));
+    let client: pg.PoolClient;
+    try {
+      await ready();
+      client = await pool.connect();
+    } catch (error) {
+      throw new AppendFailedError("not-appended", error);
+    }
+    guard(client);
+    if (keyed?.table !== table) keyed = { table, text: keyedAppendQuery(table), name: statementName(keyedAppendQuery(table)) };
+    const { text, name } = keyed;
+    let row: { last_position: string | null; subjects: string[] | null; keys: Array<Buffer | null> | null } | undefined;
+    try {
+      [row] = (
+        await timed<NonNullable<typeof row>>(client, {
+          name,
+          text,
+          values: [...appendValues(batch, condition), ...createKeysValues(keys)],
+          query_timeout: queryTimeout,
+        })
+      ).rows;
+      client.release();
+    } catch (error) {
+      const refused = isDatabaseError(error) && error.code === CONDITION_FAILED;
+      client.release(refused ? undefined : (error as Error));
+      throw appendFailure(error, condition, lockTimeout);
+    }
+    if (row?.last_position != null) return { position: BigInt(row.last_position) };
+    if (row?.subjects == null || row.keys == null) throw new AppendFailedError("unknown", new Error("the keyed append returned neither a position nor the keys stored"));
+    const stored = new Map<string, Uint8Array | null>();
+    row.subjects.forEach((subject, i) => {
+      const key = row.keys![i];
+      stored.set(subject, key === null || key === undefined ? null : Uint8Array.from(key));
+    });
+    return { stored };
+  };
+
   return {
     pool,
+    appendWith,
     async append(events, condition): Promise<AppendResult> {
       const batch = toStoredBatch(events);
       if (options.readOnly === true) throw new AppendFailedError("not-appended", new Error(`this PostgreSQL store (schema ${schema}) was opened read-only`));
@@ -703,15 +815,7 @@ export const createPostgresLog = async (options: PostgresEventStoreOptions): Pro
         // costs more than the append). Anything else may have broken it: let the
         // pool discard it.
         client.release(refused ? undefined : (error as Error));
-        if (refused) throw new AppendConditionError(condition!, error.detail === undefined ? undefined : BigInt(error.detail));
-        if (isDatabaseError(error) && error.code === "55P03")
-          throw new AppendFailedError(
-            "not-appended",
-            new Error(`another session held the append lock for longer than the lock timeout (${lockTimeout} ms): ${error.message}`, { cause: error }),
-          );
-        // PostgreSQL answered with an error: the transaction rolled back. No answer
-        // (a lost connection, the client's query timeout): it may have committed.
-        throw new AppendFailedError(isDatabaseError(error) ? "not-appended" : "unknown", error);
+        throw appendFailure(error, condition, lockTimeout);
       }
       const last = result.rows[0]?.last_position;
       if (last === undefined || last === null) throw new AppendFailedError("unknown", new Error("append_events returned no position"));

@@ -18,6 +18,9 @@
  * creating a key for one subject at once agree on the first one stored. A key is
  * synced to disk before `create` returns (`synchronous = FULL`): a key lost to a
  * power cut after something was sealed under it would lose that data for good.
+ * The SQLite event store's own key store stores new keys inside its append's
+ * transaction instead (`openSqliteKeyStore`'s `createNow`): a key and the events
+ * sealed under it are kept, or lost to a power cut, together.
  *
  * Erasure is of bytes, not only of rows. The store's connection runs with
  * `PRAGMA secure_delete = ON`, so SQLite overwrites a forgotten key's old cell
@@ -132,7 +135,18 @@ const LOOKUP_BATCH = 500;
 /** A key as better-sqlite3 binds it: a Buffer over the same bytes (no copy). */
 const blob = (key: Uint8Array): Buffer => Buffer.from(key.buffer, key.byteOffset, key.byteLength);
 
-export const createSqliteKeyStore = (options: SqliteKeyStoreOptions): KeyStore => {
+export const createSqliteKeyStore = (options: SqliteKeyStoreOptions): KeyStore => openSqliteKeyStore(options).store;
+
+/**
+ * The SQLite key store, and `createNow`: `create`'s inserts without a
+ * transaction of their own, for the event store to run inside its append's
+ * transaction on the same connection (so a new key and the events sealed under
+ * it commit together). It answers null when every key was stored as given, else
+ * what is stored for the subjects given; undefined on a read-only connection.
+ */
+export const openSqliteKeyStore = (
+  options: SqliteKeyStoreOptions,
+): { store: KeyStore; createNow: ((keys: ReadonlyMap<string, Uint8Array>) => KeyLookup | null) | undefined } => {
   const { db, own, readOnly, where } = open(options);
   // Up to LOOKUP_BATCH subjects in one statement (a JSON array of them), answered in one row: the
   // positions found, each marked `+` (a key) or `-` (a tombstone), and those keys end to end in hex. A
@@ -179,11 +193,20 @@ export const createSqliteKeyStore = (options: SqliteKeyStoreOptions): KeyStore =
   };
   // One read transaction, so the answer is one moment of the table.
   const find = db.transaction((subjects: ReadonlyArray<string>) => lookup(subjects));
-  const create = db.transaction((keys: ReadonlyMap<string, Uint8Array>) => {
+  /** Stores each key for a subject that has none yet (a tombstone beneath a forgotten subject); whether every one was stored as given. */
+  const store = (keys: ReadonlyMap<string, Uint8Array>): boolean => {
+    let all = true;
     for (const [subject, key] of keys) {
       const owner = ownerOf(subject);
-      if (insert!.run({ subject, key: blob(key), owner }).changes === 0 && owner !== null) bornForgotten!.run(subject, owner);
+      if (insert!.run({ subject, key: blob(key), owner }).changes === 0) {
+        all = false;
+        if (owner !== null) bornForgotten!.run(subject, owner);
+      }
     }
+    return all;
+  };
+  const create = db.transaction((keys: ReadonlyMap<string, Uint8Array>) => {
+    store(keys);
     return lookup([...keys.keys()]);
   });
   const forget = db.transaction((subjects: ReadonlyArray<string>) => {
@@ -205,7 +228,15 @@ export const createSqliteKeyStore = (options: SqliteKeyStoreOptions): KeyStore =
     if (readOnly) throw new KeyStoreError(`the SQLite key store ${where} was opened read-only: it cannot ${what}`);
   };
 
-  return {
+  const createNow = readOnly
+    ? undefined
+    : (keys: ReadonlyMap<string, Uint8Array>): KeyLookup | null => {
+        if (!db.inTransaction) throw new KeyStoreError(`the SQLite key store ${where}: createNow runs inside a transaction`);
+        const checked = checkedKeys(keys);
+        return store(checked) ? null : lookup([...checked.keys()]);
+      };
+
+  const keyStore: KeyStore = {
     async find(subjects) {
       const checked = checkedSubjects(subjects);
       return attempt(`find the keys of ${checked.length} subjects`, () => find(checked));
@@ -243,4 +274,5 @@ export const createSqliteKeyStore = (options: SqliteKeyStoreOptions): KeyStore =
       if (own && db.open) db.close();
     },
   };
+  return { store: keyStore, createNow };
 };

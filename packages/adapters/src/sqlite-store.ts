@@ -24,13 +24,16 @@ import {
   AppendFailedError,
   type AppendResult,
   type EventLog,
+  type NewEvent,
   type ReadAllOptions,
   type ReadOptions,
+  type StoredEnvelope,
 } from "./event-store.js";
 import { keysetPages } from "./keyset-pages.js";
-import { type PersonalDataOptions, type SealingEventStore, sealingStore } from "./personal-data.js";
+import { type KeysNotStored, type PersonalDataOptions, type SealingEventStore, sealingStore } from "./personal-data.js";
 import { createInMemoryKeyStore } from "./in-memory-key-store.js";
-import { type SqliteConnection, createSqliteKeyStore } from "./sqlite-key-store.js";
+import type { KeyLookup } from "./key-store.js";
+import { type SqliteConnection, openSqliteKeyStore } from "./sqlite-key-store.js";
 import { type StoredEvent, fromStored, toStoredBatch } from "./mapper.js";
 
 export interface SqliteEventStoreOptions {
@@ -177,18 +180,34 @@ const COLUMNS = "position, type, data, metadata, tags";
  */
 export const createSqliteEventStore = (options: SqliteEventStoreOptions & { readonly personalData?: PersonalDataOptions }): SealingEventStore => {
   const log = createSqliteLog(options);
-  const keys =
-    options.personalData?.keys ??
-    // A file from before sealing, opened to read only, has no key table and nothing sealed: no keys to find.
-    (options.readOnly === true && !hasKeyTable(log.database) ? createInMemoryKeyStore() : createSqliteKeyStore({ database: log.database }));
-  return sealingStore(log, keys, { ...options.personalData, ownsKeys: options.personalData?.keys === undefined });
+  if (options.personalData?.keys !== undefined) return sealingStore(log, options.personalData.keys, { ...options.personalData, ownsKeys: false });
+  // A file from before sealing, opened to read only, has no key table and nothing sealed: no keys to find.
+  if (options.readOnly === true && !hasKeyTable(log.database)) return sealingStore(log, createInMemoryKeyStore(), { ...options.personalData, ownsKeys: true });
+  // Its own key table, on its own connection: a new key is stored in the transaction of the append that needs it.
+  const { store: keys, createNow } = openSqliteKeyStore({ database: log.database });
+  return sealingStore(log, keys, {
+    ...options.personalData,
+    ownsKeys: true,
+    ...(createNow === undefined ? {} : { appendCreatingKeys: (events, condition, newKeys) => log.appendWith(events, condition, () => createNow(newKeys)) }),
+  });
 };
 
 const hasKeyTable = (db: SqliteConnection): boolean =>
   (db as Database.Database).prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'personal_keys'").get() !== undefined;
 
-/** The log underneath the SQLite store: events as kept, personal fields sealed; and its connection. */
-export const createSqliteLog = (options: SqliteEventStoreOptions): EventLog & { readonly database: SqliteConnection } => {
+/**
+ * The log underneath the SQLite store: events as kept, personal fields sealed;
+ * its connection; and `appendWith`, its append with `createKeys` run in the
+ * same transaction after the condition check: when that answers what is stored
+ * instead of null (a key it could not store as given), the transaction commits
+ * the keys it stored and no event.
+ */
+export const createSqliteLog = (
+  options: SqliteEventStoreOptions,
+): EventLog & {
+  readonly database: SqliteConnection;
+  appendWith(events: ReadonlyArray<NewEvent<StoredEnvelope>>, condition: AppendCondition | undefined, createKeys: () => KeyLookup | null): Promise<AppendResult | KeysNotStored>;
+} => {
   const db = open(options);
   db.defaultSafeIntegers(true);
   const insert = db.prepare<[string, string, string, string]>("INSERT INTO events (type, data, metadata, tags) VALUES (?, ?, ?, ?)");
@@ -234,11 +253,15 @@ export const createSqliteLog = (options: SqliteEventStoreOptions): EventLog & { 
     return row?.position;
   };
 
-  const append = db.transaction((batch: ReadonlyArray<StoredEvent>, condition: AppendCondition | undefined): AppendResult => {
+  type Appended = AppendResult | KeysNotStored;
+  /** `createKeys` runs after the check: when it answers what is stored, the keys it stored commit and no event. */
+  const append = db.transaction((batch: ReadonlyArray<StoredEvent>, condition: AppendCondition | undefined, createKeys?: () => KeyLookup | null): Appended => {
     if (condition !== undefined) {
       const conflict = firstConflict(condition);
       if (conflict !== undefined) throw new AppendConditionError(condition, BigInt(conflict));
     }
+    const stored = createKeys?.() ?? null;
+    if (stored !== null) return { stored };
     let position = 0n;
     for (const event of batch) {
       const info = insert.run(event.type, JSON.stringify(event.data), JSON.stringify(event.metadata), JSON.stringify(event.tags));
@@ -248,18 +271,27 @@ export const createSqliteLog = (options: SqliteEventStoreOptions): EventLog & { 
     return { position };
   });
 
+  const appendWith = async (
+    events: ReadonlyArray<NewEvent<StoredEnvelope>>,
+    condition: AppendCondition | undefined,
+    createKeys?: () => KeyLookup | null,
+  ): Promise<AppendResult | KeysNotStored> => {
+    const batch = toStoredBatch(events);
+    if (options.readOnly === true) throw new AppendFailedError("not-appended", new Error(`the SQLite store ${options.path} was opened readonly`));
+    try {
+      return append.immediate(batch, condition, createKeys);
+    } catch (error) {
+      if (error instanceof AppendConditionError) throw error;
+      // SQLite rolled the transaction back: nothing of the batch was stored, nor any key.
+      throw new AppendFailedError("not-appended", error);
+    }
+  };
+
   return {
     database: db,
+    appendWith,
     async append(events, condition) {
-      const batch = toStoredBatch(events);
-      if (options.readOnly === true) throw new AppendFailedError("not-appended", new Error(`the SQLite store ${options.path} was opened readonly`));
-      try {
-        return append.immediate(batch, condition);
-      } catch (error) {
-        if (error instanceof AppendConditionError) throw error;
-        // SQLite rolled the transaction back: nothing of the batch was stored.
-        throw new AppendFailedError("not-appended", error);
-      }
+      return (await appendWith(events, condition)) as AppendResult;
     },
 
     // Paged, so a long read never holds a read transaction open (which would stop
