@@ -2,7 +2,7 @@
  * The state of the linking context (accounts, share phrases, links), folded from
  * its events by a pure `evolve`. It keeps exactly what `decide` needs.
  */
-import type { Direction, Id, IsoTime } from "./codec.js";
+import { type Direction, type Id, type IsoTime, isoMs } from "./codec.js";
 import type { ConnectionFailureReason, LinkingEvent, PhraseRevocationReason, Verifier } from "./events.js";
 import { canonicalBarcode } from "./barcode.js";
 import { ERASED, isWithheld } from "./personal.js";
@@ -152,7 +152,7 @@ export const evolveLinking = (state: LinkingState, event: LinkingEvent): Linking
       return updateAccount(withPhrase, issuerAccountId, (a) => ({
         ...a,
         currentPhrases: { ...a.currentPhrases, [direction]: phraseId },
-        phrasesIssuedAt: remember(a.phrasesIssuedAt, Date.parse(event.data.issuedAt)),
+        phrasesIssuedAt: remember(a.phrasesIssuedAt, isoMs(event.data.issuedAt)),
       }));
     }
     case "SharePhraseRevoked": {
@@ -179,7 +179,7 @@ export const evolveLinking = (state: LinkingState, event: LinkingEvent): Linking
     }
     case "ConnectionAttemptFailed": {
       const { connectorAccountId, issuerAccountId, reason, attemptedAt } = event.data;
-      const at = Date.parse(attemptedAt);
+      const at = isoMs(attemptedAt);
       const counted = countsAgainstConnector(reason)
         ? updateAccount(state, connectorAccountId, (a) => ({ ...a, failuresAsConnector: remember(a.failuresAsConnector, at) }))
         : state;
