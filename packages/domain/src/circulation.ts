@@ -4,7 +4,7 @@
  * ever the account's own doing.
  */
 import * as E from "fp-ts/lib/Either.js";
-import type { Id, IsoTime } from "./codec.js";
+import { type Id, type IsoTime, isoMs } from "./codec.js";
 import { type DomainError, domainError } from "./errors.js";
 import type { CirculationEvent, EventOf, LoanFormat } from "./events.js";
 import { ERASED } from "./personal.js";
@@ -268,4 +268,4 @@ export const findOpenHold = (s: CirculationState, c: { holdId: Id; accountId: Id
 
 /** A suspension whose `until` has passed no longer holds the hold back. */
 export const isSuspended = (hold: Hold, nowMs: number): boolean =>
-  hold.status === "suspended" && hold.suspendedUntil !== null && nowMs < Date.parse(hold.suspendedUntil);
+  hold.status === "suspended" && hold.suspendedUntil !== null && nowMs < isoMs(hold.suspendedUntil);

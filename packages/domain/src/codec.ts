@@ -75,6 +75,31 @@ const isIsoTime = (u: unknown): u is string => {
   );
 };
 
+/**
+ * `Date.parse(s)`, exactly, quicker for what `toISOString()` writes: a string of
+ * that shape whose fields are all in range is read field by field (the days
+ * since 1970 from the civil date), anything else goes to `Date.parse` itself.
+ * Deciding a command reads a few times; `Date.parse` was most of a hot decision.
+ */
+export const isoMs = (s: string): number => {
+  if (s.length !== 24 || !ISO_SHAPE.test(s)) return Date.parse(s);
+  const year = digitsAt(s, 0, 4);
+  const month = digitsAt(s, 5, 2);
+  const day = digitsAt(s, 8, 2);
+  const hours = digitsAt(s, 11, 2);
+  const minutes = digitsAt(s, 14, 2);
+  const seconds = digitsAt(s, 17, 2);
+  if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month) || hours > 23 || minutes > 59 || seconds > 59) return Date.parse(s);
+  // Days from the civil date (March-based years, 400-year eras), then to 1970-01-01.
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const dayOfYear = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
+  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
+  const days = era * 146097 + dayOfEra - 719468;
+  return ((days * 24 + hours) * 60 + minutes) * 60_000 + seconds * 1000 + digitsAt(s, 20, 3);
+};
+
 export const IsoTime: t.Type<string, string, unknown> = new t.Type<string, string, unknown>(
   "IsoTime (like 2026-03-03T09:15:00.000Z)",
   isIsoTime,

@@ -2,7 +2,7 @@
  * The state of the linking context (accounts, share phrases, links), folded from
  * its events by a pure `evolve`. It keeps exactly what `decide` needs.
  */
-import type { Direction, Id, IsoTime } from "./codec.js";
+import { type Direction, type Id, type IsoTime, isoMs } from "./codec.js";
 import type { ConnectionFailureReason, LinkingEvent, PhraseRevocationReason, Verifier } from "./events.js";
 import { canonicalBarcode } from "./barcode.js";
 import { ERASED, isWithheld } from "./personal.js";
@@ -92,6 +92,15 @@ export const countsAgainstIssuer = (reason: ConnectionFailureReason): boolean =>
 export const countsAgainstConnector = (reason: ConnectionFailureReason): boolean =>
   reason !== "connector-locked" && reason !== "self-link";
 
+/**
+ * What a newly registered account starts with, shared by every account (never
+ * written: a change makes a new array or object). Most accounts never fail,
+ * so deciding on one reads these, already in cache, instead of three arrays
+ * and an object of its own somewhere in a large heap.
+ */
+const NO_TIMES: ReadonlyArray<number> = Object.freeze([]);
+const NO_PHRASES: Readonly<Partial<Record<Direction, Id>>> = Object.freeze({});
+
 const remember = (times: ReadonlyArray<number>, at: number): ReadonlyArray<number> => {
   const next = [...times, at];
   return next.length > RETAINED_FAILURES ? next.slice(next.length - RETAINED_FAILURES) : next;
@@ -121,10 +130,10 @@ export const evolveLinking = (state: LinkingState, event: LinkingEvent): Linking
           closed: false,
           erased: barcode === ERASED,
           dateOfBirth: null,
-          currentPhrases: {},
-          failuresAsIssuer: [],
-          failuresAsConnector: [],
-          phrasesIssuedAt: [],
+          currentPhrases: NO_PHRASES,
+          failuresAsIssuer: NO_TIMES,
+          failuresAsConnector: NO_TIMES,
+          phrasesIssuedAt: NO_TIMES,
         }),
         accountsByBarcode:
           isWithheld(barcode) ? state.accountsByBarcode : state.accountsByBarcode.set(canonicalBarcode(barcode), accountId),
@@ -152,7 +161,7 @@ export const evolveLinking = (state: LinkingState, event: LinkingEvent): Linking
       return updateAccount(withPhrase, issuerAccountId, (a) => ({
         ...a,
         currentPhrases: { ...a.currentPhrases, [direction]: phraseId },
-        phrasesIssuedAt: remember(a.phrasesIssuedAt, Date.parse(event.data.issuedAt)),
+        phrasesIssuedAt: remember(a.phrasesIssuedAt, isoMs(event.data.issuedAt)),
       }));
     }
     case "SharePhraseRevoked": {
@@ -179,7 +188,7 @@ export const evolveLinking = (state: LinkingState, event: LinkingEvent): Linking
     }
     case "ConnectionAttemptFailed": {
       const { connectorAccountId, issuerAccountId, reason, attemptedAt } = event.data;
-      const at = Date.parse(attemptedAt);
+      const at = isoMs(attemptedAt);
       const counted = countsAgainstConnector(reason)
         ? updateAccount(state, connectorAccountId, (a) => ({ ...a, failuresAsConnector: remember(a.failuresAsConnector, at) }))
         : state;

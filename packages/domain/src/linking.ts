@@ -2,12 +2,12 @@
  * What the linking commands share about share phrases (R6, R8): whether a
  * phrase is active, and which phrases of an account are current.
  */
-import type { Id } from "./codec.js";
+import { type Id, isoMs } from "./codec.js";
 import { type AccountRecord, type LinkingState, type PhraseRecord, accountIdByBarcode } from "./linking-state.js";
 
 /** R6: a phrase is active while it is neither revoked nor expired. */
 export const isActive = (phrase: PhraseRecord, nowMs: number): boolean =>
-  phrase.revoked === null && nowMs < Date.parse(phrase.expiresAt);
+  phrase.revoked === null && nowMs < isoMs(phrase.expiresAt);
 
 /** The newest phrase per direction an account issued, whatever its status. */
 export const currentPhrases = (state: LinkingState, accountId: Id): ReadonlyArray<PhraseRecord> => {

@@ -9,7 +9,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
 import type { Id } from "../codec.js";
-import { IntBetween } from "../codec.js";
+import { IntBetween, isoMs } from "../codec.js";
 import { declare } from "../declaration.js";
 import { domainError } from "../errors.js";
 import type { CirculationEvent } from "../events.js";
@@ -87,12 +87,12 @@ export const dueForForgetting = (state: LibraryState, cutoffMs: number): Readonl
     if (circulation.keepsHistory || state.linking.accounts.get(accountId)?.erased === true) continue;
     for (const loan of circulation.loans.values()) {
       if (loan.returnedAt === null || loan.detailsForgotten) continue;
-      const closedMs = Date.parse(loan.returnedAt);
+      const closedMs = isoMs(loan.returnedAt);
       if (closedMs <= cutoffMs) due.push({ kind: "loan", id: loan.loanId, accountId, closedMs });
     }
     for (const hold of circulation.holds.values()) {
       if (hold.closedAt === null || hold.detailsForgotten) continue;
-      const closedMs = Date.parse(hold.closedAt);
+      const closedMs = isoMs(hold.closedAt);
       if (closedMs <= cutoffMs) due.push({ kind: "hold", id: hold.holdId, accountId, closedMs });
     }
   }
@@ -121,7 +121,7 @@ export const applyRetention = declare({
     if (c.actor.kind !== "system")
       return E.left(domainError("not-authorised", "Retention is applied by the library's system, on the policy's schedule."));
     const retentionDays = c.retentionDays ?? policy.retentionDays;
-    const cutoffMs = Date.parse(c.now) - retentionDays * DAY_MS;
+    const cutoffMs = isoMs(c.now) - retentionDays * DAY_MS;
     return E.right(
       dueForForgetting(state, cutoffMs)
         .slice(0, c.limit)

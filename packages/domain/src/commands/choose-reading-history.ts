@@ -6,7 +6,7 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
-import { Id } from "../codec.js";
+import { Id, isoMs } from "../codec.js";
 import { authorize } from "../access.js";
 import { declare } from "../declaration.js";
 import { input } from "../input.js";
@@ -28,7 +28,7 @@ export const chooseReadingHistory = declare({
   // The account's facts (open or closed), and every choice it made before.
   reads: (c) => ({ items: [accountFacts(c.accountId), historyChoicesOf(c.accountId)] }),
   decide: (c, state, policy) => {
-    const allowed = authorize(c.actor, "choose-reading-history", c.accountId, state.linking, policy, Date.parse(c.now));
+    const allowed = authorize(c.actor, "choose-reading-history", c.accountId, state.linking, policy, isoMs(c.now));
     if (E.isLeft(allowed)) return allowed;
     // Choosing what is already chosen changes nothing; never having chosen is not keeping.
     if (circulationOf(state, c.accountId).keepsHistory === c.keep) return E.right([]);

@@ -1,6 +1,6 @@
 /** R12: closing ends every grant to or from the account (R1) and every phrase it issued. */
 import * as E from "fp-ts/lib/Either.js";
-import { Id } from "../codec.js";
+import { Id, isoMs } from "../codec.js";
 import { authorize } from "../access.js";
 import { declare } from "../declaration.js";
 import { domainError } from "../errors.js";
@@ -29,7 +29,7 @@ export const closeAccount = declare({
       const mayClose = c.actor.kind !== "account" || c.actor.accountId === c.accountId;
       return mayClose ? E.right([]) : E.left(domainError("not-authorised", `Only account ${c.accountId} itself or staff may close it.`));
     }
-    const nowMs = Date.parse(c.now);
+    const nowMs = isoMs(c.now);
     const allowed = authorize(c.actor, "close-account", c.accountId, state, policy, nowMs);
     if (E.isLeft(allowed)) return allowed;
     const phrases = currentPhrases(state, c.accountId).filter((p) => isActive(p, nowMs));

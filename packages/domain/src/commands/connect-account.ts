@@ -8,7 +8,7 @@
 import { accountByBarcode, accountIdByBarcode } from "../linking-state.js";
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
-import { Actor, Base64Url, FreeText, Id, secret } from "../codec.js";
+import { Actor, Base64Url, FreeText, Id, isoMs, secret } from "../codec.js";
 import type { Direction, Id as IdType } from "../codec.js";
 import { authorize, authorizeOn, gives, linksBetween } from "../access.js";
 import { canonicalBarcode } from "../barcode.js";
@@ -90,7 +90,7 @@ const alreadyGranted = (state: LinkingState, issuerId: IdType, connectorId: IdTy
 };
 
 const decideConnect = (c: ConnectAccount, { linking: state }: LibraryState, policy: Policy): Decision => {
-  const nowMs = Date.parse(c.now);
+  const nowMs = isoMs(c.now);
   // The connector's record is read once, for authorize and for the lockout (`authorize` refuses an actor that is none).
   if (!Actor.is(c.actor)) {
     const refused = authorize(c.actor, "connect", c.connectorAccountId, state, policy, nowMs);
@@ -177,7 +177,7 @@ export const connectAccount = declare({
   }),
   reads: (c, state, policy) => {
     const own = [accountFacts(c.connectorAccountId), attemptsBy(c.connectorAccountId)];
-    if (Date.parse(c.now) < connectorLockedUntil(c, state, policy)) return { items: own };
+    if (isoMs(c.now) < connectorLockedUntil(c, state, policy)) return { items: own };
     const issuerId = accountIdByBarcode(state.linking, c.barcode);
     const issuer =
       issuerId === undefined || issuerId === c.connectorAccountId
@@ -187,7 +187,7 @@ export const connectAccount = declare({
   },
   decide: decideConnect,
   phraseCandidates: (c, state, policy) => {
-    if (Date.parse(c.now) < connectorLockedUntil(c, state, policy)) return null;
+    if (isoMs(c.now) < connectorLockedUntil(c, state, policy)) return null;
     const issuerId = accountIdByBarcode(state.linking, c.barcode);
     return issuerId === undefined ? [] : currentPhrases(state.linking, issuerId).map(({ phraseId, verifier }) => ({ phraseId, verifier }));
   },

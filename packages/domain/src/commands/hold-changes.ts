@@ -4,7 +4,7 @@
  * the desk or the library's system records.
  */
 import * as E from "fp-ts/lib/Either.js";
-import { Id, IsoTime } from "../codec.js";
+import { Id, IsoTime, isoMs } from "../codec.js";
 import { findOpenHold, isSuspended } from "../circulation.js";
 import { type Decision, declare } from "../declaration.js";
 import { domainError } from "../errors.js";
@@ -50,10 +50,10 @@ export const suspendHold = declare({
   reads: readsHold,
   decide: decideOn("suspend-hold", (c: typeof SuspendHold._A, s, by) =>
     E.flatMap(findOpenHold(s, c), (hold): Decision => {
-      const nowMs = Date.parse(c.now);
+      const nowMs = isoMs(c.now);
       if (isSuspended(hold, nowMs))
         return E.left(domainError("hold-already-suspended", `Hold ${c.holdId} is suspended until ${hold.suspendedUntil}.`));
-      if (Date.parse(c.until) <= nowMs)
+      if (isoMs(c.until) <= nowMs)
         return E.left(domainError("suspension-not-in-future", `Suspending until ${c.until} would end before it began.`));
       return E.right([
         { type: "HoldSuspended", data: { holdId: c.holdId, accountId: c.accountId, until: c.until, suspendedBy: by, suspendedAt: c.now } },

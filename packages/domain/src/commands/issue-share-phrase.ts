@@ -5,7 +5,7 @@
  * hands in only its verifier.
  */
 import * as E from "fp-ts/lib/Either.js";
-import { Direction, Id } from "../codec.js";
+import { Direction, Id, isoMs } from "../codec.js";
 import { accountFactsIn, authorize, mayManage } from "../access.js";
 import { declare } from "../declaration.js";
 import { domainError } from "../errors.js";
@@ -40,7 +40,7 @@ export const issueSharePhrase = {
   },
   reads: (c) => ({ items: [accountFacts(c.issuerAccountId), phrasesOf(c.issuerAccountId), phraseFacts(c.phraseId)] }),
   decide: (c, { linking: state }, policy) => {
-    const nowMs = Date.parse(c.now);
+    const nowMs = isoMs(c.now);
     const allowed = authorize(c.actor, "issue-phrase", c.issuerAccountId, state, policy, nowMs);
     if (E.isLeft(allowed)) return allowed;
     const issuer = state.accounts.get(c.issuerAccountId)!;

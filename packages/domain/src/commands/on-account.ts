@@ -5,7 +5,7 @@
  * the append and the command is decided again.
  */
 import * as E from "fp-ts/lib/Either.js";
-import type { Id } from "../codec.js";
+import { type Id, isoMs } from "../codec.js";
 import { type Action, authorize } from "../access.js";
 import type { CirculationState } from "../circulation.js";
 import type { CommonFields, Decision } from "../declaration.js";
@@ -28,7 +28,7 @@ export const readsOn = (c: OnAccount, item: QueryItem): Query => ({ items: [...a
 export const decideOn =
   <C extends OnAccount>(action: Action | ((c: C) => Action), allowed: (c: C, s: CirculationState, by: Id) => Decision) =>
   (c: C, state: LibraryState, policy: Policy): Decision => {
-    const authority = authorize(c.actor, typeof action === "function" ? action(c) : action, c.accountId, state.linking, policy, Date.parse(c.now));
+    const authority = authorize(c.actor, typeof action === "function" ? action(c) : action, c.accountId, state.linking, policy, isoMs(c.now));
     return E.isLeft(authority)
       ? authority
       : allowed(c, circulationOf(state, c.accountId), c.actor.kind === "account" ? c.actor.accountId : c.accountId);

@@ -3,7 +3,7 @@
  * account itself, never on its behalf (R5). Both decide the same command.
  */
 import * as E from "fp-ts/lib/Either.js";
-import { Id, IsoTime } from "../codec.js";
+import { Id, IsoTime, isoMs } from "../codec.js";
 import { declare } from "../declaration.js";
 import { domainError } from "../errors.js";
 import { LoanFormat, Title } from "../events.js";
@@ -25,7 +25,7 @@ const decide = decideOn<typeof RecordCheckout._A>(
   (c) => (c.format === "digital" ? "e-checkout" : "checkout"),
   (c, s) => {
     if (s.loans.has(c.loanId)) return E.left(domainError("loan-already-exists", `Account ${c.accountId} already has a loan ${c.loanId}.`));
-    if (Date.parse(c.dueAt) <= Date.parse(c.now))
+    if (isoMs(c.dueAt) <= isoMs(c.now))
       return E.left(domainError("due-date-not-after-checkout", `A loan due ${c.dueAt} would be due before it began.`));
     const { loanId, accountId, itemId, title, format, dueAt } = c;
     return E.right([{ type: "ItemCheckedOut", data: { loanId, accountId, itemId, title, format, checkedOutAt: c.now, dueAt } }]);

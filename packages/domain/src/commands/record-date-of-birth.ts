@@ -4,7 +4,7 @@
  * lets minors manage from an age, it is the fact that age is judged by.
  */
 import * as E from "fp-ts/lib/Either.js";
-import { Id } from "../codec.js";
+import { Id, isoMs } from "../codec.js";
 import { authorize } from "../access.js";
 import { DateOfBirth, reachesAgeAt } from "../date-of-birth.js";
 import { declare } from "../declaration.js";
@@ -26,7 +26,7 @@ export const recordDateOfBirth = declare({
   // Its boundary: the account's facts, the date of birth already recorded among them.
   reads: (c) => ({ items: [accountFacts(c.accountId)] }),
   decide: (c, { linking: state }, policy) => {
-    const nowMs = Date.parse(c.now);
+    const nowMs = isoMs(c.now);
     const allowed = authorize(c.actor, "record-date-of-birth", c.accountId, state, policy, nowMs);
     if (E.isLeft(allowed)) return allowed;
     if (reachesAgeAt(c.dateOfBirth, 0) > nowMs)

@@ -1,6 +1,6 @@
 /** R5: the account, or an account managing it, moves a loan's due date later. */
 import * as E from "fp-ts/lib/Either.js";
-import { Id, IsoTime } from "../codec.js";
+import { Id, IsoTime, isoMs } from "../codec.js";
 import { findLoan } from "../circulation.js";
 import { type Decision, declare } from "../declaration.js";
 import { domainError } from "../errors.js";
@@ -24,7 +24,7 @@ export const renewLoan = declare({
     const found = findLoan(s, c);
     if (E.isLeft(found)) return found;
     const loan = found.right;
-    return Date.parse(c.dueAt) <= Date.parse(loan.dueAt)
+    return isoMs(c.dueAt) <= isoMs(loan.dueAt)
       ? E.left(domainError("due-date-not-later", `Loan ${c.loanId} is already due ${loan.dueAt}; ${c.dueAt} is not later.`))
       : E.right([{ type: "LoanRenewed", data: { loanId: c.loanId, accountId: c.accountId, dueAt: c.dueAt, renewedBy: by, renewedAt: c.now } }]);
   }),

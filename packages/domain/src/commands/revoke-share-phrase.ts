@@ -1,6 +1,6 @@
 /** R11: the issuer or staff stop a phrase; the links it already made stay. */
 import * as E from "fp-ts/lib/Either.js";
-import { Id } from "../codec.js";
+import { Id, isoMs } from "../codec.js";
 import { authorize } from "../access.js";
 import { declare } from "../declaration.js";
 import { domainError } from "../errors.js";
@@ -26,7 +26,7 @@ export const revokeSharePhrase = declare({
   decide: (c, { linking: state }, policy) => {
     const phrase = state.phrases.get(c.phraseId);
     if (phrase === undefined) return E.left(domainError("phrase-not-found", `No phrase ${c.phraseId} was issued.`));
-    const allowed = authorize(c.actor, "revoke-phrase", phrase.issuerAccountId, state, policy, Date.parse(c.now));
+    const allowed = authorize(c.actor, "revoke-phrase", phrase.issuerAccountId, state, policy, isoMs(c.now));
     if (E.isLeft(allowed)) return allowed;
     if (phrase.revoked !== null) return E.right([]);
     return E.right([
