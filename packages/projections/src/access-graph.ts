@@ -921,6 +921,8 @@ export const accessGraphProjectionUnder = (policy: Policy): Projection<AccessGra
   positionOf: (s) => BigInt(s.applied),
   serialise: serialiseAccessGraph,
   deserialise: (json) => deserialiseAccessGraph(json, policy),
+  // From a sealing store, only registrations are opened (for the barcode): no key lookup or decipherment for the rest.
+  reads: accessGraphReads,
 });
 
 /** The access graph under the default policy. */

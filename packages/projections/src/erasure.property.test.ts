@@ -45,11 +45,12 @@ import {
   tagsOf,
 } from "@linked-accounts/domain/internal";
 import { type History, move, playHistory } from "@linked-accounts/domain/testing";
-import { type AccessView, type AccountInfo, type Explanation, accessAsOf, accessNow } from "./access-graph.js";
+import { type AccessView, type AccountInfo, type Explanation, accessAsOf, accessGraphProjectionUnder, accessNow } from "./access-graph.js";
 import { timelineOf } from "./audit-timeline.js";
 import { loansFor } from "./linked-loans.js";
 import { type Projection, foldEvents } from "./projection.js";
 import { type ReadModelsState, readModelsProjectionUnder } from "./read-models.js";
+import { createRunner } from "./runner.js";
 
 const numRuns = Number(process.env["FC_RUNS"] ?? 40);
 
@@ -251,6 +252,11 @@ const property = (policy: Policy, seen: Seen) =>
       const withInsertions = await readAll(store);
       expect(withInsertions.length).toBe(base.length + all.length);
       const rebuilt = foldEvents(projection, withInsertions);
+      // The access graph as a runner rebuilds it from the store: from the log, only registrations opened (sealed-reads.ts).
+      const graphProjection = accessGraphProjectionUnder(policy);
+      const runner = createRunner({ source: store, projection: graphProjection, batchSize: 7 });
+      await runner.catchUp();
+      expect(graphProjection.serialise(runner.state())).toEqual(graphProjection.serialise(rebuilt.access));
       const history = foldEvents(projection, base);
 
       // Original events by id: their position without and with the insertions.

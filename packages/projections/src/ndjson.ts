@@ -479,7 +479,11 @@ export const writeExport = async (
   return count;
 };
 
-/** An event source over events already read (an export held in memory). */
+/**
+ * An event source over events already read (an export held in memory), in
+ * position order. Its batches are slices of `events`: past the first event at
+ * or after `from`, no event is looked at until the fold takes it.
+ */
 export const sourceOf = (events: ReadonlyArray<PositionedEvent>) => ({
   async *readAll(options: { readonly from?: bigint } = {}): AsyncGenerator<PositionedEvent> {
     const from = options.from ?? 0n;
@@ -488,12 +492,14 @@ export const sourceOf = (events: ReadonlyArray<PositionedEvent>) => ({
   async *readBatches(options: { readonly from?: bigint; readonly batchSize?: number } = {}): AsyncGenerator<ReadonlyArray<PositionedEvent>> {
     const from = options.from ?? 0n;
     const size = Math.max(1, options.batchSize ?? 1000);
-    let batch: PositionedEvent[] = [];
-    for (const event of events)
-      if (event.position >= from && batch.push(event) >= size) {
-        yield batch;
-        batch = [];
-      }
-    if (batch.length > 0) yield batch;
+    // The first event at or after `from` (positions increase): a binary search.
+    let lo = 0;
+    let hi = events.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (events[mid]!.position < from) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < events.length; i += size) yield events.slice(i, i + size);
   },
 });

@@ -4,6 +4,7 @@
  */
 import type * as E from "fp-ts/lib/Either.js";
 import type { DecodeError, EventEnvelope } from "@linked-accounts/domain/internal";
+import type { FieldsRead } from "./lean-lines.js";
 
 /**
  * A decoded event and its place in the global order. A store's `RecordedEvent`
@@ -28,6 +29,16 @@ export interface Projection<S> {
   /** A JSON value that `deserialise` turns back into an equal state. */
   readonly serialise: (state: S) => unknown;
   readonly deserialise: (json: unknown) => E.Either<DecodeError, S>;
+  /**
+   * What `evolve` reads of each event type (as `accessGraphReads`), when it
+   * reads no more. Then, from a store that seals personal data, the runner
+   * opens only the sealed events of which it reads a personal field (the rest
+   * come as kept: every field but the personal ones, which they lack), so a
+   * rebuild looks up no key and deciphers nothing it does not read. What it
+   * reads is opened as the store opens it: the value, or `[erased]`.
+   * Undeclared: every event comes whole.
+   */
+  readonly reads?: FieldsRead;
 }
 
 /** Folds `events` into `state` (by default a fresh one). */

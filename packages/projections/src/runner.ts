@@ -8,8 +8,14 @@
 import * as E from "fp-ts/lib/Either.js";
 import type { CheckpointStore } from "./checkpoint.js";
 import type { PositionedEvent, Projection } from "./projection.js";
+import { readSealedLog, sealedLogOf, typesToOpen } from "./sealed-reads.js";
 
-/** All a runner needs from a store. Any `EventStore` of @linked-accounts/adapters is one; so is an export. */
+/**
+ * All a runner needs from a store. Any `EventStore` of @linked-accounts/adapters
+ * is one; so is an export. From a store that seals personal data (a
+ * `SealingEventStore`: it has `log` and `keys`), a projection that declares
+ * `reads` is fed from the log, opened only where it reads a personal field.
+ */
 export interface EventSource {
   readAll(options?: { readonly from?: bigint; readonly batchSize?: number }): AsyncIterable<PositionedEvent>;
   /**
@@ -95,6 +101,10 @@ export const createRunner = <S>(options: RunnerOptions<S>): Runner<S> => {
   const batchSize = options.batchSize ?? 1000;
   const checkpointEvery = options.checkpointEvery ?? 1;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
+  const evolve = projection.evolve;
+  // A read model that says what it reads, over a store that seals personal data: its log, opened only where read (sealed-reads.ts).
+  const sealed = projection.reads === undefined ? undefined : sealedLogOf(source);
+  const toOpen = projection.reads === undefined ? new Set<string>() : typesToOpen(projection.reads);
 
   let state = projection.initial();
   let loaded = false;
@@ -165,11 +175,11 @@ export const createRunner = <S>(options: RunnerOptions<S>): Runner<S> => {
     for (;;) {
       let restart = false;
       const from = projection.positionOf(state) + 1n;
-      let batch: PositionedEvent[] = [];
-      const flush = async (): Promise<boolean> => {
-        for (const event of batch) state = projection.evolve(state, event);
-        pending += batch.length;
-        batch = [];
+      /** Events folded since the last batch ended. */
+      let inBatch = 0;
+      const endBatch = async (): Promise<boolean> => {
+        pending += inBatch;
+        inBatch = 0;
         batches++;
         if (batches % checkpointEvery === 0 || batches >= maxBatches) {
           if (await save()) applied += pending;
@@ -183,19 +193,23 @@ export const createRunner = <S>(options: RunnerOptions<S>): Runner<S> => {
         return !restart && batches < maxBatches;
       };
       let more = true;
-      if (source.readBatches !== undefined)
-        read: for await (const events of source.readBatches({ from: from, batchSize })) {
-          for (const event of events) {
-            batch.push(event);
-            if (batch.length >= batchSize && !(more = await flush())) break read;
+      // Events are folded as they come, a batch ending every `batchSize` of them.
+      const arrays = sealed !== undefined ? readSealedLog(sealed, toOpen, { from, batchSize }) : source.readBatches?.({ from, batchSize });
+      if (arrays !== undefined)
+        read: for await (const events of arrays) {
+          for (let i = 0; i < events.length; ) {
+            const end = Math.min(events.length, i + batchSize - inBatch);
+            inBatch += end - i;
+            for (; i < end; i++) state = evolve(state, events[i]!);
+            if (inBatch >= batchSize && !(more = await endBatch())) break read;
           }
         }
       else
-        for await (const event of source.readAll({ from: from, batchSize })) {
-          batch.push(event);
-          if (batch.length >= batchSize && !(more = await flush())) break;
+        for await (const event of source.readAll({ from, batchSize })) {
+          state = evolve(state, event);
+          if (++inBatch >= batchSize && !(more = await endBatch())) break;
         }
-      if (more && batch.length > 0) more = await flush();
+      if (more && inBatch > 0) more = await endBatch();
       if (restart) continue; // another runner won: carry on from its checkpoint
       if (pending > 0) {
         if (await save()) applied += pending;
