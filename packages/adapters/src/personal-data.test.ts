@@ -4,7 +4,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { ERASED, type StoredEnvelope, type Tag } from "@linked-accounts/domain/internal";
-import { accountRegistered, sampleMetadata } from "./contract/sample-events.js";
+import { accountRegistered, itemCheckedOut, sampleMetadata } from "./contract/sample-events.js";
 import { InvalidEventError, type NewEvent, type RecordedEvent, StoredEventDecodeError } from "./event-store.js";
 import { createInMemoryKeyStore } from "./in-memory-key-store.js";
 import { createInMemoryEventStore, plantStoredEvent } from "./in-memory-store.js";
@@ -17,20 +17,7 @@ const collect = async <T>(events: AsyncIterable<T>): Promise<T[]> => {
 };
 
 const TITLE = "Te Ara Whānui: a quiet history of borrowing";
-const checkout = (accountId: string, loanId: string, title = TITLE): NewEvent => ({
-  type: "ItemCheckedOut",
-  data: {
-    loanId,
-    accountId,
-    itemId: `item-of-${loanId}`,
-    title,
-    format: "physical",
-    checkedOutAt: "2026-03-03T09:00:00.000Z",
-    dueAt: "2026-03-24T09:00:00.000Z",
-  },
-  metadata: sampleMetadata(),
-  tags: [`loan:${loanId}`, `account:${accountId}`],
-});
+const checkout = (accountId: string, loanId: string, title = TITLE): NewEvent => itemCheckedOut(accountId, loanId, title);
 const erased = (accountId: string): NewEvent => ({
   type: "AccountErased",
   data: { accountId, erasedAt: "2026-04-01T00:00:00.000Z" },

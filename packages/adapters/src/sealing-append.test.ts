@@ -15,7 +15,7 @@ import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { ERASED } from "@linked-accounts/domain/internal";
 import { postgresServer } from "./contract/postgres-server.js";
-import { accountRegistered, sampleMetadata } from "./contract/sample-events.js";
+import { accountRegistered, itemCheckedOut, sampleMetadata } from "./contract/sample-events.js";
 import { AppendConditionError, AppendFailedError, type NewEvent, type RecordedEvent } from "./event-store.js";
 import { createInMemoryEventStore } from "./in-memory-store.js";
 import type { PersonalDataOptions, SealingEventStore } from "./personal-data.js";
@@ -32,20 +32,7 @@ const registered = (n: number): NewEvent => {
   const event = accountRegistered(n);
   return { ...event, tags: [`account:account-${n}`, `barcode:B${String(n).padStart(9, "0")}`] };
 };
-const checkout = (accountId: string, loanId: string, title: string): NewEvent => ({
-  type: "ItemCheckedOut",
-  data: {
-    loanId,
-    accountId,
-    itemId: `item-of-${loanId}`,
-    title,
-    format: "physical",
-    checkedOutAt: "2026-03-03T09:00:00.000Z",
-    dueAt: "2026-03-24T09:00:00.000Z",
-  },
-  metadata: sampleMetadata(),
-  tags: [`loan:${loanId}`, `account:${accountId}`],
-});
+const checkout = itemCheckedOut;
 const holdPlaced = (accountId: string, holdId: string, pickupBranch: string): NewEvent => ({
   type: "HoldPlaced",
   data: { holdId, accountId, itemId: `item-of-${holdId}`, title: "A held title", pickupBranch, placedAt: "2026-03-03T09:00:00.000Z" },

@@ -53,6 +53,22 @@ export const loanRenewed = (n: number, accountId = "account-1", tags: ReadonlyAr
   tags,
 });
 
+/** An `ItemCheckedOut` of `title`, tagged with its loan and account (what the command handler tags it with). */
+export const itemCheckedOut = (accountId: string, loanId: string, title: string): NewEvent => ({
+  type: "ItemCheckedOut",
+  data: {
+    loanId,
+    accountId,
+    itemId: `item-of-${loanId}`,
+    title,
+    format: "physical",
+    checkedOutAt: "2026-03-03T09:00:00.000Z",
+    dueAt: "2026-03-24T09:00:00.000Z",
+  },
+  metadata: sampleMetadata(),
+  tags: [`loan:${loanId}`, `account:${accountId}`],
+});
+
 /** `count` distinct valid events, alternating `AccountRegistered` (even) and `LoanRenewed` (odd), each carrying `tags`. */
 export const sampleEvents = (count: number, from = 0, tags: ReadonlyArray<Tag> = []): NewEvent[] =>
   Array.from({ length: count }, (_, i) =>
