@@ -15,7 +15,7 @@ const request = (n: number): OpenRequest => {
     if (i === 7) ct[0] = ct[0]! ^ 1;
     return { iv: iv.toString("base64url"), ct: ct.toString("base64url"), aad, key: i % 3 };
   });
-  return { keys, keyOf: parts.map((p) => p.key), ivs: parts.map((p) => p.iv), cts: parts.map((p) => p.ct), aads: parts.map((p) => p.aad) };
+  return { keys: parts.map((p) => keys[p.key]!), ivs: parts.map((p) => p.iv), cts: parts.map((p) => p.ct), aads: parts.map((p) => p.aad) };
 };
 
 describe("opening sealed parts on a worker thread", () => {
@@ -52,7 +52,7 @@ describe("opening sealed parts on a worker thread", () => {
       const ct = Buffer.concat([cipher.update(text, "utf8"), cipher.final(), cipher.getAuthTag()]);
       return { iv: iv.toString("base64url"), ct: ct.toString("base64url"), aad };
     });
-    const given: OpenRequest = { keys: [key], keyOf: parts.map(() => 0), ivs: parts.map((p) => p.iv), cts: parts.map((p) => p.ct), aads: parts.map((p) => p.aad) };
+    const given: OpenRequest = { keys: parts.map(() => key), ivs: parts.map((p) => p.iv), cts: parts.map((p) => p.ct), aads: parts.map((p) => p.aad) };
     const expected = [{ title: "a" }, null, NOT_JSON_PART, NOT_JSON_PART, [1], NOT_JSON_PART, { title: "b" }];
     expect(openHere(given)).toEqual(expected);
     const worker = createOpenWorker();

@@ -57,10 +57,9 @@ export function openPart(decipher: typeof createDecipheriv, key: Uint8Array, iv:
   }
 }
 
-/** One page's work: for part i, `ivs[i]`, `cts[i]`, `aads[i]` and the key `keys[keyOf[i]]`. */
+/** One page's work: for part i, `ivs[i]`, `cts[i]`, `aads[i]` and its key `keys[i]`. */
 export interface OpenRequest {
   readonly keys: ReadonlyArray<Uint8Array>;
-  readonly keyOf: ReadonlyArray<number>;
   readonly ivs: ReadonlyArray<string>;
   readonly cts: ReadonlyArray<string>;
   readonly aads: ReadonlyArray<string>;
@@ -81,7 +80,6 @@ export interface OpenRequest {
 interface Packed {
   /** The keys, 32 bytes each, end to end in one buffer handed over (cloning a key that is a view of a larger buffer, as Node's pooled Buffers are, would copy all of it). */
   readonly keys: Uint8Array;
-  readonly keyOf: Int32Array;
   readonly ivs: string;
   readonly cts: string;
   readonly aads: string;
@@ -97,14 +95,14 @@ const WORKER_SOURCE = `
   const { parentPort } = await import("node:worker_threads");
   const { createDecipheriv } = await import("node:crypto");
   const openPart = ${openPart.toString()};
-  parentPort.on("message", ({ id, keys, keyOf, ivs, cts, aads }) => {
+  parentPort.on("message", ({ id, keys, ivs, cts, aads }) => {
     const iv = ivs.split(" "), ct = cts.split(" "), aad = aads.split("\\u0001");
     const key = [];
     for (let k = 0; k < keys.length; k += 32) key.push(keys.subarray(k, k + 32));
     const lengths = new Int32Array(iv.length);
     const texts = [];
     for (let i = 0; i < iv.length; i++) {
-      let opened = openPart(createDecipheriv, key[keyOf[i]], iv[i], ct[i], aad[i]);
+      let opened = openPart(createDecipheriv, key[i], iv[i], ct[i], aad[i]);
       if (typeof opened === "string") {
         try {
           JSON.parse(opened);
@@ -127,17 +125,13 @@ const pack = (request: OpenRequest): { readonly packed: Packed; readonly handed:
   const keyBytes = new ArrayBuffer(request.keys.length * 32);
   const keys = new Uint8Array(keyBytes);
   request.keys.forEach((key, k) => keys.set(key, k * 32));
-  const keyOfBytes = new ArrayBuffer(request.keyOf.length * 4);
-  const keyOf = new Int32Array(keyOfBytes);
-  keyOf.set(request.keyOf);
   const packed = {
     keys,
-    keyOf,
     ivs: request.ivs.join(" "),
     cts: request.cts.join(" "),
     aads: request.aads.join("\u0001"),
   };
-  return { packed, handed: [keyBytes, keyOfBytes] };
+  return { packed, handed: [keyBytes] };
 };
 
 const unpack = ({ text, lengths }: Answer): Opened[] => {
@@ -168,7 +162,7 @@ const unpack = ({ text, lengths }: Answer): Opened[] => {
 /** The parts of a page opened on the main thread: what the worker does, without one. */
 export const openHere = (request: OpenRequest): Opened[] =>
   request.ivs.map((iv, i) => {
-    const opened = openPart(createDecipheriv, request.keys[request.keyOf[i]!]!, iv, request.cts[i]!, request.aads[i]!);
+    const opened = openPart(createDecipheriv, request.keys[i]!, iv, request.cts[i]!, request.aads[i]!);
     return typeof opened === "string" ? parsed(opened) : failed(opened);
   });
 

@@ -574,7 +574,7 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
     const found = lookUp === undefined ? NOTHING_FOUND : await keysOf(lookUp, false);
     // Per event: the index of its part in the request, or why it has none.
     const parts: Array<number | null | MissingKeyError | undefined> = new Array(batch.length);
-    const request = { keys: [] as Uint8Array[], keyOf: [] as number[], ivs: [] as string[], cts: [] as string[], aads: [] as string[] };
+    const request = { keys: [] as Uint8Array[], ivs: [] as string[], cts: [] as string[], aads: [] as string[] };
     for (let i = 0; i < batch.length; i++) {
       const event = batch[i]!;
       if (!isSealed(event)) continue;
@@ -593,7 +593,7 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
       }
       // Each part its own copy of its key (32 bytes): cheaper than finding the parts that share one.
       parts[i] = request.ivs.push(iv) - 1;
-      request.keyOf.push(request.keys.push(key) - 1);
+      request.keys.push(key);
       request.cts.push(ct);
       request.aads.push(associatedData(event.type, event.metadata.eventId));
     }
