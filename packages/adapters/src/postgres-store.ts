@@ -71,6 +71,7 @@ import {
 import { keysetPages } from "./keyset-pages.js";
 import { type KeysNotStored, type PersonalDataOptions, type SealingEventStore, sealingStore } from "./personal-data.js";
 import { createKeysCtes, createKeysValues, openPostgresKeyStore } from "./postgres-key-store.js";
+import { keyCopy } from "./key-checks.js";
 import { type StoredEvent, fromStored, toStoredBatch } from "./mapper.js";
 
 /** How long the store waits on the server, in ms; every field has a default. */
@@ -740,49 +741,69 @@ export const createPostgresLog = async (
     ];
   };
 
+  /**
+   * Runs one append statement on a client of its own, given the batch validated
+   * (`values`: its parameters; `first`: what must be ready before a client is
+   * taken), and answers its rows.
+   */
+  const appendStatement = async <R extends pg.QueryResultRow>(
+    events: ReadonlyArray<NewEvent<StoredEnvelope>>,
+    condition: AppendCondition | undefined,
+    statement: { readonly name: string; readonly text: string },
+    values: (batch: ReadonlyArray<StoredEvent>) => unknown[],
+    first?: () => Promise<void>,
+  ): Promise<R[]> => {
+    const batch = toStoredBatch(events);
+    if (options.readOnly === true) throw new AppendFailedError("not-appended", new Error(`this PostgreSQL store (schema ${schema}) was opened read-only`));
+    let client: pg.PoolClient;
+    try {
+      await first?.();
+      client = await pool.connect();
+    } catch (error) {
+      throw new AppendFailedError("not-appended", error);
+    }
+    guard(client);
+    try {
+      const { rows: answer } = await timed<R>(client, { ...statement, values: values(batch), query_timeout: queryTimeout });
+      client.release();
+      return answer;
+    } catch (error) {
+      const refused = isDatabaseError(error) && error.code === CONDITION_FAILED;
+      // A refusal leaves the session healthy: keep the connection (reconnecting
+      // costs more than the append). Anything else may have broken it: let the
+      // pool discard it.
+      client.release(refused ? undefined : (error as Error));
+      throw appendFailure(error, condition, lockTimeout);
+    }
+  };
+
+  const plainAppend = { name: `linked-accounts-append-${schema}`, text: appendQuery };
   /** The keyed append's statement, for the one key table a store writes. */
   let keyed: { readonly table: string; readonly text: string; readonly name: string } | undefined;
-  /** Runs one keyed append statement (see `keyedAppendQuery`) on a client of its own. */
+  /** Runs one keyed append statement (see `keyedAppendQuery`). */
   const appendWith = async (
     events: ReadonlyArray<NewEvent<StoredEnvelope>>,
     condition: AppendCondition | undefined,
     keys: ReadonlyMap<string, Uint8Array>,
     { table, ready }: KeyTable,
   ): Promise<AppendResult | KeysNotStored> => {
-    const batch = toStoredBatch(events);
-    if (options.readOnly === true) throw new AppendFailedError("not-appended", new Error(`this PostgreSQL store (schema ${schema}) was opened read-only`));
-    let client: pg.PoolClient;
-    try {
-      await ready();
-      client = await pool.connect();
-    } catch (error) {
-      throw new AppendFailedError("not-appended", error);
+    if (keyed?.table !== table) {
+      const text = keyedAppendQuery(table);
+      keyed = { table, text, name: statementName(text) };
     }
-    guard(client);
-    if (keyed?.table !== table) keyed = { table, text: keyedAppendQuery(table), name: statementName(keyedAppendQuery(table)) };
-    const { text, name } = keyed;
-    let row: { last_position: string | null; subjects: string[] | null; keys: Array<Buffer | null> | null } | undefined;
-    try {
-      [row] = (
-        await timed<NonNullable<typeof row>>(client, {
-          name,
-          text,
-          values: [...appendValues(batch, condition), ...createKeysValues(keys)],
-          query_timeout: queryTimeout,
-        })
-      ).rows;
-      client.release();
-    } catch (error) {
-      const refused = isDatabaseError(error) && error.code === CONDITION_FAILED;
-      client.release(refused ? undefined : (error as Error));
-      throw appendFailure(error, condition, lockTimeout);
-    }
+    const [row] = await appendStatement<{ last_position: string | null; subjects: string[] | null; keys: Array<Buffer | null> | null }>(
+      events,
+      condition,
+      keyed,
+      (batch) => [...appendValues(batch, condition), ...createKeysValues(keys)],
+      ready,
+    );
     if (row?.last_position != null) return { position: BigInt(row.last_position) };
     if (row?.subjects == null || row.keys == null) throw new AppendFailedError("unknown", new Error("the keyed append returned neither a position nor the keys stored"));
     const stored = new Map<string, Uint8Array | null>();
     row.subjects.forEach((subject, i) => {
       const key = row.keys![i];
-      stored.set(subject, key === null || key === undefined ? null : Uint8Array.from(key));
+      stored.set(subject, key === null || key === undefined ? null : keyCopy(key));
     });
     return { stored };
   };
@@ -791,33 +812,8 @@ export const createPostgresLog = async (
     pool,
     appendWith,
     async append(events, condition): Promise<AppendResult> {
-      const batch = toStoredBatch(events);
-      if (options.readOnly === true) throw new AppendFailedError("not-appended", new Error(`this PostgreSQL store (schema ${schema}) was opened read-only`));
-      let client: pg.PoolClient;
-      try {
-        client = await pool.connect();
-      } catch (error) {
-        throw new AppendFailedError("not-appended", error);
-      }
-      guard(client);
-      let result: pg.QueryResult<{ last_position: string }>;
-      try {
-        result = await timed(client, {
-          name: `linked-accounts-append-${schema}`,
-          text: appendQuery,
-          values: appendValues(batch, condition),
-          query_timeout: queryTimeout,
-        });
-        client.release();
-      } catch (error) {
-        const refused = isDatabaseError(error) && error.code === CONDITION_FAILED;
-        // A refusal leaves the session healthy: keep the connection (reconnecting
-        // costs more than the append). Anything else may have broken it: let the
-        // pool discard it.
-        client.release(refused ? undefined : (error as Error));
-        throw appendFailure(error, condition, lockTimeout);
-      }
-      const last = result.rows[0]?.last_position;
+      const [row] = await appendStatement<{ last_position: string | null }>(events, condition, plainAppend, (batch) => appendValues(batch, condition));
+      const last = row?.last_position;
       if (last === undefined || last === null) throw new AppendFailedError("unknown", new Error("append_events returned no position"));
       return { position: BigInt(last) };
     },
