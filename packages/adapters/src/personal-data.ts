@@ -219,7 +219,7 @@ export const openStoredEvents = (
   events: AsyncIterable<RecordedEvent<StoredEnvelope>>,
   keys: KeyStore | null,
   options: Omit<PersonalDataOptions, "keys"> = {},
-): AsyncIterable<RecordedEvent> => sealer(keys, options).opened(events);
+): AsyncIterable<RecordedEvent> => sealer(keys, options).opened(() => events);
 
 /**
  * Wraps a log (the sealed form) into the store hosts use. `ownsKeys`: close
@@ -248,10 +248,6 @@ export const sealingStore = (
       throw new AppendFailedError("not-appended", error);
     }
   };
-
-  async function* readHashed(query: Query, readOptions: ReadOptions | undefined): AsyncGenerator<RecordedEvent<StoredEnvelope>> {
-    yield* log.read(await hashQuery(query), readOptions);
-  }
 
   const store: SealingEventStore = {
     log,
@@ -288,8 +284,9 @@ export const sealingStore = (
       }
       return result;
     },
-    read: (query, readOptions) => opened(readHashed(query, readOptions)),
-    readAll: (readOptions) => opened(log.readAll(readOptions)),
+    // The log's read itself (not a generator around it), so that its own pages are opened as they come.
+    read: (query, readOptions) => opened(async () => log.read(await hashQuery(query), readOptions)),
+    readAll: (readOptions) => opened(() => log.readAll(readOptions)),
     head: () => log.head(),
     async forgetErased(from) {
       const subjects: string[] = [];
@@ -621,16 +618,18 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
    * pages): one key lookup per page, and the next page read while this one is
    * deciphered. A page that stopped at an event that does not open is handed
    * over up to it, then its error thrown; the log's own failure comes after the
-   * pages before it.
+   * pages before it. `source` is asked for the read when the first page is.
    */
-  async function* openedPages(source: AsyncIterable<RecordedEvent<StoredEnvelope>>): AsyncGenerator<ReadonlyArray<RecordedEvent>> {
+  async function* openedPages(
+    source: () => AsyncIterable<RecordedEvent<StoredEnvelope>> | Promise<AsyncIterable<RecordedEvent<StoredEnvelope>>>,
+  ): AsyncGenerator<ReadonlyArray<RecordedEvent>> {
     type Ready = Awaited<ReturnType<typeof openBatch>>;
     let ahead: Promise<Ready> | undefined;
     const handOver = async function* (ready: Ready): AsyncGenerator<ReadonlyArray<RecordedEvent>> {
       yield ready.opened;
       if ("error" in ready) throw ready.error;
     };
-    const pages = pagesOf(source, OPEN_BATCH);
+    const pages = pagesOf(await source(), OPEN_BATCH);
     try {
       for (;;) {
         let next: IteratorResult<ReadonlyArray<RecordedEvent<StoredEnvelope>>>;
@@ -653,7 +652,9 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
     if (ahead !== undefined) yield* handOver(await ahead);
   }
 
-  const opened = (source: AsyncIterable<RecordedEvent<StoredEnvelope>>): AsyncIterableIterator<RecordedEvent> =>
+  const opened = (
+    source: () => AsyncIterable<RecordedEvent<StoredEnvelope>> | Promise<AsyncIterable<RecordedEvent<StoredEnvelope>>>,
+  ): AsyncIterableIterator<RecordedEvent> =>
     eventsOfPages(openedPages(source));
 
   /** Subjects to forget that this process could not yet tell the key store about. */
