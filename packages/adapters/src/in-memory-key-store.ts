@@ -73,12 +73,12 @@ export const openInMemoryKeyStore = (): { store: KeyStore; createNow: (keys: Rea
     },
 
     async forget(subjects) {
-      const gone = new Set(checkedSubjects(subjects));
       const drop = (subject: string): void => {
         keys.get(subject)?.fill(0);
         keys.set(subject, null);
       };
-      for (const subject of gone) {
+      // Checked subjects come without repeats.
+      for (const subject of checkedSubjects(subjects)) {
         drop(subject);
         // And every subject belonging to it.
         for (const own of belonging.get(subject) ?? []) drop(own);

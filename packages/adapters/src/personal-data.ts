@@ -66,6 +66,7 @@ import {
   type RecordedEvent,
   StoredEventDecodeError,
 } from "./event-store.js";
+import { ownerOf } from "./key-checks.js";
 import { KEY_BYTES, type KeyLookup, type KeyStore } from "./key-store.js";
 import { eventsOfPages, pagesOf } from "./keyset-pages.js";
 import { DOES_NOT_OPEN_PART, NOT_JSON_PART, type Opened, TOO_SHORT_PART, openHere, sharedOpenWorker } from "./open-worker.js";
@@ -665,9 +666,12 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
       pending.add(subject);
     }
     // What belongs to a forgotten subject (an account's loans and holds) is gone here at once too.
-    const owners = subjects.filter((subject) => !subject.includes("/")).map((subject) => `${subject}/`);
-    if (owners.length > 0)
-      for (const [subject, hit] of cache) if (hit.key !== null && owners.some((owner) => subject.startsWith(owner))) remember(subject, null);
+    const owners = new Set(subjects.filter((subject) => ownerOf(subject) === null));
+    if (owners.size > 0)
+      for (const [subject, hit] of cache) {
+        const owner = ownerOf(subject);
+        if (hit.key !== null && owner !== null && owners.has(owner)) remember(subject, null);
+      }
     if (subjects.length > 0 && derived.size > 0) {
       // One pass over the derived keys, each name split once (a Map may be deleted from while iterated).
       const gone = new Set(subjects);
