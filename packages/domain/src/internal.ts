@@ -16,9 +16,11 @@ export {
   Id,
   IsoTime,
   Text,
+  daysIn,
   decodeWith,
   describeErrors,
   secret,
+  utcMs,
 } from "./codec.js";
 export { MAX_INPUT_DEPTH, MAX_INPUT_NODES, MAX_INPUT_STRING, plainInput } from "./plain-input.js";
 export * from "./events.js";

@@ -28,8 +28,7 @@
  * taken.
  */
 import type * as t from "io-ts";
-import { utcMs } from "./time-index.js";
-import { EventMetadata, Id, SCHEMA_VERSION, SEALED, eventCodecs, eventTypes, isEventType, personalFieldsOf, schemaChanges } from "@linked-accounts/domain/internal";
+import { EventMetadata, Id, SCHEMA_VERSION, SEALED, daysIn, eventCodecs, eventTypes, isEventType, personalFieldsOf, schemaChanges, utcMs } from "@linked-accounts/domain/internal";
 
 /**
  * What a reader reads of each event type it folds: the fields of `data`, and
@@ -73,9 +72,6 @@ const leanFrom: ReadonlyMap<string, number> = new Map(
 type DataCodec = t.ExactType<t.InterfaceType<{ data: t.ExactType<t.InterfaceType<t.Props>> }>>;
 const metadataProps = (EventMetadata as unknown as t.ExactType<t.InterfaceType<t.Props>>).type.props;
 const isEventId = (u: unknown): boolean => metadataProps["eventId"]!.is(u);
-
-const daysIn = (year: number, month: number): number =>
-  month === 2 ? (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 
 /**
  * The epoch ms of the 24 bytes at `at` when they are a time the catalog's

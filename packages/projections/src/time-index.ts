@@ -12,6 +12,7 @@
  * with a 4-digit year (the domain's IsoTime codec), so they parse to ms and
  * format back to the same string, and compare as their strings do.
  */
+import { utcMs } from "@linked-accounts/domain/internal";
 import { grownFloat64, grownUint8 } from "./string-index.js";
 
 const CHUNK = 128;
@@ -28,18 +29,6 @@ export const isoMs = (at: string): number => {
     at.charCodeAt(17) * 10 + at.charCodeAt(18) - 528,
     at.charCodeAt(20) * 100 + at.charCodeAt(21) * 10 + at.charCodeAt(22) - 5328,
   );
-};
-
-/** Epoch ms of a UTC date and time (month 1 to 12), as `Date.UTC` gives for years 0 to 9999. */
-export const utcMs = (year: number, month: number, day: number, hours: number, minutes: number, seconds: number, ms: number): number => {
-  // Days from the civil date (H. Hinnant's algorithm, proleptic Gregorian).
-  const y = year - (month <= 2 ? 1 : 0);
-  const era = Math.floor(y / 400);
-  const yoe = y - era * 400;
-  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  const days = era * 146097 + doe - 719468;
-  return ((days * 24 + hours) * 60 + minutes) * 60000 + seconds * 1000 + ms;
 };
 
 const zigzag = (x: number): number => (x >= 0 ? 2 * x : -2 * x - 1);
