@@ -492,10 +492,15 @@ const linkAt = (s: AccessGraphState, l: number, p: number): LinkFacts => ({
  * R1, R2, R3, R4, R12: is grant `g` in force as of position p, at time t (ms)?
  * The domain's `grantInForce` answers, from the facts as of p.
  */
-const inForceAt = (s: AccessGraphState, g: number, p: number, t: number, factsOf = (i: number): AccountFacts => factsAt(s, i, p)): boolean => {
+const inForceAt = (s: AccessGraphState, g: number, p: number, t: number, factsOf?: (i: number) => AccountFacts): boolean => {
   const l = s.grantLink[g]!;
   if (!(s.connectedPosition[l]! <= p)) return false;
-  return grantInForce(s.policy, factsOf(s.grantManager[g]!), factsOf(s.grantAccount[g]!), linkAt(s, l, p), t);
+  const m = s.grantManager[g]!;
+  const a = s.grantAccount[g]!;
+  // Without a memo, each account's facts as of p (no closure made per call: this runs in loops over grants).
+  const manager = factsOf === undefined ? factsAt(s, m, p) : factsOf(m);
+  const account = factsOf === undefined ? factsAt(s, a, p) : factsOf(a);
+  return grantInForce(s.policy, manager, account, linkAt(s, l, p), t);
 };
 
 /**
@@ -668,11 +673,15 @@ const grantsAt = (s: AccessGraphState, p: number, t: number): Grant[] => {
   const n = pairs.length;
   const named = new Uint8Array(accounts.length);
   let distinct = 0;
-  for (const e of pairs) {
-    for (const i of [pairManager[e]!, pairAccount[e]!]) if (named[i] === 0) {
+  const name = (i: number): void => {
+    if (named[i] === 0) {
       named[i] = 1;
       distinct++;
     }
+  };
+  for (const e of pairs) {
+    name(pairManager[e]!);
+    name(pairAccount[e]!);
   }
   const byId = new Int32Array(distinct);
   for (let i = 0, k = 0; i < accounts.length; i++) if (named[i] === 1) byId[k++] = i;

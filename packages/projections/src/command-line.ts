@@ -432,7 +432,7 @@ const fold = async (parsed: Parsed, io: CommandLineIo, now: () => number): Promi
         if (asOf !== undefined && within) {
           const at = event instanceof SkippedEvent ? event.occurredMs : Date.parse(event.metadata.occurredAt);
           if (at > runningMax) runningMax = at;
-          const position = event instanceof SkippedEvent ? BigInt(event.at) : event.position;
+          const position = event.position;
           within = "position" in asOf ? position <= asOf.position : runningMax <= asOf.time;
           if (within) cut = position;
         }
