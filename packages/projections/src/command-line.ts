@@ -455,20 +455,33 @@ const jsonText = (value: unknown): string =>
   JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? Number(v) : v), 2) + "\n";
 
 /** Columns padded to the widest cell; the last column is not padded. */
-export const table = (headers: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): string => [...tableChunks(headers, rows)].join("");
+export const table = (headers: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): string =>
+  [...tableChunks(headers, rows, (row, i) => row[i] ?? "")].join("");
 
-/** `table`, in chunks of about 64 KiB. */
-function* tableChunks(headers: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): Generator<string> {
+/**
+ * `table`, in chunks of about 64 KiB, over rows of any kind (`cell`: a row's
+ * cell in a column), each line built without an array of its own: a table may
+ * have hundreds of thousands of rows.
+ */
+function* tableChunks<R>(headers: ReadonlyArray<string>, rows: ReadonlyArray<R>, cell: (row: R, column: number) => string): Generator<string> {
   if (rows.length === 0) return;
-  // A loop, not Math.max(...column): spreading 150,000 rows as arguments overflows the stack.
+  const last = headers.length - 1;
+  // A loop, not Math.max(...column): spreading 150,000 rows as arguments overflows the stack. The last column is not padded.
   const widths = headers.map((h) => h.length);
-  for (const row of rows) for (let i = 0; i < widths.length; i++) widths[i] = Math.max(widths[i]!, (row[i] ?? "").length);
-  const line = (cells: ReadonlyArray<string>) =>
-    cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join("  ").trimEnd() + "\n";
+  for (const row of rows)
+    for (let i = 0; i < last; i++) {
+      const width = cell(row, i).length;
+      if (width > widths[i]!) widths[i] = width;
+    }
+  const line = (cellAt: (column: number) => string): string => {
+    let text = "";
+    for (let i = 0; i < last; i++) text += cellAt(i).padEnd(widths[i]!) + "  ";
+    return (text + cellAt(last)).trimEnd() + "\n";
+  };
   yield* chunksOf(
     (function* () {
-      yield line(headers);
-      for (const row of rows) yield line(row);
+      yield line((i) => headers[i]!);
+      for (const row of rows) yield line((i) => cell(row, i));
     })(),
   );
 }
@@ -614,23 +627,7 @@ function* grantsAnswer(grants: ReadonlyArray<Grant>, position: bigint, json: boo
   }
   yield `Grants in force as of position ${position}: ${grants.length}\n`;
   if (grants.length === 0) return;
-  // As `table` lays it out, a row at a time with no array per row (there may be hundreds of thousands).
-  let managerWidth = "MANAGER".length;
-  let accountWidth = "ACCOUNT".length;
-  for (const g of grants) {
-    if (g.manager.length > managerWidth) managerWidth = g.manager.length;
-    if (g.account.length > accountWidth) accountWidth = g.account.length;
-  }
-  let chunk = `${"MANAGER".padEnd(managerWidth)}  ${"ACCOUNT".padEnd(accountWidth)}  LINKS\n`;
-  for (const g of grants) {
-    // (No cell ends in a space: ids have none, and a grant has at least one link.)
-    chunk += `${g.manager.padEnd(managerWidth)}  ${g.account.padEnd(accountWidth)}  ${g.linkIds.length === 1 ? g.linkIds[0] : g.linkIds.join(", ")}\n`;
-    if (chunk.length >= 1 << 16) {
-      yield chunk;
-      chunk = "";
-    }
-  }
-  yield chunk;
+  yield* tableChunks(["MANAGER", "ACCOUNT", "LINKS"], grants, (g, i) => (i === 0 ? g.manager : i === 1 ? g.account : g.linkIds.join(", ")));
 }
 
 const answer = (parsed: Parsed, folded: Folded): string | Iterable<string> => {
