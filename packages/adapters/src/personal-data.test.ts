@@ -81,6 +81,23 @@ describe("a store seals personal data at rest and opens it on the way out", () =
     expect((await store.keys.find(["account:account-1"])).get("account:account-1")).toBeNull();
   });
 
+  it("readAllOpening opens only the types asked for, as readAll does (what this process forgot reads [erased] even when its key store was not told); the rest come as kept", async () => {
+    const inner = createInMemoryKeyStore();
+    // A key store that cannot be told to forget: the store forgets in this process and keeps it pending.
+    const keys = { ...inner, forget: async () => Promise.reject(new Error("key store unreachable")) };
+    const store = createInMemoryEventStore({ keys });
+    await store.append([registered(1), registered(2), checkout("account-2", "loan-2")]);
+    await store.append([erased("account-1")]);
+    expect((await inner.find(["account:account-1"])).get("account:account-1")).toBeInstanceOf(Uint8Array);
+    const all = await collect(store.readAll());
+    const some = await collect(store.readAllOpening(new Set(["AccountRegistered"])));
+    const kept = await collect(store.log.readAll());
+    expect(some.map((e) => e.data)).toEqual([all[0]!.data, all[1]!.data, kept[2]!.data, kept[3]!.data]);
+    expect(some[0]!.data).toMatchObject({ barcode: ERASED });
+    expect(some[1]!.data).toMatchObject({ barcode: "B000000002" });
+    expect(some[2]!.data).toHaveProperty("sealed");
+  });
+
   it("a retention forgetting of one loan erases that loan only", async () => {
     const store = createInMemoryEventStore();
     await store.append([checkout("a1", "l1", "Kept"), checkout("a1", "l2", "Forgotten")]);

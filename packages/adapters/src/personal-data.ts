@@ -111,6 +111,14 @@ export interface SealingEventStore extends EventStore {
    * at once; this finishes the job after a crash between the two. Idempotent.
    */
   forgetErased(from?: bigint): Promise<number>;
+  /**
+   * Every event as `readAll` reads it, except that only the sealed events of
+   * `types` are opened: the others come as the log keeps them (every field but
+   * the personal ones, which stay sealed, unopened and unchecked). For a reader
+   * that reads no personal field of the other types (a read model that says
+   * what it reads): it pays for no key lookup or decipherment it would not use.
+   */
+  readAllOpening(types: ReadonlySet<string>, options?: ReadOptions): AsyncIterable<RecordedEvent<StoredEnvelope>>;
 }
 
 /** The subject whose key `library:` secrets are kept under. */
@@ -288,6 +296,7 @@ export const sealingStore = (
     // The log's read itself (not a generator around it), so that its own pages are opened as they come.
     read: (query, readOptions) => opened(async () => log.read(await hashQuery(query), readOptions)),
     readAll: (readOptions) => opened(() => log.readAll(readOptions)),
+    readAllOpening: (types, readOptions) => opened(() => log.readAll(readOptions), types),
     head: () => log.head(),
     async forgetErased(from) {
       const subjects: string[] = [];
@@ -545,9 +554,15 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
    * Opens a batch: one key lookup for every sealed event in it, then every
    * sealed part deciphered in one go (by the worker, for a batch of many). The
    * events before one that does not open are handed over first, so a read stops
-   * at the bad event exactly as the log's own reads do.
+   * at the bad event exactly as the log's own reads do. With `types`, only
+   * the sealed events of those types are opened; the others are handed over as kept.
    */
-  const openBatch = async (batch: ReadonlyArray<RecordedEvent<StoredEnvelope>>): Promise<{ opened: RecordedEvent[]; error?: unknown }> => {
+  const openBatch = async (
+    batch: ReadonlyArray<RecordedEvent<StoredEnvelope>>,
+    types?: ReadonlySet<string>,
+  ): Promise<{ opened: RecordedEvent[]; error?: unknown }> => {
+    const toOpen = (event: RecordedEvent<StoredEnvelope>): event is RecordedEvent<SealedEnvelope> =>
+      isSealed(event) && (types === undefined || types.has(event.type));
     const t = now();
     // Each sealed event's one key subject (null: a part of several accounts, its key derived from theirs),
     // and its key when this process's cache answers it; the rest are looked up in one go.
@@ -556,7 +571,7 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
     let lookUp: Set<string> | undefined;
     for (let i = 0; i < batch.length; i++) {
       const event = batch[i]!;
-      if (!isSealed(event)) continue;
+      if (!toOpen(event)) continue;
       const names = event.data.sealed.subjects;
       const one = keySubjectOf(names);
       keyNames[i] = one;
@@ -575,7 +590,7 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
     const request = { keys: [] as Uint8Array[], ivs: [] as string[], cts: [] as string[], aads: [] as string[] };
     for (let i = 0; i < batch.length; i++) {
       const event = batch[i]!;
-      if (!isSealed(event)) continue;
+      if (!toOpen(event)) continue;
       const { subjects: names, iv, ct } = (event as RecordedEvent<SealedEnvelope>).data.sealed;
       const one = keyNames[i]!;
       let key: Opening;
@@ -601,7 +616,8 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
       for (let i = 0; i < batch.length; i++) {
         const event = batch[i]!;
         const part = parts[i];
-        if (isSealed(event)) opened.push(openOne(event as RecordedEvent<SealedEnvelope>, typeof part === "number" ? texts[part] : part instanceof MissingKeyError ? part : NO_KEY));
+        if (toOpen(event)) opened.push(openOne(event, typeof part === "number" ? texts[part] : part instanceof MissingKeyError ? part : NO_KEY));
+        else if (isSealed(event)) opened.push(event as unknown as RecordedEvent); // not of the types asked for: as kept
         else {
           // In the clear already: handed over as the log read it, unless a barcode tag is to be shown in the clear.
           const tags = openTags(event.tags, event as EventEnvelope);
@@ -620,9 +636,11 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
    * deciphered. A page that stopped at an event that does not open is handed
    * over up to it, then its error thrown; the log's own failure comes after the
    * pages before it. `source` is asked for the read when the first page is.
+   * `types`: as `openBatch` takes them.
    */
   async function* openedPages(
     source: () => AsyncIterable<RecordedEvent<StoredEnvelope>> | Promise<AsyncIterable<RecordedEvent<StoredEnvelope>>>,
+    types?: ReadonlySet<string>,
   ): AsyncGenerator<ReadonlyArray<RecordedEvent>> {
     type Ready = Awaited<ReturnType<typeof openBatch>>;
     let ahead: Promise<Ready> | undefined;
@@ -642,7 +660,7 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
           throw error;
         }
         if (next.done === true) break;
-        const job = openBatch(next.value);
+        const job = openBatch(next.value, types);
         job.catch(() => undefined); // awaited below, in order; not an unhandled rejection meanwhile
         if (ahead !== undefined) yield* handOver(await ahead);
         ahead = job;
@@ -655,8 +673,9 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
 
   const opened = (
     source: () => AsyncIterable<RecordedEvent<StoredEnvelope>> | Promise<AsyncIterable<RecordedEvent<StoredEnvelope>>>,
+    types?: ReadonlySet<string>,
   ): AsyncIterableIterator<RecordedEvent> =>
-    eventsOfPages(openedPages(source));
+    eventsOfPages(openedPages(source, types));
 
   /** Subjects to forget that this process could not yet tell the key store about. */
   const pending = new Set<string>();

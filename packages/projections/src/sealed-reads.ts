@@ -10,25 +10,23 @@
  * catalog but the personal ones, which it does not have (its `data.sealed`
  * stays unopened, unchecked). An event of a type whose fields read include a
  * personal one (the access graph's `AccountRegistered`, for its barcode) is
- * opened exactly as the store opens it (`openStoredEvents` with the store's
- * keys): the value, or `[erased]` once forgotten, never `[sealed]`.
+ * opened exactly as the store opens it (the store's `readAllOpening`, with its
+ * keys and what this process has forgotten): the value, or `[erased]` once
+ * forgotten, never `[sealed]`.
  */
-import { type EventLog, type KeyStore, type RecordedEvent, openStoredEvents } from "@linked-accounts/adapters";
-import { type StoredEnvelope, isEventType, isSealed, personalFieldsOf } from "@linked-accounts/domain/internal";
+import type { ReadOptions, RecordedEvent } from "@linked-accounts/adapters";
+import { type StoredEnvelope, isEventType, personalFieldsOf } from "@linked-accounts/domain/internal";
 import type { FieldsRead } from "./lean-lines.js";
 import type { PositionedEvent } from "./projection.js";
 
-/** What a store that seals personal data (the adapters' `SealingEventStore`) offers besides its port. */
+/** What a store that seals personal data (the adapters' `SealingEventStore`) offers for it. */
 export interface SealedLog {
-  readonly log: Pick<EventLog, "readAll">;
-  readonly keys: KeyStore;
+  readAllOpening(types: ReadonlySet<string>, options?: ReadOptions): AsyncIterable<RecordedEvent<StoredEnvelope>>;
 }
 
-/** `source`'s log and keys when it is a store that seals personal data, else undefined. */
-export const sealedLogOf = (source: object): SealedLog | undefined => {
-  const { log, keys } = source as { log?: { readAll?: unknown }; keys?: { find?: unknown } };
-  return typeof log?.readAll === "function" && typeof keys?.find === "function" ? (source as SealedLog) : undefined;
-};
+/** `source` when it is a store that seals personal data, else undefined. */
+export const sealedLogOf = (source: object): SealedLog | undefined =>
+  typeof (source as { readAllOpening?: unknown }).readAllOpening === "function" ? (source as SealedLog) : undefined;
 
 /**
  * The event types whose sealed events must be opened for a fold that reads
@@ -45,62 +43,37 @@ export const typesToOpen = (reads: FieldsRead): ReadonlySet<string> => {
   return out;
 };
 
-async function* one<T>(items: ReadonlyArray<T>): AsyncGenerator<T> {
-  yield* items;
-}
-
-/**
- * A page of the log with the events of types in `open` that are sealed
- * opened (one call to the store's opening per page, so one key lookup per 500
- * of them); every other event as kept. When one does not open, the page up to
- * it comes with the error.
- */
-const openPage = async (
-  page: Array<RecordedEvent<StoredEnvelope>>,
-  open: ReadonlySet<string>,
-  keys: SealedLog["keys"],
-): Promise<{ readonly events: ReadonlyArray<PositionedEvent>; readonly error?: unknown }> => {
-  const at: number[] = [];
-  for (let i = 0; i < page.length; i++) if (open.has(page[i]!.type) && isSealed(page[i]!)) at.push(i);
-  // A sealed event not opened has every field the fold reads (none is personal): handed over as kept.
-  const events = page as unknown as PositionedEvent[];
-  if (at.length === 0) return { events };
-  let k = 0;
-  try {
-    for await (const opened of openStoredEvents(one(at.map((i) => page[i]!)), keys)) events[at[k++]!] = opened;
-  } catch (error) {
-    return { events: events.slice(0, at[k]), error };
-  }
-  return { events };
-};
-
 /**
  * Every event of `store` from `from` on, in arrays of at most `batchSize`,
  * opened only where `open` says (see above). The runner reads a store this way
- * for a read model that declares `reads`.
+ * for a read model that declares `reads`. When the read stops at an event, the
+ * events before it come first, then the error.
  */
 export async function* readSealedLog(
   store: SealedLog,
   open: ReadonlySet<string>,
   options: { readonly from?: bigint; readonly batchSize: number },
 ): AsyncGenerator<ReadonlyArray<PositionedEvent>> {
-  const hand = async function* (page: Array<RecordedEvent<StoredEnvelope>>): AsyncGenerator<ReadonlyArray<PositionedEvent>> {
-    const { events, error } = await openPage(page, open, store.keys);
-    if (events.length > 0) yield events;
-    if (error !== undefined) throw error;
-  };
-  let page: Array<RecordedEvent<StoredEnvelope>> = [];
+  const events = store.readAllOpening(open, options)[Symbol.asyncIterator]();
+  let page: PositionedEvent[] = [];
   try {
-    for await (const event of store.log.readAll(options)) {
-      if (page.push(event) < options.batchSize) continue;
-      const full = page;
-      page = [];
-      yield* hand(full);
+    for (;;) {
+      let next: IteratorResult<RecordedEvent<StoredEnvelope>>;
+      try {
+        next = await events.next();
+      } catch (error) {
+        if (page.length > 0) yield page;
+        throw error;
+      }
+      if (next.done === true) break;
+      // A sealed event not opened has every field the fold reads (none is personal).
+      if (page.push(next.value as unknown as PositionedEvent) >= options.batchSize) {
+        yield page;
+        page = [];
+      }
     }
-  } catch (error) {
-    // The log stopped at an event it cannot decode: first the events before it.
-    if (page.length > 0) yield* hand(page);
-    throw error;
+  } finally {
+    await events.return?.();
   }
-  if (page.length > 0) yield* hand(page);
+  if (page.length > 0) yield page;
 }
