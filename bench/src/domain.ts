@@ -28,7 +28,9 @@ import {
   initialCirculationState,
   initialLinkingState,
   isLinkingEvent,
+  canonicalBarcode,
   libraryDecider,
+  pairKey,
   phrasesToCheck,
 } from "@linked-accounts/domain/internal";
 import { median } from "./stats.js";
@@ -322,6 +324,68 @@ export async function benchDomain(): Promise<Record<string, unknown>> {
     renewRates.push(COMMANDS / timed(() => (acceptedRenews = decideAll(renews)), renewCpu));
   }
 
+  // Floors: the lookups no fold or decision can do without, each timed alone over
+  // the same data, so that a missed aim shows whether the code or this machine
+  // sets the pace. A fold must at least find, for each event, the state it
+  // changes: one Map lookup by the id the event names. A decision must at least
+  // find the records its rules read, each by its own key: for a renewal the
+  // account and the loan, and for a manager the manager and the pair's links
+  // too; for a connection the issuer (by barcode), its phrases, the connector
+  // and the pair's links. Lookups only, into Maps keyed as the state is (the
+  // library's accounts, every loan, every linked pair): nothing is decided.
+  const accountIndex = new Map<string, number>();
+  for (let i = 0; i < ACCOUNTS; i++) accountIndex.set(accountId(i), i);
+  const loanIndex = new Map<string, true>();
+  const pairIndex = new Map<string, true>();
+  const barcodeIndex = new Map<string, string>();
+  const phraseIndex = new Map<string, string>();
+  for (const e of events)
+    if (e.type === "ItemCheckedOut") loanIndex.set(e.data.loanId, true);
+    else if (e.type === "AccountConnected") pairIndex.set(pairKey(e.data.issuerAccountId, e.data.connectedAccountId), true);
+    else if (e.type === "AccountRegistered") barcodeIndex.set(canonicalBarcode(e.data.barcode), e.data.accountId);
+    else if (e.type === "SharePhraseIssued") phraseIndex.set(e.data.issuerAccountId, e.data.phraseId);
+  /** The id an event is about, as a fold would find its state by. */
+  const idNamed = (e: DomainEvent): string => {
+    const d = e.data as { accountId?: string; issuerAccountId?: string; linkId?: string };
+    return d.accountId ?? d.issuerAccountId ?? d.linkId ?? "";
+  };
+  let found = 0;
+  const lookupRates: number[] = [];
+  const connectLookupRates: number[] = [];
+  const renewLookupRates: number[] = [];
+  for (let i = 0; i < REPEATS; i++) {
+    lookupRates.push(
+      events.length /
+        timed(() => {
+          for (const e of events) if (accountIndex.get(idNamed(e)) !== undefined) found++;
+        }),
+    );
+    connectLookupRates.push(
+      COMMANDS /
+        timed(() => {
+          for (const c of connects) {
+            const issuer = barcodeIndex.get(canonicalBarcode(c.barcode));
+            if (issuer === undefined) continue;
+            if (phraseIndex.get(issuer) !== undefined) found++;
+            if (accountIndex.get(c.connectorAccountId) !== undefined) found++;
+            if (pairIndex.get(pairKey(issuer, c.connectorAccountId)) !== undefined) found++;
+          }
+        }),
+    );
+    renewLookupRates.push(
+      COMMANDS /
+        timed(() => {
+          for (const c of renews) {
+            if (accountIndex.get(c.accountId) !== undefined) found++;
+            if (loanIndex.get(c.loanId) !== undefined) found++;
+            const actor = c.actor.kind === "account" ? c.actor.accountId : c.accountId;
+            if (actor !== c.accountId && accountIndex.get(actor) !== undefined && pairIndex.get(pairKey(actor, c.accountId)) !== undefined) found++;
+          }
+        }),
+    );
+  }
+  if (found === 0) throw new Error("the floors found nothing: they would time lookups that miss");
+
   const figures = {
     events: events.length,
     accounts: state.linking.accounts.size,
@@ -338,6 +402,13 @@ export async function benchDomain(): Promise<Record<string, unknown>> {
     decideConnectPerCpuSecond: Math.round(COMMANDS / median(connectCpu)),
     decideRenewPerSecond: Math.round(median(renewRates)),
     decideRenewPerCpuSecond: Math.round(COMMANDS / median(renewCpu)),
+    floors: {
+      lookupPerEventEventsPerSecond: Math.round(median(lookupRates)),
+      connectLookupsPerSecond: Math.round(median(connectLookupRates)),
+      renewLookupsPerSecond: Math.round(median(renewLookupRates)),
+      loans: loanIndex.size,
+      linkedPairs: pairIndex.size,
+    },
     aims: { foldEventsPerSecond: AIM_FOLD_EVENTS_PER_SECOND, decidePerSecond: AIM_DECIDE_PER_SECOND },
     connectCommands: COMMANDS,
     connectAccepted: acceptedConnects,
@@ -359,6 +430,9 @@ export async function benchDomain(): Promise<Record<string, unknown>> {
   );
   console.log(
     `domain: decide RenewLoan ${n(figures.decideRenewPerSecond)} commands/s, ${against(figures.decideRenewPerSecond, AIM_DECIDE_PER_SECOND)}; ${n(figures.decideRenewPerCpuSecond)}/cpu-s (median of ${REPEATS}, ${n(COMMANDS)} commands)`,
+  );
+  console.log(
+    `domain: floors, each alone over the same data: one Map lookup per event by the id it names ${n(figures.floors.lookupPerEventEventsPerSecond)} events/s (the fold's aim ${n(AIM_FOLD_EVENTS_PER_SECOND)}/s); the lookups a ConnectAccount needs ${n(figures.floors.connectLookupsPerSecond)}/s, a RenewLoan ${n(figures.floors.renewLookupsPerSecond)}/s (decide's aim ${n(AIM_DECIDE_PER_SECOND)}/s) (median of ${REPEATS})`,
   );
   return figures;
 }
