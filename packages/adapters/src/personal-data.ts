@@ -204,9 +204,11 @@ interface Cached {
  * forgotten subject. The events are appended only when every key given was
  * stored as given; otherwise nothing is appended, the keys that could be stored
  * are kept (unused as yet), and it answers what is stored for the subjects given
- * (`stored`; a subject another writer was storing at that very moment may be
- * left out). The condition is checked and failures thrown as `EventLog.append`
- * does; a failed append stores no key.
+ * (`stored`; it may leave subjects out, which the key store then answers: one
+ * another writer was storing at that very moment, or every one, when finding
+ * them in the same statement would cost every append more than asking for them
+ * in the rare append that needs it). The condition is checked and failures
+ * thrown as `EventLog.append` does; a failed append stores no key.
  */
 export type AppendCreatingKeys = (
   events: ReadonlyArray<NewEvent<StoredEnvelope>>,

@@ -93,6 +93,23 @@ export const createKeysCtes = (table: string, first: number): string => `
       RETURNING subject, key
     )`;
 
+/**
+ * What `createKeysCtes` does for keys whose subjects belong to no other
+ * (`account:A1`, not `account:A1/loan:L1`), as the one common table expression
+ * `inserted` (subjects and keys in parameters `$first`, `$first+1`, as
+ * `createKeysValues` gives them): with no owner to lock or to find forgotten,
+ * the insert alone, in the same order of subjects. A forgotten subject's
+ * tombstone is a row like any other: nothing is stored for it.
+ */
+export const createOwnerlessKeysCte = (table: string, first: number): string => `
+    inserted AS (
+      INSERT INTO ${table} (subject, key)
+      SELECT g.subject, g.key FROM unnest($${first}::text[], $${first + 1}::bytea[]) WITH ORDINALITY AS g(subject, key, ord)
+      ORDER BY g.ord
+      ON CONFLICT (subject) DO NOTHING
+      RETURNING subject, key
+    )`;
+
 /** `createKeysCtes`' parameters for these keys: subjects in the one order every statement writes them in, keys, owners. */
 export const createKeysValues = (keys: ReadonlyMap<string, Uint8Array>): [string[], Uint8Array[], Array<string | null>] => {
   const subjects = inOrder(keys.keys());
