@@ -22,8 +22,9 @@
  * each other in a cycle.
  *
  * The PostgreSQL event store's append stores new keys with the same insert
- * (`createKeysCtes`), in the statement that appends the events sealed under
- * them, so both commit or neither.
+ * (`createKeysCtes`, or `createOwnerlessKeysCte` when no subject belongs to
+ * another), in the statement that appends the events sealed under them, so
+ * both commit or neither.
  *
  * A subject belonging to another (`account:A1/loan:L1`) keeps that owner in
  * `owner` (indexed). `forget` is one transaction of two statements: the
