@@ -33,7 +33,7 @@
  * this layer is the only code that touches ciphertext. The log underneath
  * (`log`) speaks the sealed form: what exports and backups copy.
  */
-import { createCipheriv, createHmac, randomBytes } from "node:crypto";
+import { createCipheriv, createHmac } from "node:crypto";
 import { availableParallelism } from "node:os";
 import * as E from "fp-ts/lib/Either.js";
 import {
@@ -67,6 +67,7 @@ import {
   StoredEventDecodeError,
 } from "./event-store.js";
 import { ownerOf } from "./key-checks.js";
+import { freshRandomBytes } from "./random-bytes.js";
 import { KEY_BYTES, type KeyLookup, type KeyStore } from "./key-store.js";
 import { eventsOfPages, pagesOf } from "./keyset-pages.js";
 import { DOES_NOT_OPEN_PART, NOT_JSON_PART, type Opened, TOO_SHORT_PART, openHere, sharedOpenWorker } from "./open-worker.js";
@@ -204,9 +205,11 @@ interface Cached {
  * forgotten subject. The events are appended only when every key given was
  * stored as given; otherwise nothing is appended, the keys that could be stored
  * are kept (unused as yet), and it answers what is stored for the subjects given
- * (`stored`; a subject another writer was storing at that very moment may be
- * left out). The condition is checked and failures thrown as `EventLog.append`
- * does; a failed append stores no key.
+ * (`stored`; it may leave subjects out, which the key store then answers: one
+ * another writer was storing at that very moment, or every one, when finding
+ * them in the same statement would cost every append more than asking for them
+ * in the rare append that needs it). The condition is checked and failures
+ * thrown as `EventLog.append` does; a failed append stores no key.
  */
 export type AppendCreatingKeys = (
   events: ReadonlyArray<NewEvent<StoredEnvelope>>,
@@ -368,7 +371,7 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
       if (key !== undefined) {
         remember(subject, key);
         out.set(subject, key);
-      } else if (create) toCreate.set(subject, randomBytes(KEY_BYTES));
+      } else if (create) toCreate.set(subject, freshRandomBytes(KEY_BYTES));
     }
     if (toCreate.size > 0) {
       const created = await keys.create(toCreate);
@@ -479,7 +482,7 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
       const cached = cachedKeys(subjects);
       found = cached.out;
       for (const subject of cached.missing) {
-        const made = randomBytes(KEY_BYTES);
+        const made = freshRandomBytes(KEY_BYTES);
         proposed.set(subject, made);
         found.set(subject, made);
       }
@@ -494,8 +497,8 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
       // say): the fields are born erased, sealed under a key made here and kept
       // nowhere, so the event is stored and its personal fields read [erased].
       const name = part.subjects.join(" ");
-      const sealing = sealingKey(name, found, t, undefined, proposed) ?? randomBytes(32);
-      const iv = randomBytes(12);
+      const sealing = sealingKey(name, found, t, undefined, proposed) ?? freshRandomBytes(32);
+      const iv = freshRandomBytes(12);
       const cipher = createCipheriv("aes-256-gcm", sealing, iv);
       cipher.setAAD(Buffer.from(associatedData(envelope.type, envelope.metadata.eventId), "utf8"));
       const ct = Buffer.concat([cipher.update(JSON.stringify(part.values), "utf8"), cipher.final(), cipher.getAuthTag()]);
@@ -732,7 +735,7 @@ const indexSecretFrom = async (keys: KeyStore): Promise<Uint8Array> => {
   const found = (await keys.find([INDEX_SECRET_SUBJECT])).get(INDEX_SECRET_SUBJECT);
   if (found === null) throw new Error(`The key store's index secret (${INDEX_SECRET_SUBJECT}) was forgotten: barcodes can no longer be looked up.`);
   if (found !== undefined) return found;
-  const created = (await keys.create(new Map([[INDEX_SECRET_SUBJECT, randomBytes(KEY_BYTES)]]))).get(INDEX_SECRET_SUBJECT);
+  const created = (await keys.create(new Map([[INDEX_SECRET_SUBJECT, freshRandomBytes(KEY_BYTES)]]))).get(INDEX_SECRET_SUBJECT);
   if (created === undefined || created === null) throw new Error("The key store did not keep the index secret.");
   return created;
 };

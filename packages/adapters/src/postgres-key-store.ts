@@ -22,8 +22,9 @@
  * each other in a cycle.
  *
  * The PostgreSQL event store's append stores new keys with the same insert
- * (`createKeysCtes`), in the statement that appends the events sealed under
- * them, so both commit or neither.
+ * (`createKeysCtes`, or `createOwnerlessKeysCte` when no subject belongs to
+ * another), in the statement that appends the events sealed under them, so
+ * both commit or neither.
  *
  * A subject belonging to another (`account:A1/loan:L1`) keeps that owner in
  * `owner` (indexed). `forget` is one transaction of two statements: the
@@ -88,6 +89,23 @@ export const createKeysCtes = (table: string, first: number): string => `
       INSERT INTO ${table} (subject, key, forgotten_at, owner)
       SELECT g.subject, CASE WHEN gone THEN NULL ELSE g.key END, CASE WHEN gone THEN now() END, g.owner
       FROM (SELECT given.*, EXISTS (SELECT 1 FROM owners o WHERE o.subject = given.owner AND o.key IS NULL) AS gone FROM given) g
+      ORDER BY g.ord
+      ON CONFLICT (subject) DO NOTHING
+      RETURNING subject, key
+    )`;
+
+/**
+ * What `createKeysCtes` does for keys whose subjects belong to no other
+ * (`account:A1`, not `account:A1/loan:L1`), as the one common table expression
+ * `inserted` (subjects and keys in parameters `$first`, `$first+1`, as
+ * `createKeysValues` gives them): with no owner to lock or to find forgotten,
+ * the insert alone, in the same order of subjects. A forgotten subject's
+ * tombstone is a row like any other: nothing is stored for it.
+ */
+export const createOwnerlessKeysCte = (table: string, first: number): string => `
+    inserted AS (
+      INSERT INTO ${table} (subject, key)
+      SELECT g.subject, g.key FROM unnest($${first}::text[], $${first + 1}::bytea[]) WITH ORDINALITY AS g(subject, key, ord)
       ORDER BY g.ord
       ON CONFLICT (subject) DO NOTHING
       RETURNING subject, key

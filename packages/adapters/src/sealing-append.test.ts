@@ -199,6 +199,30 @@ for (const engine of engines)
       await store.close();
     });
 
+    it("stores a registration of an account the key store has forgotten, its personal fields born erased", async () => {
+      const { store } = await engine.open();
+      await store.append([registered(1)]);
+      // Forgotten in the key store behind this store's back: its cache has never met the account, so it proposes a key.
+      await store.keys.forget(["account:account-7"]);
+      await store.append([registered(7)]);
+      expect((await collect(store.readAll())).map(personal)).toEqual(["AccountRegistered barcode=B000000001", `AccountRegistered barcode=${ERASED}`]);
+      expect([...(await store.keys.find(["account:account-7"])).entries()]).toEqual([["account:account-7", null]]);
+      await store.close();
+    });
+
+    itShared("agrees on one key per account when two processes register the same new accounts at once: every event opens as written", async () => {
+      const { store: a, again } = await engine.open();
+      if (again === undefined) throw new Error(`${engine.name} cannot be opened by another process`);
+      const b = await again();
+      const rounds = 40;
+      // Keys of subjects belonging to no other, alone in their appends (the PostgreSQL store's lean statement).
+      await Promise.all(Array.from({ length: rounds }, (_, i) => Promise.all([a, b].map((store) => store.append([registered(200 + i)])))));
+      const reader = await again();
+      const read = (await collect(reader.readAll())).map(personal);
+      expect(read.sort()).toEqual(Array.from({ length: rounds }, (_, i) => `AccountRegistered barcode=B${String(200 + i).padStart(9, "0")}`).flatMap((line) => [line, line]).sort());
+      await Promise.all([a.close(), b.close(), reader.close()]);
+    }, 60_000);
+
     itShared("seals a part of two accounts under the key derived from theirs when another process made them", async () => {
       const { store, again } = await engine.open();
       if (again === undefined) throw new Error(`${engine.name} cannot be opened by another process`);
