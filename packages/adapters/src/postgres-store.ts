@@ -762,6 +762,9 @@ export const createPostgresLog = async (
     ];
   };
 
+  /** A named statement, prepared once per connection. */
+  type Statement = { readonly name: string; readonly text: string };
+
   /**
    * Runs one append statement on a client of its own, given the batch validated
    * (`values`: its parameters; `first`: what must be ready before a client is
@@ -770,7 +773,7 @@ export const createPostgresLog = async (
   const appendStatement = async <R extends pg.QueryResultRow>(
     events: ReadonlyArray<NewEvent<StoredEnvelope>>,
     condition: AppendCondition | undefined,
-    statement: { readonly name: string; readonly text: string },
+    statement: Statement,
     values: (batch: ReadonlyArray<StoredEvent>) => unknown[],
     first?: () => Promise<void>,
   ): Promise<R[]> => {
@@ -798,8 +801,7 @@ export const createPostgresLog = async (
     }
   };
 
-  const plainAppend = { name: `linked-accounts-append-${schema}`, text: appendQuery };
-  type Statement = { readonly name: string; readonly text: string };
+  const plainAppend: Statement = { name: `linked-accounts-append-${schema}`, text: appendQuery };
   const named = (text: string): Statement => ({ name: statementName(text), text });
   /** The keyed append's statements, for the one key table a store writes. */
   let keyed: { readonly table: string; readonly any: Statement; readonly ownerless: Statement } | undefined;
