@@ -497,7 +497,7 @@ const sealer = (readKeys: KeyStore | null, options: Omit<PersonalDataOptions, "k
       // say): the fields are born erased, sealed under a key made here and kept
       // nowhere, so the event is stored and its personal fields read [erased].
       const name = part.subjects.join(" ");
-      const sealing = sealingKey(name, found, t, undefined, proposed) ?? freshRandomBytes(32);
+      const sealing = sealingKey(name, found, t, undefined, proposed) ?? freshRandomBytes(KEY_BYTES);
       const iv = freshRandomBytes(12);
       const cipher = createCipheriv("aes-256-gcm", sealing, iv);
       cipher.setAAD(Buffer.from(associatedData(envelope.type, envelope.metadata.eventId), "utf8"));
